@@ -1,0 +1,190 @@
+"""InMemoryMessageLog: append, read and trim topic partitions held in memory."""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterator, Sequence
+
+from pubsubgo.adapters.memory.state import MemoryState, PartitionLog, TopicState
+from pubsubgo.adapters.memory.topics import topic_state
+from pubsubgo.core.errors import TopicFull
+from pubsubgo.core.messages import Message, MessageDraft, MessageId, partition_of
+from pubsubgo.core.topics import Overflow, Topic, TopicStats
+
+#: How a draft of a batch resolves: a new message (index into the stored list) or an old id.
+_Slot = int | MessageId
+
+
+class InMemoryMessageLog:
+    """MessageLog over the shared in-memory state."""
+
+    def __init__(self, state: MemoryState) -> None:
+        self._state = state
+
+    async def append(self, topic: Topic, drafts: Sequence[MessageDraft]) -> list[MessageId]:
+        state = topic_state(self._state, topic.name)
+        if not drafts:
+            return []
+        state.forget_dedup_before(drafts[0].published_at)
+        slots, fresh = _resolve_duplicates(state, drafts)
+        _check_capacity(state, len(fresh))
+        ids = _store_all(state, fresh)
+        _enforce_drop_oldest(state)
+        state.publish_count += len(fresh)
+        state.last_publish_at = drafts[-1].published_at
+        return [ids[slot] if isinstance(slot, int) else slot for slot in slots]
+
+    async def fetch(self, topic: str, ids: Sequence[MessageId]) -> dict[MessageId, Message]:
+        state = self._state.topics.get(topic)
+        if state is None:
+            return {}
+        found: dict[MessageId, Message] = {}
+        for id_ in ids:
+            message = _find(state, id_)
+            if message is not None:
+                found[id_] = message
+        return found
+
+    async def browse(self, topic: str, after: MessageId | None, limit: int) -> list[Message]:
+        state = topic_state(self._state, topic)
+        found: list[Message] = []
+        for message in _messages_after(state, after):
+            if len(found) >= limit:
+                break
+            found.append(message)
+        return found
+
+    async def stats(self, topic: str) -> TopicStats:
+        state = topic_state(self._state, topic)
+        return TopicStats(
+            messages=state.stored_count,
+            bytes=state.stored_bytes,
+            partition_depths=tuple(len(p.live) for p in state.partitions),
+            publish_count=state.publish_count,
+            last_publish_at=state.last_publish_at,
+        )
+
+    async def remove(self, topic: str, ids: Sequence[MessageId]) -> int:
+        state = self._state.topics.get(topic)
+        if state is None:
+            return 0
+        return sum(_forget(state, id_) for id_ in ids)
+
+    async def trim(self, topic: str, published_before: float) -> int:
+        state = self._state.topics.get(topic)
+        if state is None:
+            return 0
+        removed = 0
+        for log in state.partitions:
+            for lane in log.lanes.values():
+                while (head := log.oldest_live(lane)) and head.published_at < published_before:
+                    removed += _forget(state, head.id)
+        return removed
+
+
+def _resolve_duplicates(
+    state: TopicState, drafts: Sequence[MessageDraft]
+) -> tuple[list[_Slot], list[MessageDraft]]:
+    """Map each draft to an existing id (a duplicate) or to its place among the new ones."""
+    slots: list[_Slot] = []
+    fresh: list[MessageDraft] = []
+    in_batch: dict[str, int] = {}
+    for draft in drafts:
+        dedup_id = draft.dedup_id if state.topic.dedup_window_seconds else None
+        record = state.dedup.get(dedup_id) if dedup_id else None
+        if record is not None and record[1] > draft.published_at:
+            slots.append(record[0])
+        elif dedup_id is not None and dedup_id in in_batch:
+            slots.append(in_batch[dedup_id])
+        else:
+            if dedup_id is not None:
+                in_batch[dedup_id] = len(fresh)
+            slots.append(len(fresh))
+            fresh.append(draft)
+    return slots, fresh
+
+
+def _check_capacity(state: TopicState, incoming: int) -> None:
+    topic = state.topic
+    rejects = topic.is_bounded and topic.overflow is Overflow.REJECT
+    if rejects and state.stored_count + incoming > topic.max_messages:
+        raise TopicFull(topic.name, topic.max_messages)
+
+
+def _store_all(state: TopicState, drafts: Sequence[MessageDraft]) -> list[MessageId]:
+    """Append drafts to their partitions; one tight loop, as this runs once per message."""
+    name = state.topic.name
+    window = state.topic.dedup_window_seconds
+    partitions = state.partitions
+    ids: list[MessageId] = []
+    for draft in drafts:
+        log = partitions[draft.partition]
+        id_ = MessageId(f"{draft.partition}-{log.next_offset}")
+        log.next_offset += 1
+        message = Message(id_, name, *draft)
+        log.lanes[draft.priority].entries.append(message)
+        log.live[id_] = message
+        ids.append(id_)
+        if draft.dedup_id and window:
+            _remember(state, draft.dedup_id, id_, draft.published_at + window)
+    state.stored_count += len(drafts)
+    state.stored_bytes += sum(len(d.data) for d in drafts)
+    return ids
+
+
+def _remember(state: TopicState, dedup_id: str, id_: MessageId, expires: float) -> None:
+    state.dedup[dedup_id] = (id_, expires)
+    heapq.heappush(state.dedup_expiry, (expires, dedup_id))
+
+
+def _enforce_drop_oldest(state: TopicState) -> None:
+    topic = state.topic
+    if not (topic.is_bounded and topic.overflow is Overflow.DROP_OLDEST):
+        return
+    while state.stored_count > topic.max_messages:
+        heads = (log.oldest() for log in state.partitions)
+        oldest = min((m for m in heads if m), key=lambda m: m.published_at)
+        _forget(state, oldest.id)
+
+
+def _find(state: TopicState, id_: MessageId) -> Message | None:
+    partition = partition_of(id_)
+    if partition is None or partition >= len(state.partitions):
+        return None
+    return state.partitions[partition].live.get(id_)
+
+
+def _forget(state: TopicState, id_: MessageId) -> int:
+    partition = partition_of(id_)
+    if partition is None or partition >= len(state.partitions):
+        return 0
+    message = state.partitions[partition].live.pop(id_, None)
+    if message is None:
+        return 0
+    state.stored_count -= 1
+    state.stored_bytes -= len(message.data)
+    return 1
+
+
+def _messages_after(state: TopicState, after: MessageId | None) -> Iterator[Message]:
+    """Live messages partition by partition, in publish order, after ``after``."""
+    start_partition, start_offset = _browse_start(after)
+    for index, log in enumerate(state.partitions[start_partition:], start_partition):
+        minimum = start_offset if index == start_partition else -1
+        yield from _live_after(log, minimum)
+
+
+def _browse_start(after: MessageId | None) -> tuple[int, int]:
+    if after is None:
+        return 0, -1
+    partition = partition_of(after)
+    offset = after.rpartition("-")[2]
+    if partition is None or not offset.isdigit():
+        return 0, -1
+    return partition, int(offset)
+
+
+def _live_after(log: PartitionLog, minimum: int) -> Iterator[Message]:
+    for id_, message in log.live.items():
+        if int(id_.rpartition("-")[2]) > minimum:
+            yield message

@@ -1,0 +1,57 @@
+"""InMemorySubscriptionRegistry: subscriptions and their read positions in memory."""
+
+from __future__ import annotations
+
+from pubsubgo.adapters.memory.state import (
+    MemoryState,
+    PartitionLog,
+    PartitionQueue,
+    SubscriptionState,
+)
+from pubsubgo.adapters.memory.topics import topic_state
+from pubsubgo.core.errors import SubscriptionAlreadyExists, SubscriptionNotFound
+from pubsubgo.core.messages import Priority
+from pubsubgo.core.subscriptions import StartPosition, Subscription
+
+
+class InMemorySubscriptionRegistry:
+    """SubscriptionRegistry over the shared in-memory state."""
+
+    def __init__(self, state: MemoryState) -> None:
+        self._state = state
+
+    async def create(self, subscription: Subscription) -> None:
+        if subscription.name in self._state.subscriptions:
+            raise SubscriptionAlreadyExists(subscription.name)
+        topic = topic_state(self._state, subscription.topic)
+        queues = [
+            PartitionQueue(cursors=start_cursors(log, subscription.start))
+            for log in topic.partitions
+        ]
+        self._state.subscriptions[subscription.name] = SubscriptionState(subscription, queues)
+
+    async def get(self, name: str) -> Subscription:
+        return subscription_state(self._state, name).subscription
+
+    async def list(self, topic: str | None = None) -> list[Subscription]:
+        found = (s.subscription for s in self._state.subscriptions.values())
+        return sorted((s for s in found if topic is None or s.topic == topic), key=lambda s: s.name)
+
+    async def delete(self, name: str) -> None:
+        subscription_state(self._state, name)
+        del self._state.subscriptions[name]
+
+
+def start_cursors(log: PartitionLog, start: StartPosition | str) -> dict[Priority, int]:
+    """Cursors at the first retained message (earliest) or past the last one (latest)."""
+    if start == StartPosition.EARLIEST:
+        return {priority: lane.head for priority, lane in log.lanes.items()}
+    return {priority: lane.end for priority, lane in log.lanes.items()}
+
+
+def subscription_state(state: MemoryState, name: str) -> SubscriptionState:
+    """The state of subscription ``name``, or SubscriptionNotFound."""
+    try:
+        return state.subscriptions[name]
+    except KeyError:
+        raise SubscriptionNotFound(name) from None

@@ -1,0 +1,292 @@
+"""The broker's error tree.
+
+Every error carries a stable ``code`` (the ``error.code`` of the JSON error shape) and a
+``kind`` that the edges map to a status (HTTP, CLI exit code)::
+
+    PubSubError
+    ├── InvalidArgument (ValueError)       kind=invalid
+    │   ├── InvalidName
+    │   ├── InvalidFilter
+    │   ├── InvalidMessage
+    │   └── InvalidSetting
+    ├── TopicError
+    │   ├── TopicNotFound                   kind=not_found
+    │   ├── TopicAlreadyExists              kind=conflict
+    │   ├── TopicInUse                      kind=conflict
+    │   └── TopicFull                       kind=exhausted
+    ├── SubscriptionError
+    │   ├── SubscriptionNotFound            kind=not_found
+    │   └── SubscriptionAlreadyExists       kind=conflict
+    ├── MessageError
+    │   ├── MessageNotFound                 kind=not_found
+    │   ├── MessageExpired                  kind=gone
+    │   └── MessageTooLarge                 kind=too_large
+    ├── GroupError
+    │   ├── MemberNotFound                  kind=not_found
+    │   └── GenerationConflict              kind=conflict
+    └── BackendError
+        └── BackendUnavailable              kind=unavailable
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import ClassVar
+
+
+class ErrorKind(StrEnum):
+    """What sort of failure an error is, independent of transport."""
+
+    #: The caller sent something malformed or out of range.
+    INVALID = "invalid"
+    #: A named resource does not exist.
+    NOT_FOUND = "not_found"
+    #: The request clashes with the current state.
+    CONFLICT = "conflict"
+    #: The resource existed but is no longer available.
+    GONE = "gone"
+    #: A size limit was exceeded.
+    TOO_LARGE = "too_large"
+    #: A capacity or rate limit was reached; retrying later may succeed.
+    EXHAUSTED = "exhausted"
+    #: Storage or another dependency cannot be reached.
+    UNAVAILABLE = "unavailable"
+
+
+class PubSubError(Exception):
+    """Raised for every failure the broker reports to a client."""
+
+    code: ClassVar[str] = "internal"
+    kind: ClassVar[ErrorKind] = ErrorKind.INVALID
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def details(self) -> dict[str, object]:
+        """Extra fields for the JSON error shape (resource names, positions, limits)."""
+        return {}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r})"
+
+
+class InvalidArgument(PubSubError, ValueError):
+    """Raised when a request carries a malformed or out-of-range value."""
+
+    code = "invalid_argument"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+    def details(self) -> dict[str, object]:
+        return {"field": self.field} if self.field else {}
+
+
+class InvalidName(InvalidArgument):
+    """Raised when a topic or subscription name breaks the naming rule."""
+
+    code = "invalid_name"
+
+
+class InvalidFilter(InvalidArgument):
+    """Raised when a subscription filter expression cannot be parsed."""
+
+    code = "invalid_filter"
+
+    def __init__(self, expression: str, position: int, reason: str) -> None:
+        super().__init__(
+            f"invalid filter at position {position}: {reason}: {expression!r}", field="filter"
+        )
+        self.expression = expression
+        self.position = position
+        self.reason = reason
+
+    def details(self) -> dict[str, object]:
+        return {"field": "filter", "position": self.position}
+
+
+class InvalidMessage(InvalidArgument):
+    """Raised when a published message breaks a message rule (attributes, TTL, delay...)."""
+
+    code = "invalid_message"
+
+
+class InvalidSetting(InvalidArgument):
+    """Raised when a topic or subscription setting is out of range."""
+
+    code = "invalid_setting"
+
+
+class TopicError(PubSubError):
+    """Base of the errors about one topic; ``topic`` names it."""
+
+    def __init__(self, topic: str, message: str) -> None:
+        super().__init__(message)
+        self.topic = topic
+
+    def details(self) -> dict[str, object]:
+        return {"topic": self.topic}
+
+
+class TopicNotFound(TopicError):
+    """Raised when a topic that does not exist is used."""
+
+    code = "topic_not_found"
+    kind = ErrorKind.NOT_FOUND
+
+    def __init__(self, topic: str) -> None:
+        super().__init__(topic, f"topic {topic!r} does not exist")
+
+
+class TopicAlreadyExists(TopicError):
+    """Raised when creating a topic whose name is taken."""
+
+    code = "topic_exists"
+    kind = ErrorKind.CONFLICT
+
+    def __init__(self, topic: str) -> None:
+        super().__init__(topic, f"topic {topic!r} already exists")
+
+
+class TopicInUse(TopicError):
+    """Raised when deleting a topic that still has subscriptions, without ``force``."""
+
+    code = "topic_in_use"
+    kind = ErrorKind.CONFLICT
+
+    def __init__(self, topic: str, subscriptions: int) -> None:
+        super().__init__(
+            topic, f"topic {topic!r} has {subscriptions} subscription(s); delete with force"
+        )
+
+
+class TopicFull(TopicError):
+    """Raised when a publish would exceed ``max_messages`` on a topic with overflow ``reject``."""
+
+    code = "topic_full"
+    kind = ErrorKind.EXHAUSTED
+
+    def __init__(self, topic: str, max_messages: int) -> None:
+        super().__init__(topic, f"topic {topic!r} holds its maximum of {max_messages} messages")
+        self.max_messages = max_messages
+
+    def details(self) -> dict[str, object]:
+        return {"topic": self.topic, "max_messages": self.max_messages}
+
+
+class SubscriptionError(PubSubError):
+    """Base of the errors about one subscription; ``subscription`` names it."""
+
+    def __init__(self, subscription: str, message: str) -> None:
+        super().__init__(message)
+        self.subscription = subscription
+
+    def details(self) -> dict[str, object]:
+        return {"subscription": self.subscription}
+
+
+class SubscriptionNotFound(SubscriptionError):
+    """Raised when a subscription that does not exist is used."""
+
+    code = "subscription_not_found"
+    kind = ErrorKind.NOT_FOUND
+
+    def __init__(self, subscription: str) -> None:
+        super().__init__(subscription, f"subscription {subscription!r} does not exist")
+
+
+class SubscriptionAlreadyExists(SubscriptionError):
+    """Raised when creating a subscription whose name is taken."""
+
+    code = "subscription_exists"
+    kind = ErrorKind.CONFLICT
+
+    def __init__(self, subscription: str) -> None:
+        super().__init__(subscription, f"subscription {subscription!r} already exists")
+
+
+class MessageError(PubSubError):
+    """Base of the errors about one stored message."""
+
+    def __init__(self, topic: str, message_id: str, message: str) -> None:
+        super().__init__(message)
+        self.topic = topic
+        self.message_id = message_id
+
+    def details(self) -> dict[str, object]:
+        return {"topic": self.topic, "id": self.message_id}
+
+
+class MessageNotFound(MessageError):
+    """Raised when a message id is not (or no longer) stored in its topic."""
+
+    code = "message_not_found"
+    kind = ErrorKind.NOT_FOUND
+
+    def __init__(self, topic: str, message_id: str) -> None:
+        super().__init__(topic, message_id, f"message {message_id!r} not found in {topic!r}")
+
+
+class MessageExpired(MessageError):
+    """Raised when a message is fetched after its TTL has run out."""
+
+    code = "message_expired"
+    kind = ErrorKind.GONE
+
+    def __init__(self, topic: str, message_id: str) -> None:
+        super().__init__(topic, message_id, f"message {message_id!r} in {topic!r} has expired")
+
+
+class MessageTooLarge(PubSubError):
+    """Raised when a message or batch exceeds a size limit."""
+
+    code = "message_too_large"
+    kind = ErrorKind.TOO_LARGE
+
+    def __init__(self, size: int, limit: int, what: str = "message") -> None:
+        super().__init__(f"{what} of {size} bytes exceeds the limit of {limit} bytes")
+        self.size = size
+        self.limit = limit
+
+    def details(self) -> dict[str, object]:
+        return {"size": self.size, "limit": self.limit}
+
+
+class GroupError(PubSubError):
+    """Base of the errors about a subscription's consumer group."""
+
+
+class MemberNotFound(GroupError):
+    """Raised when a member id is unknown to its group (never joined, left or evicted)."""
+
+    code = "member_not_found"
+    kind = ErrorKind.NOT_FOUND
+
+    def __init__(self, subscription: str, member_id: str) -> None:
+        super().__init__(f"member {member_id!r} is not in the group of {subscription!r}")
+        self.subscription = subscription
+        self.member_id = member_id
+
+    def details(self) -> dict[str, object]:
+        return {"subscription": self.subscription, "member_id": self.member_id}
+
+
+class GenerationConflict(GroupError):
+    """Raised when a group changed under a writer; the caller re-reads and tries again."""
+
+    code = "generation_conflict"
+    kind = ErrorKind.CONFLICT
+
+
+class BackendError(PubSubError):
+    """Base of the storage failures."""
+
+    kind = ErrorKind.UNAVAILABLE
+
+
+class BackendUnavailable(BackendError):
+    """Raised when storage cannot be reached or did not answer in time."""
+
+    code = "storage_unavailable"

@@ -1,0 +1,70 @@
+"""Topics: named, partitioned logs of messages, and their statistics."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from pubsubgo.core.errors import InvalidSetting
+from pubsubgo.core.messages import Compression
+from pubsubgo.core.names import validate_name
+
+#: DESIGN §2: a topic has 1..256 partitions.
+MAX_PARTITIONS = 256
+#: Seven days, the default retention.
+DEFAULT_RETENTION_SECONDS = 7 * 24 * 3600
+
+
+class Overflow(StrEnum):
+    """What a topic at ``max_messages`` does with a new publish."""
+
+    #: The publish fails with ``topic_full`` (HTTP 429).
+    REJECT = "reject"
+    #: The oldest stored messages are removed to make room.
+    DROP_OLDEST = "drop_oldest"
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    """A topic and its storage policy."""
+
+    name: str
+    partitions: int = 1
+    retention_seconds: int = DEFAULT_RETENTION_SECONDS
+    max_messages: int = 0
+    overflow: Overflow = Overflow.REJECT
+    dedup_window_seconds: int = 120
+    compression: Compression = Compression.NONE
+    compression_min_bytes: int = 1024
+    created_at: float = 0.0
+
+    def __post_init__(self) -> None:
+        validate_name(self.name, "topic")
+        _require(1 <= self.partitions <= MAX_PARTITIONS, "partitions", "must be 1..256")
+        _require(self.retention_seconds > 0, "retention_seconds", "must be positive")
+        _require(self.max_messages >= 0, "max_messages", "must be 0 (unbounded) or more")
+        _require(self.dedup_window_seconds >= 0, "dedup_window_seconds", "must be 0 or more")
+        _require(self.compression_min_bytes >= 0, "compression_min_bytes", "must be 0 or more")
+
+    @property
+    def is_bounded(self) -> bool:
+        """True when ``max_messages`` limits the topic."""
+        return self.max_messages > 0
+
+
+@dataclass(frozen=True, slots=True)
+class TopicStats:
+    """What a topic holds now and how it has been used."""
+
+    messages: int
+    bytes: int
+    partition_depths: tuple[int, ...]
+    publish_count: int
+    last_publish_at: float | None
+    extra: Mapping[str, float] = field(default_factory=dict)
+
+
+def _require(ok: bool, setting: str, rule: str) -> None:
+    if not ok:
+        raise InvalidSetting(f"{setting} {rule}", field=setting)

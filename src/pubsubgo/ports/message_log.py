@@ -1,0 +1,52 @@
+"""The MessageLog port: a topic's stored messages."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from pubsubgo.core.messages import Message, MessageDraft, MessageId
+from pubsubgo.core.topics import Topic, TopicStats
+
+
+class MessageLog(Protocol):
+    """Appends, reads and trims the messages of topics."""
+
+    async def append(self, topic: Topic, drafts: Sequence[MessageDraft]) -> list[MessageId]:
+        """Store a batch atomically and return one id per draft, in order.
+
+        Ids increase within a partition. A draft whose ``dedup_id`` was stored less than
+        ``topic.dedup_window_seconds`` before its ``published_at`` (earlier in the same batch
+        included) stores nothing and gets the first message's id. On a bounded topic the
+        ``overflow`` policy applies: ``reject`` stores nothing of the batch if it does not fit,
+        ``drop_oldest`` removes the oldest messages to make room.
+
+        Raises:
+            TopicNotFound: the topic was deleted.
+            TopicFull: the batch does not fit a ``reject`` topic.
+        """
+        ...
+
+    async def fetch(self, topic: str, ids: Sequence[MessageId]) -> dict[MessageId, Message]:
+        """The stored messages among ``ids``; ids not (or no longer) stored are left out."""
+        ...
+
+    async def browse(self, topic: str, after: MessageId | None, limit: int) -> list[Message]:
+        """Up to ``limit`` stored messages in order (partition by partition), after ``after``."""
+        ...
+
+    async def stats(self, topic: str) -> TopicStats:
+        """Counts and sizes of what the topic holds.
+
+        Raises:
+            TopicNotFound: no such topic.
+        """
+        ...
+
+    async def remove(self, topic: str, ids: Sequence[MessageId]) -> int:
+        """Delete the given messages from the topic; returns how many were stored."""
+        ...
+
+    async def trim(self, topic: str, published_before: float) -> int:
+        """Delete messages published before ``published_before``; returns how many."""
+        ...

@@ -1,0 +1,173 @@
+"""GroupService: consumer-group membership, heartbeats, eviction and rebalancing."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pubsubgo.core.assignment import moved_partitions
+from pubsubgo.core.errors import GenerationConflict, MemberNotFound, SubscriptionNotFound
+from pubsubgo.core.groups import GroupSettings, GroupState, Member
+from pubsubgo.core.subscriptions import Subscription
+from pubsubgo.ports.clock import Clock
+from pubsubgo.ports.groups import GroupStore
+from pubsubgo.ports.subscriptions import SubscriptionRegistry
+from pubsubgo.ports.topics import TopicRegistry
+from pubsubgo.services.acknowledgment import AckService
+
+logger = logging.getLogger(__name__)
+
+#: A membership change that keeps losing the generation race after this many tries is
+#: reported as a conflict rather than retried for ever.
+MAX_UPDATE_ATTEMPTS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Membership:
+    """What a member needs to know: its generation and the partitions it receives from."""
+
+    member_id: str
+    generation: int
+    assignment: tuple[int, ...]
+    heartbeat_interval_seconds: float
+    session_timeout_seconds: float
+
+
+class GroupService:
+    """Runs the consumer group of each subscription."""
+
+    def __init__(
+        self,
+        topics: TopicRegistry,
+        subscriptions: SubscriptionRegistry,
+        groups: GroupStore,
+        acks: AckService,
+        clock: Clock,
+        settings: GroupSettings | None = None,
+    ) -> None:
+        self._topics = topics
+        self._subscriptions = subscriptions
+        self._groups = groups
+        self._acks = acks
+        self._clock = clock
+        self.settings = settings or GroupSettings()
+
+    async def join(self, subscription: str, member_id: str | None = None) -> Membership:
+        """Add a member (a new id unless one is given) and rebalance.
+
+        Raises:
+            SubscriptionNotFound: no such subscription.
+        """
+        sub = await self._subscriptions.get(subscription)
+        partitions = (await self._topics.get(sub.topic)).partitions
+        member_id = member_id or uuid.uuid4().hex
+        now = self._clock.now()
+        member = Member(member_id, joined_at=now, last_heartbeat=now)
+        state = await self._change(sub, lambda s: s.joined(member, partitions))
+        return self._membership(sub, state, member_id, partitions)
+
+    async def heartbeat(self, subscription: str, member_id: str) -> Membership:
+        """Keep a member alive; returns its current generation and assignment.
+
+        Raises:
+            SubscriptionNotFound: no such subscription.
+            MemberNotFound: the member left or was evicted; it must join again.
+        """
+        sub = await self._subscriptions.get(subscription)
+        partitions = (await self._topics.get(sub.topic)).partitions
+        for _ in range(MAX_UPDATE_ATTEMPTS):
+            state = await self._groups.load(subscription)
+            if member_id not in state.members:
+                raise MemberNotFound(subscription, member_id)
+            try:
+                await self._groups.save(
+                    state.heartbeat(member_id, self._clock.now()), state.generation
+                )
+            except GenerationConflict:
+                continue
+            return self._membership(sub, state, member_id, partitions)
+        raise GenerationConflict(f"group of {subscription!r} is changing too fast")
+
+    async def leave(self, subscription: str, member_id: str) -> None:
+        """Remove a member; what it held is delivered to others at once.
+
+        Raises:
+            SubscriptionNotFound: no such subscription.
+            MemberNotFound: the member is not in the group.
+        """
+        sub = await self._subscriptions.get(subscription)
+        state = await self._groups.load(subscription)
+        if member_id not in state.members:
+            raise MemberNotFound(subscription, member_id)
+        await self._remove(sub, {member_id})
+
+    async def describe(self, subscription: str) -> GroupState:
+        """The group's current state.
+
+        Raises:
+            SubscriptionNotFound: no such subscription.
+        """
+        await self._subscriptions.get(subscription)
+        return await self._groups.load(subscription)
+
+    async def evict_expired(self) -> int:
+        """Background duty: remove members whose session timed out; returns how many."""
+        evicted = 0
+        now = self._clock.now()
+        for sub in await self._subscriptions.list():
+            state = await self._groups.load(sub.name)
+            expired = state.expired(now, self.settings.session_timeout_seconds)
+            if expired:
+                logger.info("evicting %d member(s) of %s", len(expired), sub.name)
+                await self._remove(sub, expired)
+                evicted += len(expired)
+        return evicted
+
+    async def _remove(self, sub: Subscription, member_ids: set[str]) -> None:
+        partitions = (await self._topics.get(sub.topic)).partitions
+        state = await self._change(sub, lambda s: s.without(member_ids, partitions))
+        for member_id in member_ids:
+            await self._acks.release_member(sub.name, member_id)
+        if not sub.durable and not state.members:
+            # DESIGN §2: a non-durable subscription lives as long as its consumers.
+            with contextlib.suppress(SubscriptionNotFound):
+                await self._subscriptions.delete(sub.name)
+
+    async def _change(
+        self, sub: Subscription, change: Callable[[GroupState], GroupState]
+    ) -> GroupState:
+        """Apply a membership change to the latest generation, then hand revoked partitions over."""
+        for _ in range(MAX_UPDATE_ATTEMPTS):
+            before = await self._groups.load(sub.name)
+            after = change(before)
+            try:
+                await self._groups.save(after, before.generation)
+            except GenerationConflict:
+                continue
+            if sub.ordered:
+                revoked = _revoked(before, after)
+                await self._acks.release_partitions(sub.name, sorted(revoked))
+            return after
+        raise GenerationConflict(f"group of {sub.name!r} is changing too fast")
+
+    def _membership(
+        self, sub: Subscription, state: GroupState, member_id: str, partitions: int
+    ) -> Membership:
+        # Members of an unordered subscription share every partition.
+        owned = state.assignment.get(member_id, ()) if sub.ordered else tuple(range(partitions))
+        return Membership(
+            member_id=member_id,
+            generation=state.generation,
+            assignment=owned,
+            heartbeat_interval_seconds=self.settings.heartbeat_interval_seconds,
+            session_timeout_seconds=self.settings.session_timeout_seconds,
+        )
+
+
+def _revoked(before: GroupState, after: GroupState) -> set[int]:
+    """Partitions that had an owner before and have a different one (or none) now."""
+    owned_before = {p for parts in before.assignment.values() for p in parts}
+    return moved_partitions(before.assignment, after.assignment) & owned_before

@@ -1,0 +1,177 @@
+"""PublisherService: validates messages, picks their partition and stores them."""
+
+from __future__ import annotations
+
+import itertools
+import time
+import zlib
+from collections.abc import Iterator, Mapping, Sequence
+
+from pubsubgo.core.errors import InvalidMessage, MessageTooLarge
+from pubsubgo.core.limits import Limits
+from pubsubgo.core.messages import DeliveryMode, MessageDraft, MessageId, PublishRequest
+from pubsubgo.core.topics import Topic
+from pubsubgo.ports.clock import Clock
+from pubsubgo.ports.message_log import MessageLog
+from pubsubgo.ports.metrics import BrokerMetrics
+from pubsubgo.ports.signals import MessageSignal
+from pubsubgo.ports.topics import TopicRegistry
+from pubsubgo.services.compression import pack
+
+
+def partition_for_key(key: str, partitions: int) -> int:
+    """The partition of ``key``: CRC-32 of its UTF-8 bytes, stable across processes and
+    restarts (Python's ``hash()`` is salted per process)."""
+    return zlib.crc32(key.encode()) % partitions
+
+
+class PublisherService:
+    """Publishes batches of messages to topics."""
+
+    def __init__(
+        self,
+        topics: TopicRegistry,
+        messages: MessageLog,
+        signal: MessageSignal,
+        clock: Clock,
+        metrics: BrokerMetrics,
+        limits: Limits | None = None,
+    ) -> None:
+        self._topics = topics
+        self._messages = messages
+        self._signal = signal
+        self._clock = clock
+        self._metrics = metrics
+        self._limits = limits or Limits()
+        #: Keyless messages spread over partitions in turn, per topic.
+        self._turns: dict[str, Iterator[int]] = {}
+
+    async def publish(
+        self, topic_name: str, requests: Sequence[PublishRequest], *, internal: bool = False
+    ) -> list[MessageId]:
+        """Store a batch and return one id per message, in order.
+
+        Args:
+            topic_name: the topic to publish to.
+            requests: the messages.
+            internal: the broker itself republishes (dead letters): attribute limits are not
+                applied, since the broker adds its own ``x-`` attributes.
+
+        Raises:
+            TopicNotFound: no such topic.
+            InvalidMessage: a message breaks a rule (index in the message).
+            MessageTooLarge: a message or the batch is over its size limit.
+            TopicFull: the topic is at ``max_messages`` with overflow ``reject``.
+        """
+        started = time.perf_counter()
+        topic = await self._topics.get(topic_name)
+        self._check_batch(requests)
+        now = self._clock.now()
+        drafts = [
+            self._draft(topic, request, now, index, internal)
+            for index, request in enumerate(requests)
+        ]
+        ids = await self._messages.append(topic, drafts)
+        self._signal.notify(topic.name)
+        self._metrics.published(topic.name, len(ids), time.perf_counter() - started)
+        return ids
+
+    def _check_batch(self, requests: Sequence[PublishRequest]) -> None:
+        limits = self._limits
+        if not requests:
+            raise InvalidMessage("a publish needs at least one message", field="messages")
+        if len(requests) > limits.max_batch_messages:
+            raise InvalidMessage(
+                f"a batch holds at most {limits.max_batch_messages} messages, not {len(requests)}",
+                field="messages",
+            )
+        size = sum(len(r.data) for r in requests)
+        if size > limits.max_batch_bytes:
+            raise MessageTooLarge(size, limits.max_batch_bytes, what="batch")
+
+    def _draft(
+        self, topic: Topic, request: PublishRequest, now: float, index: int, internal: bool
+    ) -> MessageDraft:
+        self._check_message(request, index, internal)
+        data, compression = pack(request.data, topic.compression, topic.compression_min_bytes)
+        ttl = request.ttl_seconds
+        return MessageDraft(
+            self._partition(topic, request.key),
+            data,
+            request.key,
+            request.attributes,
+            request.priority,
+            request.delivery_mode,
+            now,
+            None if ttl is None else now + ttl,
+            _deliver_at(request, now),
+            request.dedup_id,
+            compression,
+        )
+
+    def _partition(self, topic: Topic, key: str | None) -> int:
+        if key is not None:
+            return partition_for_key(key, topic.partitions)
+        if topic.partitions == 1:
+            return 0
+        turns = self._turns.setdefault(topic.name, itertools.cycle(range(topic.partitions)))
+        return next(turns)
+
+    def _check_message(self, request: PublishRequest, index: int, internal: bool) -> None:
+        limits = self._limits
+        if len(request.data) > limits.max_message_bytes:
+            raise MessageTooLarge(len(request.data), limits.max_message_bytes)
+        # Most messages set few optional fields: check only those that are set.
+        where = f"messages[{index}]"
+        if request.attributes and not internal:
+            _check_attributes(request.attributes, limits, where)
+        if request.key is not None:
+            _check_bytes(request.key, limits.max_key_bytes, f"{where}.key")
+        if request.dedup_id is not None:
+            _check_bytes(request.dedup_id, limits.max_dedup_id_bytes, f"{where}.dedup_id")
+        if request.delivery_mode is DeliveryMode.EXACTLY_ONCE and not request.dedup_id:
+            raise InvalidMessage(
+                f"{where}: exactly_once delivery needs a dedup_id", field=f"{where}.dedup_id"
+            )
+        if request.ttl_seconds is not None:
+            _check_seconds(request.ttl_seconds, limits, f"{where}.ttl_seconds", allow_zero=False)
+        if request.delay_seconds is not None:
+            _check_seconds(request.delay_seconds, limits, f"{where}.delay_seconds", allow_zero=True)
+
+
+def _deliver_at(request: PublishRequest, now: float) -> float | None:
+    if request.deliver_at is not None:
+        return request.deliver_at
+    if request.delay_seconds:
+        return now + request.delay_seconds
+    return None
+
+
+def _check_attributes(attributes: Mapping[str, str], limits: Limits, where: str) -> None:
+    if len(attributes) > limits.max_attributes:
+        raise InvalidMessage(
+            f"{where}: at most {limits.max_attributes} attributes, not {len(attributes)}",
+            field=f"{where}.attributes",
+        )
+    for key, value in attributes.items():
+        if not isinstance(key, str) or not isinstance(value, str) or not key:
+            raise InvalidMessage(
+                f"{where}: attribute names and values are non-empty strings",
+                field=f"{where}.attributes",
+            )
+        _check_bytes(key, limits.max_attribute_key_bytes, f"{where}.attributes name {key[:32]!r}")
+        _check_bytes(value, limits.max_attribute_value_bytes, f"{where}.attributes[{key[:32]!r}]")
+
+
+def _check_bytes(value: str | None, limit: int, what: str) -> None:
+    if value is not None and len(value.encode()) > limit:
+        raise InvalidMessage(f"{what} is longer than {limit} bytes", field=what)
+
+
+def _check_seconds(value: float, limits: Limits, what: str, *, allow_zero: bool) -> None:
+    low_ok = value >= 0 if allow_zero else value > 0
+    if not low_ok or value > limits.max_delay_seconds:
+        bound = "0" if allow_zero else "more than 0"
+        raise InvalidMessage(
+            f"{what} must be {bound} and at most {limits.max_delay_seconds:.0f}", field=what
+        )
