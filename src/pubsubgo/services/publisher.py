@@ -9,7 +9,13 @@ from collections.abc import Iterator, Mapping, Sequence
 
 from pubsubgo.core.errors import InvalidMessage, MessageTooLarge
 from pubsubgo.core.limits import Limits
-from pubsubgo.core.messages import DeliveryMode, MessageDraft, MessageId, PublishRequest
+from pubsubgo.core.messages import (
+    Compression,
+    DeliveryMode,
+    MessageDraft,
+    MessageId,
+    PublishRequest,
+)
 from pubsubgo.core.topics import Topic
 from pubsubgo.ports.clock import Clock
 from pubsubgo.ports.message_log import MessageLog
@@ -67,10 +73,7 @@ class PublisherService:
         topic = await self._topics.get(topic_name)
         self._check_batch(requests)
         now = self._clock.now()
-        drafts = [
-            self._draft(topic, request, now, index, internal)
-            for index, request in enumerate(requests)
-        ]
+        drafts = self._drafts(topic, requests, now, internal)
         ids = await self._messages.append(topic, drafts)
         self._signal.notify(topic.name)
         self._metrics.published(topic.name, len(ids), time.perf_counter() - started)
@@ -89,16 +92,46 @@ class PublisherService:
         if size > limits.max_batch_bytes:
             raise MessageTooLarge(size, limits.max_batch_bytes, what="batch")
 
+    def _drafts(
+        self, topic: Topic, requests: Sequence[PublishRequest], now: float, internal: bool
+    ) -> list[MessageDraft]:
+        """Validate and prepare a batch; one loop, as this runs once per message."""
+        max_bytes = self._limits.max_message_bytes
+        compressing = topic.compression is not _UNCOMPRESSED
+        turns = self._turns_of(topic)
+        drafts = []
+        for index, request in enumerate(requests):
+            if _sets_options(request):
+                drafts.append(self._draft(topic, request, now, index, internal))
+                continue
+            # A plain message: data and priority only, the common case kept short.
+            data = request.data
+            if len(data) > max_bytes:
+                raise MessageTooLarge(len(data), max_bytes)
+            compression = _UNCOMPRESSED
+            if compressing:
+                data, compression = pack(data, topic.compression, topic.compression_min_bytes)
+            drafts.append(
+                MessageDraft(
+                    next(turns), data, None, request.attributes, request.priority,
+                    _DEFAULT_MODE, now, None, None, None, compression,
+                )
+            )  # fmt: skip
+        return drafts
+
     def _draft(
         self, topic: Topic, request: PublishRequest, now: float, index: int, internal: bool
     ) -> MessageDraft:
-        self._check_message(request, index, internal)
+        self._check_message(request, now, index, internal)
         data, compression = pack(request.data, topic.compression, topic.compression_min_bytes)
+        key = request.key
         ttl = request.ttl_seconds
         return MessageDraft(
-            self._partition(topic, request.key),
+            next(self._turns_of(topic))
+            if key is None
+            else partition_for_key(key, topic.partitions),
             data,
-            request.key,
+            key,
             request.attributes,
             request.priority,
             request.delivery_mode,
@@ -109,15 +142,16 @@ class PublisherService:
             compression,
         )
 
-    def _partition(self, topic: Topic, key: str | None) -> int:
-        if key is not None:
-            return partition_for_key(key, topic.partitions)
-        if topic.partitions == 1:
-            return 0
-        turns = self._turns.setdefault(topic.name, itertools.cycle(range(topic.partitions)))
-        return next(turns)
+    def _turns_of(self, topic: Topic) -> Iterator[int]:
+        """Keyless messages take the topic's partitions in turn."""
+        turns = self._turns.get(topic.name)
+        if turns is None:
+            turns = self._turns[topic.name] = itertools.cycle(range(topic.partitions))
+        return turns
 
-    def _check_message(self, request: PublishRequest, index: int, internal: bool) -> None:
+    def _check_message(
+        self, request: PublishRequest, now: float, index: int, internal: bool
+    ) -> None:
         limits = self._limits
         if len(request.data) > limits.max_message_bytes:
             raise MessageTooLarge(len(request.data), limits.max_message_bytes)
@@ -137,6 +171,29 @@ class PublisherService:
             _check_seconds(request.ttl_seconds, limits, f"{where}.ttl_seconds", allow_zero=False)
         if request.delay_seconds is not None:
             _check_seconds(request.delay_seconds, limits, f"{where}.delay_seconds", allow_zero=True)
+        if request.deliver_at is not None and request.deliver_at - now > limits.max_delay_seconds:
+            raise InvalidMessage(
+                f"{where}.deliver_at is more than {limits.max_delay_seconds:.0f} s ahead",
+                field=f"{where}.deliver_at",
+            )
+
+
+#: Enum members looked up once: a class attribute lookup on an Enum is slow on a hot path.
+_UNCOMPRESSED = Compression.NONE
+_DEFAULT_MODE = DeliveryMode.AT_LEAST_ONCE
+
+
+def _sets_options(request: PublishRequest) -> bool:
+    """True when the message sets anything beyond data and priority, which needs checking."""
+    return bool(
+        request.attributes
+        or request.key is not None
+        or request.dedup_id is not None
+        or request.ttl_seconds is not None
+        or request.delay_seconds is not None
+        or request.deliver_at is not None
+        or request.delivery_mode is not _DEFAULT_MODE
+    )
 
 
 def _deliver_at(request: PublishRequest, now: float) -> float | None:

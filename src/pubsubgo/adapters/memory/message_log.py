@@ -26,12 +26,15 @@ class InMemoryMessageLog:
         if not drafts:
             return []
         state.forget_dedup_before(drafts[0].published_at)
-        slots, fresh = _resolve_duplicates(state, drafts)
+        deduplicating = state.topic.dedup_window_seconds and any(d.dedup_id for d in drafts)
+        slots, fresh = _resolve_duplicates(state, drafts) if deduplicating else (None, drafts)
         _check_capacity(state, len(fresh))
         ids = _store_all(state, fresh)
         _enforce_drop_oldest(state)
         state.publish_count += len(fresh)
         state.last_publish_at = drafts[-1].published_at
+        if slots is None:
+            return ids
         return [ids[slot] if isinstance(slot, int) else slot for slot in slots]
 
     async def fetch(self, topic: str, ids: Sequence[MessageId]) -> dict[MessageId, Message]:
@@ -121,7 +124,7 @@ def _store_all(state: TopicState, drafts: Sequence[MessageDraft]) -> list[Messag
         log = partitions[draft.partition]
         id_ = MessageId(f"{draft.partition}-{log.next_offset}")
         log.next_offset += 1
-        message = Message(id_, name, *draft)
+        message = Message._make((id_, name, *draft))
         log.lanes[draft.priority].entries.append(message)
         log.live[id_] = message
         ids.append(id_)
