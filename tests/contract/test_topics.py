@@ -14,7 +14,7 @@ from pubsubgo.core.errors import (
     TopicInUse,
     TopicNotFound,
 )
-from pubsubgo.core.messages import MessageId
+from pubsubgo.core.messages import MessageId, Priority
 from pubsubgo.core.topics import Topic
 from pubsubgo.services.broker import Broker
 from tests.conftest import unique
@@ -120,6 +120,18 @@ class TestStoredMessages:
         seen = [m.data.decode() for m in first + rest]
         assert sorted(seen) == ["m0", "m1", "m2", "m3", "m4"]
         assert len(set(seen)) == 5
+
+    async def test_browsing_follows_publish_order_whatever_the_priority(
+        self, broker: Broker
+    ) -> None:
+        name = await new_topic(broker)
+        for payload, priority in (("1", Priority.LOW), ("2", Priority.CRITICAL), ("3", None)):
+            await publish(broker, name, payload, priority=priority or Priority.NORMAL)
+
+        first = await broker.topics.browse(name, None, 1)
+        rest = await broker.topics.browse(name, first[0].id, 10)
+
+        assert [m.data for m in first + rest] == [b"1", b"2", b"3"]
 
     async def test_retention_removes_messages_older_than_the_topic_keeps(
         self, broker: Broker, clock: ManualClock

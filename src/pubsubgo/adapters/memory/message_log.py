@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
 import heapq
+import itertools
 from collections.abc import Iterator, Sequence
 
 from pubsubgo.adapters.memory.state import MemoryState, PartitionLog, TopicState
@@ -188,6 +190,16 @@ def _browse_start(after: MessageId | None) -> tuple[int, int]:
 
 
 def _live_after(log: PartitionLog, minimum: int) -> Iterator[Message]:
-    for id_, message in log.live.items():
-        if int(id_.rpartition("-")[2]) > minimum:
+    """Live messages after offset ``minimum`` in publish order: each lane is bisected to its
+    start and the lanes are merged, so a late page costs no scan of the earlier ones."""
+    lanes = []
+    for lane in log.lanes.values():
+        start = bisect.bisect_right(lane.entries, minimum, lo=lane.start, key=_offset)
+        lanes.append(itertools.islice(lane.entries, start, None))
+    for message in heapq.merge(*lanes, key=_offset):
+        if message.id in log.live:
             yield message
+
+
+def _offset(message: Message) -> int:
+    return int(message.id.rpartition("-")[2])
