@@ -31,3 +31,7 @@ class BrokerMetrics(Protocol):
     def expired(self, topic: str, subscription: str, count: int) -> None:
         """Messages reached their TTL before delivery and were dropped."""
         ...
+
+    def rebalanced(self, subscription: str, members: int) -> None:
+        """The group of ``subscription`` has a new generation with ``members`` members."""
+        ...

@@ -73,7 +73,9 @@ class Broker:
                 metrics,
             ),
             acks=acks,
-            groups=GroupService(s.topics, s.subscriptions, s.groups, acks, clock, group_settings),
+            groups=GroupService(
+                s.topics, s.subscriptions, s.groups, acks, clock, metrics, group_settings
+            ),
         )
 
     async def run_duties(self) -> DutyReport:

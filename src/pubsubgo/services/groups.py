@@ -14,6 +14,7 @@ from pubsubgo.core.groups import GroupSettings, GroupState, Member
 from pubsubgo.core.subscriptions import Subscription
 from pubsubgo.ports.clock import Clock
 from pubsubgo.ports.groups import GroupStore
+from pubsubgo.ports.metrics import BrokerMetrics
 from pubsubgo.ports.subscriptions import SubscriptionRegistry
 from pubsubgo.ports.topics import TopicRegistry
 from pubsubgo.services.acknowledgment import AckService
@@ -46,6 +47,7 @@ class GroupService:
         groups: GroupStore,
         acks: AckService,
         clock: Clock,
+        metrics: BrokerMetrics,
         settings: GroupSettings | None = None,
     ) -> None:
         self._topics = topics
@@ -53,6 +55,7 @@ class GroupService:
         self._groups = groups
         self._acks = acks
         self._clock = clock
+        self._metrics = metrics
         self.settings = settings or GroupSettings()
 
     async def join(self, subscription: str, member_id: str | None = None) -> Membership:
@@ -147,6 +150,7 @@ class GroupService:
                 await self._groups.save(after, before.generation)
             except GenerationConflict:
                 continue
+            self._metrics.rebalanced(sub.name, len(after.members))
             if sub.ordered:
                 revoked = _revoked(before, after)
                 await self._acks.release_partitions(sub.name, sorted(revoked))

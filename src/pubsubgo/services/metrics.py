@@ -23,3 +23,6 @@ class NullMetrics:
 
     def expired(self, topic: str, subscription: str, count: int) -> None:
         return None
+
+    def rebalanced(self, subscription: str, members: int) -> None:
+        return None

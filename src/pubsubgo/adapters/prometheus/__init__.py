@@ -1,0 +1,1 @@
+"""Prometheus metrics: the BrokerMetrics adapter, edge metrics and storage-read gauges."""
