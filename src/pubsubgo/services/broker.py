@@ -9,6 +9,7 @@ from pubsubgo.core.limits import Limits
 from pubsubgo.ports.clock import Clock
 from pubsubgo.ports.metrics import BrokerMetrics
 from pubsubgo.ports.storage import Storage
+from pubsubgo.ports.tracing import MessageTracer
 from pubsubgo.services.acknowledgment import AckService
 from pubsubgo.services.dead_letters import DeadLetterService
 from pubsubgo.services.groups import GroupService
@@ -48,11 +49,12 @@ class Broker:
         metrics: BrokerMetrics | None = None,
         limits: Limits | None = None,
         group_settings: GroupSettings | None = None,
+        tracer: MessageTracer | None = None,
     ) -> Broker:
         """Wire every service to ``storage``."""
         metrics = metrics or NullMetrics()
         s = storage
-        publisher = PublisherService(s.topics, s.messages, s.signal, clock, metrics, limits)
+        publisher = PublisherService(s.topics, s.messages, s.signal, clock, metrics, limits, tracer)
         dead_letters = DeadLetterService(publisher, s.messages, s.in_flight, clock, metrics)
         acks = AckService(s.subscriptions, s.in_flight, dead_letters, s.signal, clock, metrics)
         return cls(
@@ -71,6 +73,7 @@ class Broker:
                 s.signal,
                 clock,
                 metrics,
+                tracer,
             ),
             acks=acks,
             groups=GroupService(

@@ -22,7 +22,9 @@ from pubsubgo.ports.message_log import MessageLog
 from pubsubgo.ports.metrics import BrokerMetrics
 from pubsubgo.ports.signals import MessageSignal
 from pubsubgo.ports.topics import TopicRegistry
+from pubsubgo.ports.tracing import MessageTracer
 from pubsubgo.services.compression import pack
+from pubsubgo.services.tracing import NullTracer
 
 
 def partition_for_key(key: str, partitions: int) -> int:
@@ -42,6 +44,7 @@ class PublisherService:
         clock: Clock,
         metrics: BrokerMetrics,
         limits: Limits | None = None,
+        tracer: MessageTracer | None = None,
     ) -> None:
         self._topics = topics
         self._messages = messages
@@ -49,6 +52,7 @@ class PublisherService:
         self._clock = clock
         self._metrics = metrics
         self._limits = limits or Limits()
+        self._tracer = tracer or NullTracer()
         #: Keyless messages spread over partitions in turn, per topic.
         self._turns: dict[str, Iterator[int]] = {}
 
@@ -73,8 +77,9 @@ class PublisherService:
         topic = await self._topics.get(topic_name)
         self._check_batch(requests)
         now = self._clock.now()
-        drafts = self._drafts(topic, requests, now, internal)
-        ids = await self._messages.append(topic, drafts)
+        with self._tracer.publishing(topic.name, requests) as traced:
+            drafts = self._drafts(topic, traced, now, internal)
+            ids = await self._messages.append(topic, drafts)
         self._signal.notify(topic.name)
         self._metrics.published(topic.name, len(ids), time.perf_counter() - started)
         return ids
@@ -204,8 +209,13 @@ def _deliver_at(request: PublishRequest, now: float) -> float | None:
     return None
 
 
+#: Trace context rides in attributes; it does not count against the user's allowance.
+_TRACE_ATTRIBUTES = ("traceparent", "tracestate")
+
+
 def _check_attributes(attributes: Mapping[str, str], limits: Limits, where: str) -> None:
-    if len(attributes) > limits.max_attributes:
+    counted = len(attributes) - sum(name in attributes for name in _TRACE_ATTRIBUTES)
+    if counted > limits.max_attributes:
         raise InvalidMessage(
             f"{where}: at most {limits.max_attributes} attributes, not {len(attributes)}",
             field=f"{where}.attributes",

@@ -20,7 +20,9 @@ from pubsubgo.ports.metrics import BrokerMetrics
 from pubsubgo.ports.signals import MessageSignal
 from pubsubgo.ports.subscriptions import SubscriptionRegistry
 from pubsubgo.ports.topics import TopicRegistry
+from pubsubgo.ports.tracing import MessageTracer
 from pubsubgo.services.compression import unpacked
+from pubsubgo.services.tracing import NullTracer
 
 #: DESIGN §3: a pull asks for 1..1000 messages and waits at most 30 seconds.
 MAX_PULL_MESSAGES = 1000
@@ -55,6 +57,7 @@ class SubscriberService:
         signal: MessageSignal,
         clock: Clock,
         metrics: BrokerMetrics,
+        tracer: MessageTracer | None = None,
     ) -> None:
         self._topics = topics
         self._subscriptions = subscriptions
@@ -64,6 +67,7 @@ class SubscriberService:
         self._signal = signal
         self._clock = clock
         self._metrics = metrics
+        self._tracer = tracer or NullTracer()
 
     async def pull(
         self,
@@ -112,6 +116,8 @@ class SubscriberService:
             if batch.deliveries or not claims:
                 redelivered = sum(1 for d in batch.deliveries if d.delivery_attempt > 1)
                 self._metrics.delivered(sub.topic, sub.name, len(batch.deliveries), redelivered)
+                if batch.deliveries:
+                    self._tracer.delivered(batch.deliveries)
                 return batch.deliveries
 
     async def _partitions_for(
