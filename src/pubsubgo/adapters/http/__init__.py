@@ -1,0 +1,1 @@
+"""The REST API over aiohttp: ``create_app`` builds the application."""

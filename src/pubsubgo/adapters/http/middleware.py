@@ -1,0 +1,132 @@
+"""The two middlewares: every failure as the JSON error shape, and CORS."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
+from pydantic import ValidationError
+
+from pubsubgo.core.errors import ErrorKind, PubSubError
+
+logger = logging.getLogger(__name__)
+
+#: DESIGN §3: the status of each kind of domain error.
+STATUS_BY_KIND = {
+    ErrorKind.INVALID: 400,
+    ErrorKind.NOT_FOUND: 404,
+    ErrorKind.CONFLICT: 409,
+    ErrorKind.GONE: 410,
+    ErrorKind.TOO_LARGE: 413,
+    ErrorKind.EXHAUSTED: 429,
+    ErrorKind.UNAVAILABLE: 503,
+}
+#: Seconds a client should wait before retrying a 429 (topic full) or 503 (storage down):
+#: short, since a consumer or a reconnect usually frees things within a second or two.
+RETRY_AFTER_SECONDS = 1
+#: The codes of aiohttp's own refusals (no route, wrong method, body over the limit).
+_CODE_BY_STATUS = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "request_too_large",
+}
+#: pydantic error types that mean the body was not JSON at all.
+_JSON_ERRORS = {"json_invalid", "json_type"}
+#: How long a browser may cache a CORS preflight answer.
+CORS_MAX_AGE_SECONDS = 600
+_CORS_METHODS = "GET, POST, PUT, DELETE, OPTIONS"
+
+
+def error_response(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None, **details: Any
+) -> web.Response:
+    """The JSON error shape: ``{"error": {"code", "message", ...details}}``."""
+    return web.json_response(
+        {"error": {"code": code, "message": message, **details}}, status=status, headers=headers
+    )
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Map every exception a handler raises to the JSON error shape.
+
+    Domain errors map by ``kind``; validation errors and malformed JSON are 400; aiohttp's
+    own refusals keep their status; anything else is a logged 500 without a traceback.
+    """
+    try:
+        return await handler(request)
+    except PubSubError as error:
+        return _domain_error(error)
+    except ValidationError as error:
+        return _validation_error(error)
+    except web.HTTPException as error:
+        if error.status < 400:
+            raise
+        code = _CODE_BY_STATUS.get(error.status, "http_error")
+        headers = {k: v for k, v in error.headers.items() if k.lower() == "allow"}
+        return error_response(error.status, code, error.text or error.reason, headers)
+    except Exception:
+        logger.exception("unhandled error in %s %s", request.method, request.path)
+        return error_response(500, "internal", "internal error; see the broker's log")
+
+
+def _domain_error(error: PubSubError) -> web.Response:
+    status = STATUS_BY_KIND[error.kind]
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status in (429, 503) else None
+    return error_response(status, error.code, error.message, headers, **error.details())
+
+
+def _validation_error(error: ValidationError) -> web.Response:
+    problems = error.errors(include_url=False, include_input=False, include_context=False)
+    for problem in problems:
+        if problem["type"] in _JSON_ERRORS:
+            return error_response(400, "invalid_json", f"the body is not JSON: {problem['msg']}")
+    listed = [
+        {"field": ".".join(str(part) for part in p["loc"]), "message": p["msg"]} for p in problems
+    ]
+    first = listed[0]
+    message = f"{first['field'] or 'body'}: {first['message']}"
+    if len(listed) > 1:
+        message += f" (and {len(listed) - 1} more)"
+    return error_response(400, "invalid_request", message, field=first["field"], errors=listed[:20])
+
+
+def cors_middleware(allowed_origins: Sequence[str]) -> Middleware:
+    """CORS for browsers on ``allowed_origins`` (``*`` allows every origin).
+
+    Preflight requests are answered here; other responses get the allow-origin header.
+    """
+    allow_any = "*" in allowed_origins
+    allowed = frozenset(allowed_origins)
+
+    @web.middleware
+    async def cors(request: web.Request, handler: Handler) -> web.StreamResponse:
+        origin = request.headers.get("Origin")
+        if origin is None or not (allow_any or origin in allowed):
+            return await handler(request)
+        if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+            response: web.StreamResponse = _preflight(request)
+        else:
+            response = await handler(request)
+        if not response.prepared:  # a WebSocket has sent its headers already
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Vary"] = "Origin"
+        return response
+
+    return cors
+
+
+def _preflight(request: web.Request) -> web.Response:
+    requested = request.headers.get("Access-Control-Request-Headers", "Content-Type")
+    return web.Response(
+        status=204,
+        headers={
+            "Access-Control-Allow-Methods": _CORS_METHODS,
+            "Access-Control-Allow-Headers": requested,
+            "Access-Control-Max-Age": str(CORS_MAX_AGE_SECONDS),
+        },
+    )

@@ -1,0 +1,53 @@
+"""Reading requests into models and writing models as responses."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel
+
+from pubsubgo.adapters.http.errors import UnsupportedContentType
+
+M = TypeVar("M", bound=BaseModel)
+
+#: What an omitted body means: every field at its default (the body of ``pull`` or
+#: ``members`` is optional).
+_EMPTY_BODY = b"{}"
+
+
+async def read_body(request: web.Request, model: type[M]) -> M:
+    """The JSON body as ``model``; an empty body counts as ``{}``.
+
+    Raises:
+        UnsupportedContentType: the body is not declared as JSON.
+        pydantic.ValidationError: bad JSON, wrong types, unknown or missing fields.
+        aiohttp.web.HTTPRequestEntityTooLarge: over the body size limit.
+    """
+    raw = await request.read()
+    if not raw.strip():
+        raw = _EMPTY_BODY
+    elif not _is_json(request):
+        raise UnsupportedContentType(request.headers.get("Content-Type", ""))
+    return model.model_validate_json(raw)
+
+
+def read_query(request: web.Request, model: type[M]) -> M:
+    """The query string as ``model`` (a repeated parameter keeps its last value)."""
+    return model.model_validate(dict(request.query))
+
+
+def json_response(model: BaseModel, status: int = 200) -> web.Response:
+    """``model`` as a JSON response (None fields included, so every key is always present)."""
+    return web.Response(
+        body=model.model_dump_json(by_alias=True),
+        status=status,
+        content_type="application/json",
+    )
+
+
+def _is_json(request: web.Request) -> bool:
+    if "Content-Type" not in request.headers:
+        return True  # a client that says nothing about its body gets the benefit of the doubt
+    content_type = request.content_type
+    return content_type == "application/json" or content_type.endswith("+json")

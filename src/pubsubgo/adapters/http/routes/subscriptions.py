@@ -1,0 +1,154 @@
+"""Subscription routes: create, list, describe, delete, pull, ack, nack, extend, seek, redrive."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from pubsubgo.adapters.http.api import RouteTable
+from pubsubgo.adapters.http.keys import BROKER
+from pubsubgo.adapters.http.parsing import json_response, read_body, read_query
+from pubsubgo.adapters.http.schemas.messages import ReceivedMessage
+from pubsubgo.adapters.http.schemas.requests import (
+    AckRequest,
+    CreateSubscription,
+    ExtendRequest,
+    ListSubscriptionsQuery,
+    NackRequest,
+    PullRequest,
+    SeekRequest,
+)
+from pubsubgo.adapters.http.schemas.responses import (
+    AckResponse,
+    ExtendResponse,
+    NackResponse,
+    PullResponse,
+    RedriveResponse,
+    SubscriptionDescriptionView,
+    SubscriptionList,
+    SubscriptionView,
+)
+from pubsubgo.core.messages import AckId
+from pubsubgo.core.subscriptions import RetryPolicy, Subscription
+
+routes = RouteTable(tag="subscriptions")
+
+
+@routes.route(
+    "POST", "/v1/subscriptions", summary="Create a subscription", body=CreateSubscription,
+    responses={201: SubscriptionView}, errors=(400, 404, 409),
+)  # fmt: skip
+async def create_subscription(request: web.Request) -> web.Response:
+    spec = await read_body(request, CreateSubscription)
+    created = await request.app[BROKER].subscriptions.create(to_subscription(spec))
+    return json_response(SubscriptionView.of(created), 201)
+
+
+@routes.route(
+    "GET", "/v1/subscriptions", summary="List subscriptions (of one topic with ?topic=)",
+    query=ListSubscriptionsQuery, responses={200: SubscriptionList}, errors=(400,),
+)  # fmt: skip
+async def list_subscriptions(request: web.Request) -> web.Response:
+    query = read_query(request, ListSubscriptionsQuery)
+    found = await request.app[BROKER].subscriptions.list(query.topic)
+    return json_response(SubscriptionList(subscriptions=[SubscriptionView.of(s) for s in found]))
+
+
+@routes.route(
+    "GET", "/v1/subscriptions/{sub}", summary="Describe: backlog, in flight, group",
+    responses={200: SubscriptionDescriptionView}, errors=(404,),
+)  # fmt: skip
+async def describe_subscription(request: web.Request) -> web.Response:
+    found = await request.app[BROKER].subscriptions.describe(request.match_info["sub"])
+    return json_response(SubscriptionDescriptionView.describe(found))
+
+
+@routes.route(
+    "DELETE", "/v1/subscriptions/{sub}", summary="Delete a subscription",
+    responses={204: None}, errors=(404,),
+)  # fmt: skip
+async def delete_subscription(request: web.Request) -> web.Response:
+    await request.app[BROKER].subscriptions.delete(request.match_info["sub"])
+    return web.Response(status=204)
+
+
+@routes.route(
+    "POST", "/v1/subscriptions/{sub}/pull", summary="Pull messages (long poll)",
+    description="Waits up to wait_seconds for the first message and answers as soon as "
+    "one arrives.",
+    body=PullRequest, body_required=False, responses={200: PullResponse}, errors=(400, 404, 503),
+)  # fmt: skip
+async def pull(request: web.Request) -> web.Response:
+    ask = await read_body(request, PullRequest)
+    deliveries = await request.app[BROKER].subscriber.pull(
+        request.match_info["sub"], ask.max_messages, ask.wait_seconds, ask.member_id
+    )
+    messages = [ReceivedMessage.of_delivery(d) for d in deliveries]
+    return json_response(PullResponse(messages=messages))
+
+
+@routes.route(
+    "POST", "/v1/subscriptions/{sub}/ack", summary="Acknowledge deliveries",
+    body=AckRequest, responses={200: AckResponse}, errors=(400, 404),
+)  # fmt: skip
+async def ack(request: web.Request) -> web.Response:
+    body = await read_body(request, AckRequest)
+    done = await request.app[BROKER].acks.ack(request.match_info["sub"], _ack_ids(body))
+    return json_response(AckResponse(acked=done.count, unknown=list(done.unknown)))
+
+
+@routes.route(
+    "POST", "/v1/subscriptions/{sub}/nack", summary="Give deliveries back for redelivery",
+    body=NackRequest, responses={200: NackResponse}, errors=(400, 404),
+)  # fmt: skip
+async def nack(request: web.Request) -> web.Response:
+    body = await read_body(request, NackRequest)
+    done = await request.app[BROKER].acks.nack(
+        request.match_info["sub"], _ack_ids(body), body.delay_seconds
+    )
+    return json_response(NackResponse(nacked=done.count, unknown=list(done.unknown)))
+
+
+@routes.route(
+    "POST", "/v1/subscriptions/{sub}/extend", summary="Push the ack deadline of deliveries",
+    body=ExtendRequest, responses={200: ExtendResponse}, errors=(400, 404),
+)  # fmt: skip
+async def extend(request: web.Request) -> web.Response:
+    body = await read_body(request, ExtendRequest)
+    done = await request.app[BROKER].acks.extend(
+        request.match_info["sub"], _ack_ids(body), body.seconds
+    )
+    return json_response(ExtendResponse(extended=done.count, unknown=list(done.unknown)))
+
+
+@routes.route(
+    "POST", "/v1/subscriptions/{sub}/seek", summary="Move to earliest, latest or a time",
+    body=SeekRequest, responses={204: None}, errors=(400, 404),
+)  # fmt: skip
+async def seek(request: web.Request) -> web.Response:
+    body = await read_body(request, SeekRequest)
+    timestamp = None if body.timestamp is None else body.timestamp.timestamp()
+    await request.app[BROKER].subscriptions.seek(
+        request.match_info["sub"], position=body.position, timestamp=timestamp
+    )
+    return web.Response(status=204)
+
+
+@routes.route(
+    "POST", "/v1/subscriptions/{sub}/redrive", summary="Move its dead letters back to it",
+    responses={200: RedriveResponse}, errors=(404,),
+)  # fmt: skip
+async def redrive(request: web.Request) -> web.Response:
+    moved = await request.app[BROKER].subscriptions.redrive(request.match_info["sub"])
+    return json_response(RedriveResponse(moved=moved))
+
+
+def to_subscription(spec: CreateSubscription) -> Subscription:
+    """The domain subscription a create request describes."""
+    fields = spec.model_dump(exclude={"retry_policy", "push_endpoint"})
+    endpoint = None if spec.push_endpoint is None else str(spec.push_endpoint)
+    retry = RetryPolicy(**spec.retry_policy.model_dump())
+    return Subscription(**fields, push_endpoint=endpoint, retry_policy=retry)
+
+
+def _ack_ids(body: AckRequest) -> list[AckId]:
+    return [AckId(a) for a in body.ack_ids]

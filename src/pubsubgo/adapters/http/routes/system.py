@@ -1,0 +1,36 @@
+"""Health and the API's own description."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from pubsubgo.adapters.http.api import RouteTable
+from pubsubgo.adapters.http.keys import BROKER, OPENAPI
+from pubsubgo.adapters.http.parsing import json_response
+from pubsubgo.adapters.http.schemas.responses import HealthResponse, OpenApiDocument
+
+routes = RouteTable(tag="system", always=())
+
+
+@routes.route(
+    "GET", "/healthz", summary="Liveness: the process answers", responses={200: HealthResponse}
+)
+async def healthz(request: web.Request) -> web.Response:
+    return json_response(HealthResponse(status="ok"))
+
+
+@routes.route(
+    "GET", "/readyz", summary="Readiness: storage answers",
+    responses={200: HealthResponse}, errors=(503,),
+)  # fmt: skip
+async def readyz(request: web.Request) -> web.Response:
+    await request.app[BROKER].storage.health.ping()
+    return json_response(HealthResponse(status="ready"))
+
+
+@routes.route(
+    "GET", "/v1/openapi.json", summary="This document (OpenAPI 3.1)",
+    responses={200: OpenApiDocument},
+)  # fmt: skip
+async def openapi(request: web.Request) -> web.Response:
+    return web.json_response(request.app[OPENAPI])

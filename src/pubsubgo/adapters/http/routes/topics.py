@@ -1,0 +1,139 @@
+"""Topic routes: create, list, describe, delete, publish, fetch, browse, stats."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aiohttp import web
+
+from pubsubgo.adapters.http.api import RouteTable
+from pubsubgo.adapters.http.background import run_in_background
+from pubsubgo.adapters.http.errors import TooManyMessages
+from pubsubgo.adapters.http.keys import BROKER, RATES, SETTINGS
+from pubsubgo.adapters.http.parsing import json_response, read_body, read_query
+from pubsubgo.adapters.http.schemas.messages import MessageView
+from pubsubgo.adapters.http.schemas.requests import (
+    BrowseQuery,
+    CreateTopic,
+    ForceQuery,
+    MessageIn,
+    PublishMessages,
+    PublishQuery,
+)
+from pubsubgo.adapters.http.schemas.responses import (
+    AcceptedResponse,
+    MessageList,
+    PublishResponse,
+    TopicDescriptionView,
+    TopicList,
+    TopicStatsView,
+    TopicView,
+)
+from pubsubgo.core.messages import MessageId, PublishRequest
+from pubsubgo.core.topics import Topic
+
+routes = RouteTable(tag="topics")
+
+
+@routes.route(
+    "POST", "/v1/topics", summary="Create a topic", body=CreateTopic,
+    responses={201: TopicView}, errors=(400, 409),
+)  # fmt: skip
+async def create_topic(request: web.Request) -> web.Response:
+    spec = await read_body(request, CreateTopic)
+    topic = await request.app[BROKER].topics.create(Topic(**spec.model_dump()))
+    return json_response(TopicView.of(topic), 201)
+
+
+@routes.route("GET", "/v1/topics", summary="List topics", responses={200: TopicList})
+async def list_topics(request: web.Request) -> web.Response:
+    topics = await request.app[BROKER].topics.list()
+    return json_response(TopicList(topics=[TopicView.of(t) for t in topics]))
+
+
+@routes.route(
+    "GET", "/v1/topics/{topic}", summary="Describe a topic, with its statistics",
+    responses={200: TopicDescriptionView}, errors=(404,),
+)  # fmt: skip
+async def describe_topic(request: web.Request) -> web.Response:
+    name = request.match_info["topic"]
+    found = await request.app[BROKER].topics.describe(name)
+    return json_response(TopicDescriptionView.describe(found, request.app[RATES].rates(name)))
+
+
+@routes.route(
+    "DELETE", "/v1/topics/{topic}", summary="Delete a topic (with force: its subscriptions too)",
+    query=ForceQuery, responses={204: None}, errors=(400, 404, 409),
+)  # fmt: skip
+async def delete_topic(request: web.Request) -> web.Response:
+    query = read_query(request, ForceQuery)
+    await request.app[BROKER].topics.delete(request.match_info["topic"], force=query.force)
+    return web.Response(status=204)
+
+
+@routes.route(
+    "POST", "/v1/topics/{topic}/messages", summary="Publish messages",
+    description="With async=true the broker answers 202 before storing: a failure is then "
+    "only logged, so the publisher gives up the storage guarantee for latency.",
+    body=PublishMessages, query=PublishQuery,
+    responses={201: PublishResponse, 202: AcceptedResponse}, errors=(400, 404, 413, 429, 503),
+)  # fmt: skip
+async def publish(request: web.Request) -> web.Response:
+    query = read_query(request, PublishQuery)
+    batch = await read_body(request, PublishMessages)
+    topic = request.match_info["topic"]
+    requests = to_requests(request.app, batch.messages)
+    broker = request.app[BROKER]
+    if query.async_:
+        work = broker.publisher.publish(topic, requests)
+        run_in_background(request.app, work, f"async publish to {topic}")
+        return json_response(AcceptedResponse(accepted=len(requests)), 202)
+    ids = await broker.publisher.publish(topic, requests)
+    return json_response(PublishResponse(ids=ids), 201)
+
+
+@routes.route(
+    "GET", "/v1/topics/{topic}/messages/{id}", summary="Fetch one stored message",
+    responses={200: MessageView}, errors=(404, 410),
+)  # fmt: skip
+async def get_message(request: web.Request) -> web.Response:
+    topic, id_ = request.match_info["topic"], MessageId(request.match_info["id"])
+    message = await request.app[BROKER].topics.message(topic, id_)
+    return json_response(MessageView.of(message))
+
+
+@routes.route(
+    "GET", "/v1/topics/{topic}/messages", summary="Browse stored messages without consuming",
+    query=BrowseQuery, responses={200: MessageList}, errors=(400, 404),
+)  # fmt: skip
+async def browse(request: web.Request) -> web.Response:
+    query = read_query(request, BrowseQuery)
+    after = None if query.after is None else MessageId(query.after)
+    found = await request.app[BROKER].topics.browse(request.match_info["topic"], after, query.limit)
+    # A full page may have more behind it; a short page is the end.
+    next_after = found[-1].id if len(found) == query.limit else None
+    return json_response(
+        MessageList(messages=[MessageView.of(m) for m in found], next_after=next_after)
+    )
+
+
+@routes.route(
+    "GET", "/v1/topics/{topic}/stats", summary="Counts, bytes, rates and partition depths",
+    responses={200: TopicStatsView}, errors=(404,),
+)  # fmt: skip
+async def stats(request: web.Request) -> web.Response:
+    name = request.match_info["topic"]
+    found = await request.app[BROKER].topics.describe(name)
+    return json_response(TopicStatsView.of(name, found.stats, request.app[RATES].rates(name)))
+
+
+def to_requests(app: web.Application, messages: Sequence[MessageIn]) -> list[PublishRequest]:
+    """The batch as the publisher takes it, after the count limit (413, not 400).
+
+    Raises:
+        TooManyMessages: the batch is over ``limits.max_batch_messages``.
+    """
+    limit = app[SETTINGS].limits.max_batch_messages
+    if len(messages) > limit:
+        raise TooManyMessages(len(messages), limit)
+    return [m.to_request() for m in messages]

@@ -1,0 +1,120 @@
+"""The frames WebSocket clients send, validated like request bodies."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from pubsubgo.core.subscriptions import MAX_ACK_DEADLINE_SECONDS
+from pubsubgo.services.acknowledgment import MAX_ACK_IDS
+
+from .requests import MessageIn
+
+RequestId = str | int
+
+
+class _Frame(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    request_id: RequestId | None = None
+
+
+class SubscribeFrame(_Frame):
+    """Join the subscription's group on this socket and receive its messages."""
+
+    type: Literal["subscribe"]
+    subscription: str
+    #: At most this many unacked messages on this socket (default: the subscription's).
+    max_in_flight: int | None = Field(None, ge=1)
+
+
+class UnsubscribeFrame(_Frame):
+    """Leave the group; unacked messages are redelivered to others at once."""
+
+    type: Literal["unsubscribe"]
+    subscription: str
+
+
+class AckFrame(_Frame):
+    """Acknowledge deliveries (of any subscription this socket holds, or of ``subscription``)."""
+
+    type: Literal["ack"]
+    ack_ids: list[str] = Field(min_length=1, max_length=MAX_ACK_IDS)
+    subscription: str | None = None
+
+
+class NackFrame(AckFrame):
+    """Give deliveries back; redelivered after ``delay_seconds`` or the retry backoff."""
+
+    type: Literal["nack"]  # type: ignore[assignment]
+    delay_seconds: float | None = Field(None, ge=0, le=MAX_ACK_DEADLINE_SECONDS)
+
+
+class ExtendFrame(AckFrame):
+    """Push deadlines to ``seconds`` from now (default: the subscription's ack deadline)."""
+
+    type: Literal["extend"]  # type: ignore[assignment]
+    seconds: float | None = Field(None, ge=0, le=MAX_ACK_DEADLINE_SECONDS)
+
+
+class PublishFrame(_Frame):
+    """Publish messages; answered with ``published`` (or ``error``) carrying ``request_id``."""
+
+    type: Literal["publish"]
+    topic: str
+    messages: list[MessageIn] = Field(min_length=1)
+
+
+ClientFrame = Annotated[
+    SubscribeFrame | UnsubscribeFrame | AckFrame | NackFrame | ExtendFrame | PublishFrame,
+    Field(discriminator="type"),
+]
+_CLIENT_FRAME: TypeAdapter[ClientFrame] = TypeAdapter(ClientFrame)
+
+
+class ProtocolError(Exception):
+    """Raised when a client frame cannot be understood; answered with an ``error`` frame."""
+
+    def __init__(self, code: str, message: str, request_id: RequestId | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.request_id = request_id
+
+
+def parse_frame(text: str) -> ClientFrame:
+    """The client frame in ``text``.
+
+    Raises:
+        ProtocolError: not JSON (``invalid_json``), no or an unknown ``type``
+            (``unknown_type``), or missing, extra or mistyped fields (``invalid_frame``).
+    """
+    try:
+        return _CLIENT_FRAME.validate_json(text)
+    except ValidationError as error:
+        raise _protocol_error(error, text) from None
+
+
+def _protocol_error(error: ValidationError, text: str) -> ProtocolError:
+    problem = error.errors(include_url=False)[0]
+    kind = problem["type"]
+    if kind in ("json_invalid", "json_type"):
+        return ProtocolError("invalid_json", f"the frame is not JSON: {problem['msg']}")
+    request_id = _request_id(text)
+    if kind in ("union_tag_invalid", "union_tag_not_found", "model_attributes_type"):
+        return ProtocolError(
+            "unknown_type",
+            "a frame is an object whose type is subscribe, unsubscribe, ack, nack, extend"
+            " or publish",
+            request_id,
+        )
+    where = ".".join(str(part) for part in problem["loc"][1:]) or "frame"
+    return ProtocolError("invalid_frame", f"{where}: {problem['msg']}", request_id)
+
+
+def _request_id(text: str) -> RequestId | None:
+    """The ``request_id`` of a frame that failed validation, to answer it."""
+    found = orjson.loads(text).get("request_id") if text.lstrip().startswith("{") else None
+    return found if isinstance(found, str | int) and not isinstance(found, bool) else None

@@ -1,0 +1,106 @@
+"""The OpenAPI 3.1 document, built from the route table and the pydantic models."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from http import HTTPStatus
+from typing import Any, Literal
+
+from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaValue, models_json_schema
+
+from pubsubgo.adapters.http.api import Operation
+
+from .responses import ErrorResponse
+
+Mode = Literal["validation", "serialization"]
+Refs = Mapping[tuple[Any, Mode], JsonSchemaValue]
+_REF_TEMPLATE = "#/components/schemas/{model}"
+_JSON = "application/json"
+
+
+def openapi_document(
+    operations: Iterable[Operation], *, title: str, version: str, description: str = ""
+) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of ``operations``.
+
+    Request bodies use each model's validation schema and responses its serialization
+    schema; every error status answers with the ``ErrorResponse`` shape.
+    """
+    operations = list(operations)
+    refs, definitions = models_json_schema(_models(operations), ref_template=_REF_TEMPLATE)
+    paths: dict[str, dict[str, Any]] = {}
+    for operation in operations:
+        item = paths.setdefault(operation.path, {})
+        item[operation.method.lower()] = _operation(operation, refs)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": version, "description": description},
+        "paths": paths,
+        "components": {"schemas": definitions.get("$defs", {})},
+    }
+
+
+def _models(operations: list[Operation]) -> list[tuple[type[BaseModel], Mode]]:
+    wanted: dict[tuple[type[BaseModel], Mode], None] = {(ErrorResponse, "serialization"): None}
+    for operation in operations:
+        if operation.body is not None:
+            wanted[(operation.body, "validation")] = None
+        for model in operation.responses.values():
+            if model is not None:
+                wanted[(model, "serialization")] = None
+    return list(wanted)
+
+
+def _operation(operation: Operation, refs: Refs) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "operationId": operation.handler.__name__,
+        "summary": operation.summary,
+        "tags": [operation.tag],
+        "parameters": _parameters(operation),
+        "responses": _responses(operation, refs),
+    }
+    if operation.description:
+        spec["description"] = operation.description
+    if operation.body is not None:
+        spec["requestBody"] = {
+            "required": operation.body_required,
+            "content": {_JSON: {"schema": refs[(operation.body, "validation")]}},
+        }
+    return spec
+
+
+def _parameters(operation: Operation) -> list[dict[str, Any]]:
+    parameters: list[dict[str, Any]] = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in operation.path_parameters
+    ]
+    if operation.query is not None:
+        schema = operation.query.model_json_schema(by_alias=True)
+        required = set(schema.get("required", ()))
+        for name, field in schema["properties"].items():
+            parameters.append(
+                {"name": name, "in": "query", "required": name in required, "schema": field}
+            )
+    return parameters
+
+
+def _responses(operation: Operation, refs: Refs) -> dict[str, Any]:
+    responses: dict[str, Any] = {}
+    for status, model in operation.responses.items():
+        answer: dict[str, Any] = {"description": HTTPStatus(status).phrase}
+        if model is not None:
+            answer["content"] = {_JSON: {"schema": refs[(model, "serialization")]}}
+        responses[str(status)] = answer
+    error_schema = refs[(ErrorResponse, "serialization")]
+    for status in operation.errors:
+        answer = {
+            "description": HTTPStatus(status).phrase,
+            "content": {_JSON: {"schema": error_schema}},
+        }
+        if status in (429, 503):
+            answer["headers"] = {
+                "Retry-After": {"description": "seconds", "schema": {"type": "integer"}}
+            }
+        responses[str(status)] = answer
+    return responses

@@ -1,0 +1,60 @@
+"""BackgroundRunner: the broker's periodic duties and the push workers, in one task."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from pubsubgo.adapters.push import PushDispatcher
+from pubsubgo.services.broker import Broker
+
+logger = logging.getLogger(__name__)
+
+#: After a round of duties fails (storage down), wait this long before the next one instead
+#: of the usual interval, so that a failing backend is neither hammered nor the log flooded.
+DUTY_ERROR_BACKOFF_SECONDS = 5.0
+
+
+class BackgroundRunner:
+    """Runs ``Broker.run_duties()`` every ``interval`` seconds and keeps push workers running.
+
+    Args:
+        broker: the driving API.
+        interval_seconds: time between rounds.
+        push: the push dispatcher, reconciled after each round (None: no push delivery).
+    """
+
+    def __init__(
+        self, broker: Broker, interval_seconds: float, push: PushDispatcher | None = None
+    ) -> None:
+        self._broker = broker
+        self._interval = interval_seconds
+        self._push = push
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Start the loop in the background."""
+        self._task = asyncio.create_task(self._loop(), name="background duties")
+
+    async def aclose(self) -> None:
+        """Stop the loop and the push workers, and wait for them."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.wait({self._task})
+            self._task = None
+        if self._push is not None:
+            await self._push.aclose()
+
+    async def _loop(self) -> None:
+        while True:
+            delay = self._interval
+            try:
+                await self._broker.run_duties()
+                if self._push is not None:
+                    await self._push.reconcile()
+            except Exception:
+                logger.exception(
+                    "background duties failed; next try in %.0f s", DUTY_ERROR_BACKOFF_SECONDS
+                )
+                delay = DUTY_ERROR_BACKOFF_SECONDS
+            await asyncio.sleep(delay)

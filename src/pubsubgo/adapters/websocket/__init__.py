@@ -1,0 +1,1 @@
+"""WebSocket subscriptions (DESIGN §4): ``GET /v1/ws``."""

@@ -1,0 +1,73 @@
+"""What the WebSocket server sends: frame builders and a sender safe for concurrent tasks."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from pubsubgo.adapters.http.schemas.frames import RequestId
+from pubsubgo.adapters.http.schemas.messages import delivery_fields
+from pubsubgo.core.errors import PubSubError
+from pubsubgo.core.messages import Delivery
+from pubsubgo.services.groups import Membership
+
+
+def message_frame(delivery: Delivery) -> dict[str, Any]:
+    """``message``: the fields of a pulled message."""
+    return {"type": "message", **delivery_fields(delivery)}
+
+
+def membership_frame(kind: str, subscription: str, membership: Membership) -> dict[str, Any]:
+    """``subscribed`` or ``rebalanced``: who this socket is in the group and what it owns."""
+    return {
+        "type": kind,
+        "subscription": subscription,
+        "member_id": membership.member_id,
+        "generation": membership.generation,
+        "assignment": list(membership.assignment),
+    }
+
+
+def error_frame(
+    code: str, message: str, request_id: RequestId | None = None, **details: object
+) -> dict[str, Any]:
+    """``error``: what went wrong, answering ``request_id`` when the frame had one."""
+    frame: dict[str, Any] = {"type": "error", "code": code, "message": message, **details}
+    if request_id is not None:
+        frame["request_id"] = request_id
+    return frame
+
+
+def domain_error_frame(error: PubSubError, request_id: RequestId | None) -> dict[str, Any]:
+    """``error`` for a refusal of the broker, with the same code as over HTTP."""
+    return error_frame(error.code, error.message, request_id, **error.details())
+
+
+class SocketClosed(Exception):
+    """Raised when sending on a socket that has closed."""
+
+
+class FrameSender:
+    """Sends frames on one socket, one at a time (pushes and replies come from several tasks)."""
+
+    def __init__(self, ws: web.WebSocketResponse) -> None:
+        self._ws = ws
+        self._lock = asyncio.Lock()
+
+    async def send(self, frame: dict[str, Any]) -> None:
+        """Send ``frame`` as JSON text.
+
+        Raises:
+            SocketClosed: the socket is closing or closed.
+        """
+        text = orjson.dumps(frame, option=orjson.OPT_UTC_Z).decode()
+        async with self._lock:
+            if self._ws.closed:
+                raise SocketClosed
+            try:
+                await self._ws.send_str(text)
+            except ConnectionError as error:
+                raise SocketClosed from error

@@ -1,0 +1,1 @@
+"""Command-line entry points: ``pubsubgo-server`` (server.py); ``pubsub-cli`` comes later."""
