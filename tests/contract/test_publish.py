@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pubsubgo.adapters.clock import ManualClock
-from pubsubgo.core.errors import InvalidMessage, MessageTooLarge, TopicFull
+from pubsubgo.core.errors import InvalidMessage, MessageTooLarge, TooManyMessages, TopicFull
 from pubsubgo.core.limits import MIB
 from pubsubgo.core.messages import Compression, DeliveryMode, PublishRequest, partition_of
 from pubsubgo.core.topics import Overflow
@@ -151,6 +151,12 @@ class TestValidation:
         name = await new_topic(broker)
         with pytest.raises(InvalidMessage, match=field):
             await publish(broker, name, "x", **{field: -1})
+
+    async def test_a_batch_over_a_thousand_messages_is_too_large(self, broker: Broker) -> None:
+        name = await new_topic(broker)
+        with pytest.raises(TooManyMessages):
+            await broker.publisher.publish(name, [PublishRequest(data=b"x")] * 1001)
+        assert (await broker.topics.describe(name)).stats.messages == 0
 
     async def test_an_empty_batch_is_refused(self, broker: Broker) -> None:
         name = await new_topic(broker)

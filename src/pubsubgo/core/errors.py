@@ -20,7 +20,8 @@ Every error carries a stable ``code`` (the ``error.code`` of the JSON error shap
     ├── MessageError
     │   ├── MessageNotFound                 kind=not_found
     │   ├── MessageExpired                  kind=gone
-    │   └── MessageTooLarge                 kind=too_large
+    │   ├── MessageTooLarge                 kind=too_large
+    │   └── TooManyMessages                 kind=too_large
     ├── GroupError
     │   ├── MemberNotFound                  kind=not_found
     │   └── GenerationConflict              kind=conflict
@@ -252,6 +253,21 @@ class MessageTooLarge(PubSubError):
 
     def details(self) -> dict[str, object]:
         return {"size": self.size, "limit": self.limit}
+
+
+class TooManyMessages(PubSubError):
+    """Raised when a publish carries more messages than one batch may hold."""
+
+    code = "too_many_messages"
+    kind = ErrorKind.TOO_LARGE
+
+    def __init__(self, count: int, limit: int) -> None:
+        super().__init__(f"a batch holds at most {limit} messages, not {count}")
+        self.count = count
+        self.limit = limit
+
+    def details(self) -> dict[str, object]:
+        return {"count": self.count, "limit": self.limit}
 
 
 class GroupError(PubSubError):

@@ -106,6 +106,11 @@ class AckService:
         unknown = await self._in_flight.extend(subscription, ack_ids, deadline)
         return AckResult(len(ack_ids) - len(unknown), tuple(unknown))
 
+    async def still_in_flight(self, subscription: str, ack_ids: Sequence[AckId]) -> set[AckId]:
+        """The ack ids among ``ack_ids`` whose deliveries are still awaiting their ack (a
+        consumer uses it to learn which of its deliveries the broker took back)."""
+        return {d.ack_id for d in await self._in_flight.lookup(subscription, ack_ids)}
+
     async def release_member(self, subscription: str, member_id: str | None) -> int:
         """Make everything ``member_id`` holds deliverable to others at once (it went away)."""
         held = await self._in_flight.held(subscription, member_id)

@@ -7,7 +7,7 @@ import time
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
 
-from pubsubgo.core.errors import InvalidMessage, MessageTooLarge
+from pubsubgo.core.errors import InvalidMessage, MessageTooLarge, TooManyMessages
 from pubsubgo.core.limits import Limits
 from pubsubgo.core.messages import (
     Compression,
@@ -89,10 +89,7 @@ class PublisherService:
         if not requests:
             raise InvalidMessage("a publish needs at least one message", field="messages")
         if len(requests) > limits.max_batch_messages:
-            raise InvalidMessage(
-                f"a batch holds at most {limits.max_batch_messages} messages, not {len(requests)}",
-                field="messages",
-            )
+            raise TooManyMessages(len(requests), limits.max_batch_messages)
         size = sum(len(r.data) for r in requests)
         if size > limits.max_batch_bytes:
             raise MessageTooLarge(size, limits.max_batch_bytes, what="batch")
@@ -132,9 +129,7 @@ class PublisherService:
         key = request.key
         ttl = request.ttl_seconds
         return MessageDraft(
-            next(self._turns_of(topic))
-            if key is None
-            else partition_for_key(key, topic.partitions),
+            self._partition_of(topic, key, request.dedup_id),
             data,
             key,
             request.attributes,
@@ -146,6 +141,16 @@ class PublisherService:
             request.dedup_id,
             compression,
         )
+
+    def _partition_of(self, topic: Topic, key: str | None, dedup_id: str | None) -> int:
+        """By key; a keyless message with a dedup id by that id, so that a retry lands in
+        the partition of the first attempt (a backend may keep dedup records per
+        partition); other keyless messages take the partitions in turn."""
+        if key is not None:
+            return partition_for_key(key, topic.partitions)
+        if dedup_id:
+            return partition_for_key(dedup_id, topic.partitions)
+        return next(self._turns_of(topic))
 
     def _turns_of(self, topic: Topic) -> Iterator[int]:
         """Keyless messages take the topic's partitions in turn."""

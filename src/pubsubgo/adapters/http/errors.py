@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pubsubgo.core.errors import ErrorKind, InvalidArgument, PubSubError
+from pubsubgo.core.errors import InvalidArgument, TooManyMessages
+
+__all__ = ["TooManyMessages", "UnsupportedContentType"]
 
 
 class UnsupportedContentType(InvalidArgument):
@@ -14,18 +16,3 @@ class UnsupportedContentType(InvalidArgument):
         super().__init__(
             f"expected a JSON body (Content-Type: application/json), not {content_type!r}"
         )
-
-
-class TooManyMessages(PubSubError):
-    """Raised when a publish carries more messages than one batch may hold."""
-
-    code = "too_many_messages"
-    kind = ErrorKind.TOO_LARGE
-
-    def __init__(self, count: int, limit: int) -> None:
-        super().__init__(f"a batch holds at most {limit} messages, not {count}")
-        self.count = count
-        self.limit = limit
-
-    def details(self) -> dict[str, object]:
-        return {"count": self.count, "limit": self.limit}

@@ -30,7 +30,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     await ws.prepare(request)
     sockets = request.app[SOCKETS]
     sockets.add(ws)
-    session = SocketSession(ws, request.app[BROKER], settings.limits.max_batch_messages)
+    session = SocketSession(ws, request.app[BROKER])
     try:
         await session.run()
     finally:

@@ -9,7 +9,6 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from pubsubgo.adapters.http.errors import TooManyMessages
 from pubsubgo.adapters.http.schemas.frames import (
     AckFrame,
     ClientFrame,
@@ -43,13 +42,11 @@ class SocketSession:
     Args:
         ws: the prepared socket.
         broker: the driving API.
-        max_batch_messages: how many messages one publish frame may carry.
     """
 
-    def __init__(self, ws: web.WebSocketResponse, broker: Broker, max_batch_messages: int) -> None:
+    def __init__(self, ws: web.WebSocketResponse, broker: Broker) -> None:
         self._ws = ws
         self._broker = broker
-        self._max_batch = max_batch_messages
         self._sender = FrameSender(ws)
         self._streams: dict[str, SubscriptionStream] = {}
 
@@ -137,8 +134,6 @@ class SocketSession:
         await self._sender.send(_answer(reply, frame.request_id))
 
     async def _publish(self, frame: PublishFrame) -> None:
-        if len(frame.messages) > self._max_batch:
-            raise TooManyMessages(len(frame.messages), self._max_batch)
         requests = [m.to_request() for m in frame.messages]
         ids = await self._broker.publisher.publish(frame.topic, requests)
         await self._sender.send(_answer({"type": "published", "ids": ids}, frame.request_id))

@@ -121,8 +121,8 @@ class SubscriptionStream:
 
     async def _reconcile(self) -> None:
         held = self.outstanding
-        still = await self._broker.storage.in_flight.lookup(self.name, list(held))
-        self.settled(held - {d.ack_id for d in still})
+        still = await self._broker.acks.still_in_flight(self.name, list(held))
+        self.settled(held - still)
 
     async def _push_batch(self) -> None:
         room = self.max_in_flight - len(self.outstanding)

@@ -8,8 +8,7 @@ from aiohttp import web
 
 from pubsubgo.adapters.http.api import RouteTable
 from pubsubgo.adapters.http.background import run_in_background
-from pubsubgo.adapters.http.errors import TooManyMessages
-from pubsubgo.adapters.http.keys import BROKER, RATES, SETTINGS
+from pubsubgo.adapters.http.keys import BROKER, RATES
 from pubsubgo.adapters.http.parsing import json_response, read_body, read_query
 from pubsubgo.adapters.http.schemas.messages import MessageView
 from pubsubgo.adapters.http.schemas.requests import (
@@ -128,12 +127,5 @@ async def stats(request: web.Request) -> web.Response:
 
 
 def to_requests(app: web.Application, messages: Sequence[MessageIn]) -> list[PublishRequest]:
-    """The batch as the publisher takes it, after the count limit (413, not 400).
-
-    Raises:
-        TooManyMessages: the batch is over ``limits.max_batch_messages``.
-    """
-    limit = app[SETTINGS].limits.max_batch_messages
-    if len(messages) > limit:
-        raise TooManyMessages(len(messages), limit)
+    """The batch as the publisher takes it (which refuses one over the count limit, 413)."""
     return [m.to_request() for m in messages]
