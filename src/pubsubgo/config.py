@@ -72,7 +72,10 @@ class MetricsSettings(_Group):
     """Prometheus metrics."""
 
     enabled: bool = True
-    port: int = Field(9092, ge=1, le=65535)
+    #: The metrics listener's port; 0 serves ``/metrics`` on the API port only.
+    port: int = Field(9092, ge=0, le=65535)
+    #: How often backlog, age and membership gauges are read from storage.
+    refresh_seconds: float = Field(5.0, gt=0)
 
 
 class TracingSettings(_Group):
@@ -80,6 +83,7 @@ class TracingSettings(_Group):
 
     enabled: bool = False
     otlp_endpoint: str = "http://localhost:4318/v1/traces"
+    service_name: str = "pubsubgo"
 
 
 class LogSettings(_Group):
@@ -87,6 +91,8 @@ class LogSettings(_Group):
 
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     format: Literal["text", "json"] = "text"
+    #: One line per HTTP request on the ``pubsubgo.access`` logger.
+    access: bool = True
 
     @field_validator("level", mode="before")
     @classmethod

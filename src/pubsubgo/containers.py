@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import aiohttp
 from dependency_injector import containers, providers
+from opentelemetry.sdk.trace import TracerProvider
+from prometheus_client.registry import CollectorRegistry
 
 from pubsubgo.adapters.clock import SystemClock
+from pubsubgo.adapters.http.observability import Observability
 from pubsubgo.adapters.memory import memory_storage
+from pubsubgo.adapters.metrics_fanout import FanOutMetrics
+from pubsubgo.adapters.prometheus.gauges import StorageGauges
+from pubsubgo.adapters.prometheus.metrics import PrometheusMetrics
 from pubsubgo.adapters.push import PushDispatcher
 from pubsubgo.adapters.rates import RateMetrics
 from pubsubgo.adapters.runner import BackgroundRunner
+from pubsubgo.adapters.telemetry import OpenTelemetryTracer, otlp_exporter, tracer_provider
 from pubsubgo.config import ConfigError, Settings
 from pubsubgo.core.groups import GroupSettings
 from pubsubgo.core.limits import Limits
+from pubsubgo.ports.metrics import BrokerMetrics
 from pubsubgo.ports.storage import Storage
+from pubsubgo.ports.tracing import MessageTracer
 from pubsubgo.services.broker import Broker
 
 
@@ -28,6 +38,44 @@ def backend_missing(backend: str) -> Storage:
     raise ConfigError(
         f"config error: storage.backend: {backend!r} is not available in this build; use 'memory'"
     )
+
+
+def broker_metrics(
+    enabled: bool, rates: RateMetrics, prometheus: PrometheusMetrics
+) -> BrokerMetrics:
+    """Where the services report: the stats rates always, Prometheus when metrics are on."""
+    return FanOutMetrics(rates, prometheus) if enabled else rates
+
+
+async def open_tracer_provider(
+    enabled: bool, endpoint: str, service_name: str
+) -> AsyncIterator[TracerProvider | None]:
+    """The tracer provider exporting over OTLP/HTTP (None when tracing is off); on shutdown it
+    flushes what is still buffered."""
+    if not enabled:
+        yield None
+        return
+    provider = tracer_provider(service_name, otlp_exporter(endpoint))
+    try:
+        yield provider
+    finally:
+        await asyncio.to_thread(provider.shutdown)
+
+
+def message_tracer(provider: TracerProvider | None) -> MessageTracer | None:
+    """Spans for published and delivered messages, when tracing is on."""
+    return OpenTelemetryTracer(provider) if provider is not None else None
+
+
+def http_observability(
+    metrics_enabled: bool,
+    prometheus: PrometheusMetrics,
+    provider: TracerProvider | None,
+    access_log: bool,
+) -> Observability:
+    """What the HTTP middleware reports each request to."""
+    tracer = provider.get_tracer("pubsubgo.http") if provider is not None else None
+    return Observability(prometheus if metrics_enabled else None, tracer, access_log)
 
 
 async def open_http_client() -> AsyncIterator[aiohttp.ClientSession]:
@@ -52,6 +100,26 @@ class Container(containers.DeclarativeContainer):
         redis=providers.Callable(backend_missing, "redis"),
     )
     rates = providers.Singleton(RateMetrics)
+    metrics_registry = providers.Singleton(CollectorRegistry)
+    prometheus = providers.Singleton(PrometheusMetrics, registry=metrics_registry)
+    storage_gauges = providers.Singleton(StorageGauges, registry=metrics_registry)
+    metrics = providers.Singleton(
+        broker_metrics, enabled=config.metrics.enabled, rates=rates, prometheus=prometheus
+    )
+    tracer_provider = providers.Resource(
+        open_tracer_provider,
+        enabled=config.tracing.enabled,
+        endpoint=config.tracing.otlp_endpoint,
+        service_name=config.tracing.service_name,
+    )
+    tracer = providers.Singleton(message_tracer, provider=tracer_provider)
+    observability = providers.Singleton(
+        http_observability,
+        metrics_enabled=config.metrics.enabled,
+        prometheus=prometheus,
+        provider=tracer_provider,
+        access_log=config.log.access,
+    )
     limits = providers.Singleton(
         Limits,
         max_message_bytes=config.limits.max_message_bytes,
@@ -67,9 +135,10 @@ class Container(containers.DeclarativeContainer):
         Broker.build,
         storage=storage,
         clock=clock,
-        metrics=rates,
+        metrics=metrics,
         limits=limits,
         group_settings=group_settings,
+        tracer=tracer,
     )
     http_client = providers.Resource(open_http_client)
     push = providers.Singleton(
@@ -84,6 +153,8 @@ class Container(containers.DeclarativeContainer):
         broker=broker,
         interval_seconds=config.broker.duty_interval_seconds,
         push=push,
+        gauges=storage_gauges,
+        gauge_interval_seconds=config.metrics.refresh_seconds,
     )
 
 

@@ -8,9 +8,25 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+from opentelemetry import trace
 
 #: Attributes every LogRecord has; anything else came through ``extra=`` and is kept in JSON.
 _RECORD_FIELDS = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+
+
+class TraceContextFilter(logging.Filter):
+    """Adds the current span's ``trace_id`` and ``span_id`` to each record (empty outside one),
+    so that a log line can be found from its trace and back."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        context = trace.get_current_span().get_span_context()
+        trace_id = format(context.trace_id, "032x") if context.is_valid else ""
+        span_id = format(context.span_id, "016x") if context.is_valid else ""
+        # LogRecord takes extra attributes by design (that is what ``extra=`` does).
+        vars(record).update(
+            trace_id=trace_id, span_id=span_id, trace=f" trace_id={trace_id}" if trace_id else ""
+        )
+        return True
 
 
 class JsonFormatter(logging.Formatter):
@@ -24,7 +40,9 @@ class JsonFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         entry.update(
-            (key, value) for key, value in vars(record).items() if key not in _RECORD_FIELDS
+            (key, value)
+            for key, value in vars(record).items()
+            if key not in _RECORD_FIELDS and key != "trace" and value != ""
         )
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
@@ -35,26 +53,32 @@ def logging_config(level: str = "INFO", fmt: str = "text") -> dict[str, Any]:
     """The ``logging.config.dictConfig`` dictionary for the server.
 
     Args:
-        level: the level of the ``pubsubgo`` loggers (aiohttp's stay at WARNING, except its
-            access log, which follows ``level`` so that DEBUG shows requests).
+        level: the level of the ``pubsubgo`` loggers, the access log (``pubsubgo.access``)
+            included; aiohttp's own stay at WARNING.
         fmt: ``text`` for people, ``json`` for log collectors.
     """
     formatter: dict[str, Any] = (
         {"()": JsonFormatter}
         if fmt == "json"
-        else {"format": "%(asctime)s %(levelname)-7s %(name)s: %(message)s"}
+        else {"format": "%(asctime)s %(levelname)-7s %(name)s: %(message)s%(trace)s"}
     )
     return {
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"default": formatter},
+        "filters": {"trace": {"()": TraceContextFilter}},
         "handlers": {
-            "stderr": {"class": "logging.StreamHandler", "formatter": "default"},
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "formatter": "default",
+                "filters": ["trace"],
+            },
         },
         "loggers": {
             "pubsubgo": {"level": level},
             "aiohttp": {"level": "WARNING"},
-            "aiohttp.access": {"level": level if level == "DEBUG" else "WARNING"},
+            # The broker writes its own access line (with route and trace ids).
+            "aiohttp.access": {"level": "WARNING"},
         },
         "root": {"level": "WARNING", "handlers": ["stderr"]},
     }

@@ -26,6 +26,7 @@ class RunningServer:
 
     url: str
     process: subprocess.Popen[str]
+    metrics_url: str = ""
     terminated: bool = False
 
     def terminate(self) -> None:
@@ -59,17 +60,23 @@ def start_server(workdir: Path) -> RunningServer:
     executable = shutil.which("pubsubgo-server")
     if executable is None:
         pytest.fail("pubsubgo-server is not on PATH: install the project with pip install -e .")
-    port = free_port()
+    port, metrics_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PUBSUB_")}
     process = subprocess.Popen(
         [executable, "--host", "127.0.0.1", "--port", str(port)],
         cwd=workdir,
-        env=env | {"PUBSUB_SERVER_SHUTDOWN_TIMEOUT_SECONDS": "5"},
+        env=env
+        | {
+            "PUBSUB_SERVER_SHUTDOWN_TIMEOUT_SECONDS": "5",
+            "PUBSUB_METRICS_PORT": str(metrics_port),
+        },
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
     )
-    return RunningServer(f"http://127.0.0.1:{port}", process)
+    return RunningServer(
+        f"http://127.0.0.1:{port}", process, f"http://127.0.0.1:{metrics_port}/metrics"
+    )
 
 
 @pytest.fixture

@@ -59,3 +59,22 @@ async def test_sigterm_closes_sockets_with_going_away_and_exits_cleanly(
     assert code == 0, log
     assert "listening on http://127.0.0.1:" in log
     assert "(storage: memory)" in log
+
+
+async def test_the_metrics_port_serves_prometheus_text(server: RunningServer) -> None:
+    async with aiohttp.ClientSession() as http:
+        # Given some traffic
+        topic = {"name": "e2e-metrics"}
+        assert (await http.post(f"{server.url}/v1/topics", json=topic)).status == 201
+        body = {"messages": [{"data": "x"}]}
+        assert (
+            await http.post(f"{server.url}/v1/topics/e2e-metrics/messages", json=body)
+        ).status == 201
+        # When the metrics port is scraped
+        async with http.get(server.metrics_url) as response:
+            text = await response.text()
+        # Then it answers in Prometheus' text format, with the publish counted
+        assert response.status == 200
+        assert response.headers["Content-Type"].startswith("text/plain")
+        assert 'pubsubgo_messages_published_total{topic="e2e-metrics"} 1.0' in text
+        assert "_created" not in text

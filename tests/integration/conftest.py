@@ -16,7 +16,13 @@ from pytest_aiohttp import AiohttpClient
 from pubsubgo.adapters.clock import ManualClock
 from pubsubgo.adapters.http.app import create_app
 from pubsubgo.adapters.http.keys import BROKER
-from pubsubgo.config import BrokerSettings, GroupSettingsModel, ServerSettings, Settings
+from pubsubgo.config import (
+    BrokerSettings,
+    GroupSettingsModel,
+    MetricsSettings,
+    ServerSettings,
+    Settings,
+)
 from pubsubgo.containers import Container, build_container
 from pubsubgo.ports.storage import Storage
 from pubsubgo.services.broker import Broker
@@ -35,6 +41,8 @@ def settings() -> Settings:
         server=ServerSettings(allowed_origins=["http://allowed.example"]),
         broker=BrokerSettings(duty_interval_seconds=0.05),
         groups=GroupSettingsModel(heartbeat_interval_seconds=0.1, session_timeout_seconds=15),
+        # /metrics on the API port only: tests must not all bind the metrics port.
+        metrics=MetricsSettings(port=0),
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from pubsubgo.adapters.prometheus.gauges import StorageGauges
 from pubsubgo.adapters.push import PushDispatcher
 from pubsubgo.services.broker import Broker
 
@@ -22,14 +23,23 @@ class BackgroundRunner:
         broker: the driving API.
         interval_seconds: time between rounds.
         push: the push dispatcher, reconciled after each round (None: no push delivery).
+        gauges: storage-read gauges, refreshed every ``gauge_interval_seconds`` (None: off).
     """
 
     def __init__(
-        self, broker: Broker, interval_seconds: float, push: PushDispatcher | None = None
+        self,
+        broker: Broker,
+        interval_seconds: float,
+        push: PushDispatcher | None = None,
+        gauges: StorageGauges | None = None,
+        gauge_interval_seconds: float = 5.0,
     ) -> None:
         self._broker = broker
         self._interval = interval_seconds
         self._push = push
+        self._gauges = gauges
+        self._gauge_interval = gauge_interval_seconds
+        self._gauges_read_at = float("-inf")
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -45,6 +55,13 @@ class BackgroundRunner:
         if self._push is not None:
             await self._push.aclose()
 
+    async def _refresh_gauges(self) -> None:
+        # Gauges read every subscription from storage: not every round, every few seconds.
+        loop_time = asyncio.get_running_loop().time()
+        if self._gauges is not None and loop_time - self._gauges_read_at >= self._gauge_interval:
+            self._gauges_read_at = loop_time
+            await self._gauges.refresh(self._broker)
+
     async def _loop(self) -> None:
         while True:
             delay = self._interval
@@ -52,6 +69,7 @@ class BackgroundRunner:
                 await self._broker.run_duties()
                 if self._push is not None:
                     await self._push.reconcile()
+                await self._refresh_gauges()
             except Exception:
                 logger.exception(
                     "background duties failed; next try in %.0f s", DUTY_ERROR_BACKOFF_SECONDS

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
+import prometheus_client
 import typer
 from aiohttp import web
 
@@ -49,6 +50,8 @@ def serve(
     try:
         settings = load_settings(config, _overrides(host, port))
         setup_logging(settings.log.level, settings.log.format)
+        # ``_created`` series double the series count for little use in dashboards.
+        prometheus_client.disable_created_metrics()  # type: ignore[no-untyped-call]
         _run(settings)
     except ConfigError as error:
         print(error, file=sys.stderr)
@@ -80,7 +83,7 @@ def _run(settings: Settings) -> None:
         port=server.port,
         shutdown_timeout=server.shutdown_timeout_seconds,
         print=ready,
-        access_log=logging.getLogger("aiohttp.access"),
+        access_log=None,  # the observability middleware writes the access log
         loop=_new_loop(),
     )
 

@@ -18,14 +18,17 @@ from pubsubgo.adapters.http.background import drain
 from pubsubgo.adapters.http.keys import (
     BACKGROUND,
     BROKER,
+    METRICS_REGISTRY,
     OPENAPI,
     RATES,
     SETTINGS,
     SOCKETS,
 )
 from pubsubgo.adapters.http.middleware import cors_middleware, error_middleware
+from pubsubgo.adapters.http.observability import OBSERVABILITY, observability_middleware
 from pubsubgo.adapters.http.routes import legacy, members, subscriptions, system, topics
 from pubsubgo.adapters.http.schemas.openapi import openapi_document
+from pubsubgo.adapters.prometheus.endpoint import MetricsListener
 from pubsubgo.adapters.websocket import handler as websocket
 from pubsubgo.adapters.websocket.connections import close_sockets
 from pubsubgo.containers import Container
@@ -54,7 +57,11 @@ def create_app(container: Container) -> web.Application:
     """
     settings = container.settings()
     app = web.Application(
-        middlewares=[cors_middleware(settings.server.allowed_origins), error_middleware],
+        middlewares=[
+            observability_middleware,
+            cors_middleware(settings.server.allowed_origins),
+            error_middleware,
+        ],
         client_max_size=settings.limits.max_body_bytes,
     )
     app[SETTINGS] = settings
@@ -82,6 +89,9 @@ def _lifecycle(
         try:
             app[BROKER] = await _resolve(container.broker)
             app[RATES] = await _resolve(container.rates)
+            app[OBSERVABILITY] = await _resolve(container.observability)
+            app[METRICS_REGISTRY] = container.metrics_registry()
+            listener = await _metrics_listener(container)
             runner = await _resolve(container.runner)
             runner.start()
             try:
@@ -89,6 +99,8 @@ def _lifecycle(
             finally:
                 await drain(app, app[SETTINGS].server.shutdown_timeout_seconds)
                 await runner.aclose()
+                if listener is not None:
+                    await listener.aclose()
         finally:
             # Also when startup failed half-way (e.g. a backend that cannot be built).
             shutting = container.shutdown_resources()
@@ -96,6 +108,18 @@ def _lifecycle(
                 await shutting
 
     return lifecycle
+
+
+async def _metrics_listener(container: Container) -> MetricsListener | None:
+    """The metrics port's own listener, when metrics are on and a port is set."""
+    settings = container.settings()
+    if not (settings.metrics.enabled and settings.metrics.port):
+        return None
+    listener = MetricsListener(
+        container.metrics_registry(), settings.server.host, settings.metrics.port
+    )
+    await listener.start()
+    return listener
 
 
 async def _resolve(provider: providers.Provider[T]) -> T:

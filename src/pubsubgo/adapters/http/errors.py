@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pubsubgo.core.errors import InvalidArgument, TooManyMessages
+from pubsubgo.core.errors import ErrorKind, InvalidArgument, PubSubError, TooManyMessages
 
-__all__ = ["TooManyMessages", "UnsupportedContentType"]
+__all__ = ["MetricsDisabled", "TooManyMessages", "UnsupportedContentType"]
 
 
 class UnsupportedContentType(InvalidArgument):
@@ -16,3 +16,13 @@ class UnsupportedContentType(InvalidArgument):
         super().__init__(
             f"expected a JSON body (Content-Type: application/json), not {content_type!r}"
         )
+
+
+class MetricsDisabled(PubSubError):
+    """Raised when ``/metrics`` is asked for while metrics are disabled."""
+
+    code = "metrics_disabled"
+    kind = ErrorKind.NOT_FOUND
+
+    def __init__(self) -> None:
+        super().__init__("metrics are disabled (metrics.enabled / PUBSUB_METRICS_ENABLED)")

@@ -7,6 +7,7 @@ import weakref
 from typing import Any
 
 from aiohttp import web
+from prometheus_client.registry import CollectorRegistry
 
 from pubsubgo.adapters.rates import RateMetrics
 from pubsubgo.config import Settings
@@ -23,5 +24,7 @@ RATES = web.AppKey("rates", RateMetrics)
 BACKGROUND = web.AppKey("background", set[asyncio.Task[Any]])
 #: Open WebSockets, closed with GOING_AWAY on shutdown.
 SOCKETS = web.AppKey("sockets", weakref.WeakSet[web.WebSocketResponse])
+#: The Prometheus registry that ``/metrics`` exposes.
+METRICS_REGISTRY = web.AppKey("metrics_registry", CollectorRegistry)
 #: The OpenAPI document, built once.
 OPENAPI = web.AppKey("openapi", dict[str, Any])

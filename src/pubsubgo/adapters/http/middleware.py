@@ -10,6 +10,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 from pydantic import ValidationError
 
+from pubsubgo.adapters.http.observability import ERROR_CODE
 from pubsubgo.core.errors import ErrorKind, PubSubError
 
 logger = logging.getLogger(__name__)
@@ -45,9 +46,11 @@ def error_response(
     status: int, code: str, message: str, headers: dict[str, str] | None = None, **details: Any
 ) -> web.Response:
     """The JSON error shape: ``{"error": {"code", "message", ...details}}``."""
-    return web.json_response(
+    response = web.json_response(
         {"error": {"code": code, "message": message, **details}}, status=status, headers=headers
     )
+    response[ERROR_CODE] = code  # for the observability middleware's errors_total
+    return response
 
 
 @web.middleware

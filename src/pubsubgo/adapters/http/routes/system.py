@@ -5,9 +5,11 @@ from __future__ import annotations
 from aiohttp import web
 
 from pubsubgo.adapters.http.api import RouteTable
-from pubsubgo.adapters.http.keys import BROKER, OPENAPI
+from pubsubgo.adapters.http.errors import MetricsDisabled
+from pubsubgo.adapters.http.keys import BROKER, METRICS_REGISTRY, OPENAPI, SETTINGS
 from pubsubgo.adapters.http.parsing import json_response
 from pubsubgo.adapters.http.schemas.responses import HealthResponse, OpenApiDocument
+from pubsubgo.adapters.prometheus.endpoint import exposition
 
 routes = RouteTable(tag="system", always=())
 
@@ -26,6 +28,18 @@ async def healthz(request: web.Request) -> web.Response:
 async def readyz(request: web.Request) -> web.Response:
     await request.app[BROKER].storage.health.ping()
     return json_response(HealthResponse(status="ready"))
+
+
+@routes.route(
+    "GET", "/metrics", summary="Prometheus metrics",
+    description="The Prometheus text exposition format (text/plain; version=0.0.4), also"
+    " served on the metrics port. 404 when metrics are disabled.",
+    responses={200: None}, errors=(404,),
+)  # fmt: skip
+async def metrics(request: web.Request) -> web.Response:
+    if not request.app[SETTINGS].metrics.enabled:
+        raise MetricsDisabled()
+    return await exposition(request.app[METRICS_REGISTRY])
 
 
 @routes.route(
