@@ -1,0 +1,1 @@
+"""Deployment files (deployments/, Dockerfile, docker-compose.yml) checked against the server."""
