@@ -1,1 +1,1 @@
-"""Command-line entry points: ``pubsubgo-server`` (server.py); ``pubsub-cli`` comes later."""
+"""Command-line entry points: ``pubsubgo-server`` (server.py) and ``pubsub-cli`` (main.py)."""

@@ -1,0 +1,1 @@
+"""The commands of ``pubsub-cli``: one module per command group."""

@@ -1,0 +1,48 @@
+"""The global options of ``pubsub-cli``, handed to every command through typer's context."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+import typer
+
+from pubsubgo.client import Client
+
+#: Where the CLI looks for a broker when neither ``--server`` nor ``PUBSUB_SERVER`` says.
+DEFAULT_SERVER = "http://localhost:8081"
+
+
+class OutputFormat(StrEnum):
+    """How results are printed."""
+
+    #: Tables and sentences for people.
+    TABLE = "table"
+    #: JSON on stdout, for programs (``jq``).
+    JSON = "json"
+
+
+@dataclass(frozen=True, slots=True)
+class CliContext:
+    """What the global options said."""
+
+    server: str
+    token: str | None
+    output: OutputFormat
+
+    @property
+    def json(self) -> bool:
+        """True when results are printed as JSON."""
+        return self.output is OutputFormat.JSON
+
+    def client(self) -> Client:
+        """A client of the chosen broker (use it with ``async with``)."""
+        return Client(self.server, self.token)
+
+
+def cli_context(ctx: typer.Context) -> CliContext:
+    """The global options, set by the main callback."""
+    found = ctx.find_object(CliContext)
+    if found is None:  # a command run without the main app (a test calling it directly)
+        return CliContext(DEFAULT_SERVER, None, OutputFormat.TABLE)
+    return found
