@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
@@ -11,11 +12,18 @@ from pubsubgo.adapters.memory import memory_storage
 from pubsubgo.core.groups import GroupSettings
 from pubsubgo.ports.storage import Storage
 from pubsubgo.services.broker import Broker
+from tests.redis.servers import RedisClusterServers, RedisServer, storage_on
 
 #: Every backend the contract suite runs against. A backend that needs a server is added with
 #: its marker, e.g. ``pytest.param("redis", marks=pytest.mark.redis)``, and a fixture named
 #: ``<backend>_storage``.
-BACKENDS = ["memory"]
+BACKENDS = [
+    "memory",
+    pytest.param("redis", marks=pytest.mark.redis),
+    # The whole suite runs on the cluster too: every rule must hold when a topic's
+    # partitions live on different shards.
+    pytest.param("redis_cluster", marks=pytest.mark.redis),
+]
 
 _names = itertools.count()
 
@@ -33,6 +41,44 @@ def clock() -> ManualClock:
 @pytest.fixture
 def memory_storage_backend() -> Storage:
     return memory_storage()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A private redis-server for the whole session (never the shared one on 6379)."""
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisClusterServers]:
+    """A private three-master Redis Cluster for the whole session."""
+    cluster = RedisClusterServers(tmp_path_factory.mktemp("redis-cluster"))
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+async def redis_storage_backend(redis_server: RedisServer) -> AsyncIterator[Storage]:
+    redis_server.flush()
+    async with storage_on(redis_server.url) as storage:
+        yield storage
+
+
+@pytest.fixture
+async def redis_cluster_storage_backend(
+    redis_cluster: RedisClusterServers,
+) -> AsyncIterator[Storage]:
+    redis_cluster.flush()
+    async with storage_on(redis_cluster.url) as storage:
+        yield storage
 
 
 @pytest.fixture(params=BACKENDS)

@@ -1,0 +1,69 @@
+"""The Redis client: built from a URL with bounded timeouts, as an async-generator resource."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from pubsubgo.adapters.redis.scripts import RedisClient
+
+#: URL schemes that select Redis Cluster; the rest of the URL is a seed node.
+CLUSTER_SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
+#: Longest a command may take to answer. Scripts are kept well below it, and Redis itself
+#: considers a script busy after 5 s.
+SOCKET_TIMEOUT_SECONDS = 5.0
+#: Longest a connection attempt may take.
+CONNECT_TIMEOUT_SECONDS = 2.0
+#: Connections idle longer than this are checked with a PING before use, so that one left
+#: over from before a Redis restart is replaced instead of failing a request.
+HEALTH_CHECK_INTERVAL_SECONDS = 5
+#: A command that could not be sent (connection refused or reset) is tried once more on a
+#: fresh connection. Timeouts are not retried: the script may have run.
+RETRIES = 1
+
+
+def build_client(
+    url: str,
+    *,
+    cluster: bool | None = None,
+    socket_timeout: float = SOCKET_TIMEOUT_SECONDS,
+    socket_connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
+    retries: int = RETRIES,
+    **options: Any,
+) -> RedisClient:
+    """A client for ``url``: ``redis://`` or ``rediss://`` for one node, ``redis+cluster://``
+    (or ``cluster=True``) for Redis Cluster. Nothing connects until the first command.
+
+    Every call is bounded: a failure surfaces after at most ``retries + 1`` attempts of
+    ``socket_connect_timeout`` / ``socket_timeout`` each, plus a backoff under 0.2 s.
+    ``options`` go to redis-py unchanged (``max_connections``, ``password``, ...).
+    """
+    scheme, sep, rest = url.partition("://")
+    if scheme in CLUSTER_SCHEMES:
+        url, cluster = f"{CLUSTER_SCHEMES[scheme]}{sep}{rest}", True
+    common: dict[str, Any] = {
+        "socket_timeout": socket_timeout,
+        "socket_connect_timeout": socket_connect_timeout,
+        "retry": Retry(ExponentialBackoff(cap=0.2, base=0.05), retries, (RedisConnectionError,)),
+        "health_check_interval": HEALTH_CHECK_INTERVAL_SECONDS,
+        **options,
+    }
+    if cluster:
+        return RedisCluster.from_url(url, **common)
+    return Redis.from_url(url, retry_on_timeout=False, **common)
+
+
+async def connect(url: str, **options: Any) -> AsyncIterator[RedisClient]:
+    """Yield a client for ``url`` and close it afterwards: a dependency-injector
+    ``providers.Resource``. ``options`` are those of ``build_client``."""
+    client = build_client(url, **options)
+    try:
+        yield client
+    finally:
+        await client.aclose()

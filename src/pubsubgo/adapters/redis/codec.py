@@ -1,0 +1,184 @@
+"""How entities are written to Redis and read back: records, stream entries, script args."""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict
+from typing import Any
+
+import orjson
+
+from pubsubgo.core.groups import GroupState, Member
+from pubsubgo.core.messages import (
+    AckId,
+    Compression,
+    DeliveryMode,
+    Message,
+    MessageDraft,
+    MessageId,
+    Priority,
+)
+from pubsubgo.core.subscriptions import (
+    InFlight,
+    RetryPolicy,
+    StartPosition,
+    Subscription,
+    SubscriptionType,
+)
+from pubsubgo.core.topics import Overflow, Topic
+
+#: Lane rank -> priority; a stream entry's rank is its id's sequence modulo 4.
+PRIORITY_BY_RANK = (Priority.LOW, Priority.NORMAL, Priority.HIGH, Priority.CRITICAL)
+#: Values looked up once: enum construction is slow on a per-message path.
+_MODES = {b"": DeliveryMode.AT_LEAST_ONCE, **{m.value.encode(): m for m in DeliveryMode}}
+_COMPRESSIONS = {c.value.encode(): c for c in Compression}
+_AT_LEAST_ONCE = DeliveryMode.AT_LEAST_ONCE
+_NONE = Compression.NONE
+_LENGTH = struct.Struct(">I").pack
+#: A draft's header in the append script's argument: partition, rank, and the lengths of
+#: the publish time, the data and the options.
+_HEADER = struct.Struct(">HBBII").pack
+_NO_OPTIONS = b""
+
+
+def topic_record(topic: Topic, colocated: bool) -> bytes:
+    """A topic as stored in the registry, with where its partitions live."""
+    return orjson.dumps({**asdict(topic), "colocated": colocated})
+
+
+def topic_from_record(raw: bytes | str) -> tuple[Topic, bool]:
+    """The topic and whether its partitions are co-located."""
+    fields = orjson.loads(raw)
+    colocated = bool(fields.pop("colocated"))
+    fields["overflow"] = Overflow(fields["overflow"])
+    fields["compression"] = Compression(fields["compression"])
+    return Topic(**fields), colocated
+
+
+def subscription_record(subscription: Subscription) -> bytes:
+    """A subscription as stored in the registry."""
+    return orjson.dumps(asdict(subscription))
+
+
+def subscription_from_record(raw: bytes | str) -> Subscription:
+    fields = orjson.loads(raw)
+    fields["type"] = SubscriptionType(fields["type"])
+    fields["start"] = StartPosition(fields["start"])
+    fields["retry_policy"] = RetryPolicy(**fields["retry_policy"])
+    return Subscription(**fields)
+
+
+def group_record(state: GroupState) -> bytes:
+    """A group's members and assignment (the generation is stored beside it)."""
+    members = {mid: [m.joined_at, m.last_heartbeat] for mid, m in state.members.items()}
+    return orjson.dumps({"members": members, "assignment": dict(state.assignment)})
+
+
+def group_from_record(subscription: str, generation: int, raw: bytes | None) -> GroupState:
+    if raw is None:
+        return GroupState(subscription, generation)
+    fields = orjson.loads(raw)
+    members = {mid: Member(mid, joined, beat) for mid, (joined, beat) in fields["members"].items()}
+    assignment = {mid: tuple(parts) for mid, parts in fields["assignment"].items()}
+    return GroupState(subscription, generation, members, assignment)
+
+
+def drafts_blob(drafts: Sequence[MessageDraft], indexes: Iterable[int]) -> bytes:
+    """The append script's drafts argument for ``drafts[i]`` of each index (format in
+    append.lua): a fixed header, the publish time, the data and, if any, the options."""
+    parts: list[bytes] = []
+    add = parts.append
+    for i in indexes:
+        d = drafts[i]
+        published = repr(d.published_at).encode()
+        options = _NO_OPTIONS if _is_plain(d) else _options(d)
+        add(_HEADER(d.partition, d.priority.rank, len(published), len(d.data), len(options)))
+        add(published)
+        add(d.data)
+        add(options)
+    return b"".join(parts)
+
+
+def _is_plain(d: MessageDraft) -> bool:
+    return (
+        d.key is None
+        and not d.attributes
+        and d.delivery_mode is _AT_LEAST_ONCE
+        and d.expires_at is None
+        and d.deliver_at is None
+        and not d.dedup_id
+        and d.compression is _NONE
+    )
+
+
+def _options(d: MessageDraft) -> bytes:
+    fields = (
+        b"" if d.key is None else b"+" + d.key.encode(),
+        orjson.dumps(d.attributes) if d.attributes else b"",
+        b"" if d.delivery_mode is _AT_LEAST_ONCE else d.delivery_mode.value.encode(),
+        b"" if d.expires_at is None else repr(d.expires_at).encode(),
+        b"" if d.deliver_at is None else repr(d.deliver_at).encode(),
+        d.dedup_id.encode() if d.dedup_id else b"",
+        b"" if d.compression is _NONE else d.compression.value.encode(),
+    )
+    return b"".join(_LENGTH(len(f)) + f for f in fields)
+
+
+def message_from_entry(topic: str, partition: int, entry_id: bytes, flat: list[bytes]) -> Message:
+    """A stored message from its stream entry (id ``<ms>-<order*4+rank>``, flat fields)."""
+    f = dict(zip(flat[::2], flat[1::2], strict=True))
+    entry = entry_id.decode()
+    key, attributes, expires, deliver_at = f.get(b"k"), f.get(b"a"), f.get(b"x"), f.get(b"w")
+    dedup_id = f.get(b"u")
+    return Message(
+        MessageId(f"{partition}-{entry}"),
+        topic,
+        partition,
+        f[b"d"],
+        None if key is None else key.decode(),
+        orjson.loads(attributes) if attributes else {},
+        PRIORITY_BY_RANK[int(entry.rpartition("-")[2]) % 4],
+        _MODES[f.get(b"m", b"")],
+        float(f[b"t"]),
+        None if expires is None else float(expires),
+        None if deliver_at is None else float(deliver_at),
+        None if dedup_id is None else dedup_id.decode(),
+        _COMPRESSIONS[f[b"c"]] if b"c" in f else _NONE,
+    )
+
+
+def split_message_id(message_id: str) -> tuple[int, str] | None:
+    """``"3-1700000000000-9"`` -> ``(3, "1700000000000-9")``; None if not one of ours."""
+    head, _, entry = message_id.partition("-")
+    ms, sep, seq = entry.partition("-")
+    if not (head.isdigit() and sep and ms.isdigit() and seq.isdigit()):
+        return None
+    return int(head), entry
+
+
+def partition_of_ack(ack_id: str) -> int | None:
+    """The partition an ack id (``"<partition>.<hex>"``) names, or None if malformed."""
+    head, sep, tail = ack_id.partition(".")
+    return int(head) if sep and head.isdigit() and tail else None
+
+
+def in_flight_from_record(ack_id: bytes | str, raw: bytes) -> InFlight:
+    """An in-flight record written by ``claim.lua`` (see ``record`` in common.lua)."""
+    p, entry, attempt, deadline, member, key, exactly_once, published = orjson.loads(raw)
+    return InFlight(
+        AckId(ack_id.decode() if isinstance(ack_id, bytes) else ack_id),
+        MessageId(f"{p}-{entry}"),
+        p,
+        attempt,
+        float(deadline),
+        member or None,
+        key,
+        bool(exactly_once),
+        float(published),
+    )
+
+
+def text(value: Any) -> str:
+    """A reply value as text."""
+    return value.decode() if isinstance(value, bytes) else str(value)

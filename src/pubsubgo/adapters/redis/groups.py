@@ -1,0 +1,50 @@
+"""RedisGroupStore: consumer-group state beside the subscription records, fenced by generation."""
+
+from __future__ import annotations
+
+from pubsubgo.adapters.redis import keys
+from pubsubgo.adapters.redis.codec import group_from_record, group_record
+from pubsubgo.adapters.redis.errors import translate_redis_errors
+from pubsubgo.adapters.redis.scripts import ScriptRunner
+from pubsubgo.core.errors import GenerationConflict, SubscriptionNotFound
+from pubsubgo.core.groups import GroupState
+
+
+class RedisGroupStore:
+    """GroupStore on Redis: one hash per group (``gen``, ``state``) in the registry slot.
+
+    ``save`` compares the generation and writes in one script, which also checks that the
+    subscription still exists, so a group never outlives its subscription.
+    """
+
+    def __init__(self, runner: ScriptRunner) -> None:
+        self._runner = runner
+
+    async def load(self, subscription: str) -> GroupState:
+        with translate_redis_errors("load group"):
+            pipe = self._runner.client.pipeline(transaction=False)
+            pipe.hexists(keys.subscriptions(), subscription)
+            pipe.hmget(keys.group(subscription), ["gen", "state"])
+            exists, (generation, state) = await pipe.execute()
+        if not exists:
+            raise SubscriptionNotFound(subscription)
+        return group_from_record(subscription, int(generation or 0), state)
+
+    async def save(self, state: GroupState, expected_generation: int) -> None:
+        name = state.subscription
+        with translate_redis_errors("save group"):
+            [reply] = await self._runner.run(
+                "group_save",
+                [
+                    (
+                        [keys.subscriptions(), keys.group(name)],
+                        [name, expected_generation, state.generation, group_record(state)],
+                    )
+                ],
+            )
+        if reply[0] == b"NOSUB":
+            raise SubscriptionNotFound(name)
+        if reply[0] == b"CONFLICT":
+            raise GenerationConflict(
+                f"group of {name!r} is at generation {reply[1]}, not {expected_generation}"
+            )

@@ -1,0 +1,112 @@
+"""RedisSubscriptionRegistry: subscription records, and their state in each slot group."""
+
+from __future__ import annotations
+
+import contextlib
+
+from redis.exceptions import RedisError
+
+from pubsubgo.adapters.redis import keys
+from pubsubgo.adapters.redis.codec import subscription_from_record, subscription_record
+from pubsubgo.adapters.redis.definitions import Definitions
+from pubsubgo.adapters.redis.errors import translate_redis_errors
+from pubsubgo.adapters.redis.layout import Layout
+from pubsubgo.adapters.redis.scripts import Call, ScriptRunner
+from pubsubgo.core.errors import (
+    SubscriptionAlreadyExists,
+    SubscriptionNotFound,
+    TopicNotFound,
+)
+from pubsubgo.core.subscriptions import Subscription
+
+
+class RedisSubscriptionRegistry:
+    """SubscriptionRegistry on Redis.
+
+    The record is registered first, atomically with the check that its topic exists; then
+    each slot group gets the subscription's read positions (``position.lua``). Delete does
+    the reverse: the record and group go first, so the subscription is gone for everyone at
+    once, then its state in the slot groups is removed.
+    """
+
+    def __init__(self, runner: ScriptRunner, definitions: Definitions) -> None:
+        self._runner = runner
+        self._definitions = definitions
+
+    async def create(self, subscription: Subscription) -> None:
+        topic, layout = await self._definitions.topic(subscription.topic)
+        with translate_redis_errors("create subscription"):
+            [outcome] = await self._runner.run(
+                "sub_create",
+                [
+                    (
+                        [keys.topics(), keys.subscriptions(), keys.group(subscription.name)],
+                        [topic.name, subscription.name, subscription_record(subscription)],
+                    )
+                ],
+            )
+            if outcome == b"NOTOPIC":
+                self._definitions.forget_topic(topic.name)
+                raise TopicNotFound(topic.name)
+            if outcome == b"EXISTS":
+                raise SubscriptionAlreadyExists(subscription.name)
+            calls = position_calls(layout, subscription.name, "1", subscription.start.value, 0.0)
+            try:
+                await self._runner.run("position", calls)
+            except RedisError:
+                # Undo the registration, so that a retry can create the subscription again.
+                with contextlib.suppress(RedisError):
+                    await self._runner.run("sub_delete", [_delete_call(subscription.name)])
+                raise
+            self._definitions.remember_subscription(subscription, layout)
+
+    async def get(self, name: str) -> Subscription:
+        subscription, _ = await self._definitions.subscription(name)
+        return subscription
+
+    async def list(self, topic: str | None = None) -> list[Subscription]:
+        with translate_redis_errors("list subscriptions"):
+            records = await self._runner.client.hgetall(keys.subscriptions())
+        found = (subscription_from_record(raw) for raw in records.values())
+        return sorted((s for s in found if topic is None or s.topic == topic), key=lambda s: s.name)
+
+    async def delete(self, name: str) -> None:
+        self._definitions.forget_subscription(name)
+        with translate_redis_errors("delete subscription"):
+            [raw] = await self._runner.run("sub_delete", [_delete_call(name)])
+        if raw is None:
+            raise SubscriptionNotFound(name)
+        try:
+            _, layout = await self._definitions.topic(subscription_from_record(raw).topic)
+        except TopicNotFound:
+            return  # The topic's keys, and with them this state, are already gone.
+        with translate_redis_errors("delete subscription"):
+            pipe = self._runner.client.pipeline(transaction=False)
+            for group, partitions in layout.all_groups().items():
+                pipe.delete(*layout.subscription_keys(name, group, partitions))
+            await pipe.execute()
+
+
+def _delete_call(name: str) -> Call:
+    return [keys.subscriptions(), keys.group(name)], [name]
+
+
+def position_calls(
+    layout: Layout, subscription: str, create: str, target: str, timestamp: float
+) -> list[Call]:
+    """One ``position.lua`` call per slot group of the topic."""
+    return [
+        (
+            [layout.anchor(group)],
+            [
+                layout.prefix(group),
+                subscription,
+                str(group),
+                create,
+                target,
+                repr(timestamp),
+                *map(str, partitions),
+            ],
+        )
+        for group, partitions in layout.all_groups().items()
+    ]

@@ -1,0 +1,87 @@
+"""RedisTopicRegistry: topic records in the registry hash, partitions in their slot groups."""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+
+from redis.exceptions import RedisError
+
+from pubsubgo.adapters.redis import keys
+from pubsubgo.adapters.redis.codec import topic_from_record, topic_record
+from pubsubgo.adapters.redis.definitions import Definitions
+from pubsubgo.adapters.redis.errors import translate_redis_errors
+from pubsubgo.adapters.redis.layout import Layout
+from pubsubgo.adapters.redis.scripts import Call, ScriptRunner
+from pubsubgo.core.errors import TopicAlreadyExists, TopicNotFound
+from pubsubgo.core.topics import Topic
+
+#: Ack id counters start at a random number below this (2**40), far below 2**53 where
+#: Lua's doubles would stop counting exactly.
+ACK_START_BOUND = 2**40
+
+
+class RedisTopicRegistry:
+    """TopicRegistry on Redis.
+
+    The record goes in first (HSETNX decides who created the topic), then each slot group
+    gets its empty partitions. A topic lives on one shard (co-located) when the client is a
+    single node or the topic is bounded, since ``max_messages`` spans all its partitions;
+    otherwise each partition has its own hash tag and the partitions spread over the shards.
+    """
+
+    def __init__(self, runner: ScriptRunner, definitions: Definitions) -> None:
+        self._runner = runner
+        self._definitions = definitions
+
+    async def create(self, topic: Topic) -> None:
+        colocated = not self._runner.cluster or topic.is_bounded
+        with translate_redis_errors("create topic"):
+            created = await self._runner.client.hsetnx(
+                keys.topics(), topic.name, topic_record(topic, colocated)
+            )
+            if not created:
+                raise TopicAlreadyExists(topic.name)
+            _, layout = self._definitions.remember_topic(topic, colocated)
+            try:
+                await self._runner.run("topic_init", _init_calls(layout))
+            except RedisError:
+                # Undo the registration, so that a retry can create the topic again.
+                self._definitions.forget_topic(topic.name)
+                with contextlib.suppress(RedisError):
+                    await self._runner.client.hdel(keys.topics(), topic.name)
+                raise
+
+    async def get(self, name: str) -> Topic:
+        topic, _ = await self._definitions.topic(name)
+        return topic
+
+    async def list(self) -> list[Topic]:
+        with translate_redis_errors("list topics"):
+            records = await self._runner.client.hgetall(keys.topics())
+        topics = [topic_from_record(raw)[0] for raw in records.values()]
+        return sorted(topics, key=lambda t: t.name)
+
+    async def delete(self, name: str) -> None:
+        _, layout = await self._definitions.topic(name)
+        self._definitions.forget_topic(name)
+        with translate_redis_errors("delete topic"):
+            if not await self._runner.client.hdel(keys.topics(), name):
+                raise TopicNotFound(name)
+            pipe = self._runner.client.pipeline(transaction=False)
+            for group, partitions in layout.all_groups().items():
+                prefix = layout.prefix(group)
+                doomed = [keys.dedup(prefix, group), keys.dedup_expiry(prefix, group)]
+                for partition in partitions:
+                    doomed += layout.partition_keys(partition)
+                pipe.delete(*doomed)
+            await pipe.execute()
+
+
+def _init_calls(layout: Layout) -> list[Call]:
+    calls: list[Call] = []
+    for group, partitions in layout.all_groups().items():
+        ack_start = secrets.randbelow(ACK_START_BOUND)
+        args = [layout.prefix(group), str(group), str(ack_start), *map(str, partitions)]
+        calls.append(([layout.anchor(group)], args))
+    return calls
