@@ -70,10 +70,14 @@ async def eventually(
 
 
 class BrokerProcess:
-    """``python -m pubsubgo`` on 127.0.0.1, memory storage, its log in ``workdir``."""
+    """``python -m pubsubgo`` on 127.0.0.1, its log in ``workdir``; memory storage unless
+    ``settings`` (``PUBSUB_`` variables) say otherwise."""
 
-    def __init__(self, workdir: Path, port: int | None = None) -> None:
+    def __init__(
+        self, workdir: Path, port: int | None = None, settings: dict[str, str] | None = None
+    ) -> None:
         self.workdir = workdir
+        self.settings = settings or {}
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._process: subprocess.Popen[bytes] | None = None
@@ -88,6 +92,7 @@ class BrokerProcess:
             "PUBSUB_SERVER_SHUTDOWN_TIMEOUT_SECONDS": "2",
             "PUBSUB_METRICS_ENABLED": "false",
             "PUBSUB_LOG_LEVEL": "WARNING",
+            **self.settings,
         }
         command = [
             sys.executable,

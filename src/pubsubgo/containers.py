@@ -18,9 +18,10 @@ from pubsubgo.adapters.prometheus.gauges import StorageGauges
 from pubsubgo.adapters.prometheus.metrics import PrometheusMetrics
 from pubsubgo.adapters.push import PushDispatcher
 from pubsubgo.adapters.rates import RateMetrics
+from pubsubgo.adapters.redis import build_client, close_storage, redis_storage
 from pubsubgo.adapters.runner import BackgroundRunner
 from pubsubgo.adapters.telemetry import OpenTelemetryTracer, otlp_exporter, tracer_provider
-from pubsubgo.config import ConfigError, Settings
+from pubsubgo.config import Settings
 from pubsubgo.core.groups import GroupSettings
 from pubsubgo.core.limits import Limits
 from pubsubgo.ports.metrics import BrokerMetrics
@@ -29,15 +30,19 @@ from pubsubgo.ports.tracing import MessageTracer
 from pubsubgo.services.broker import Broker
 
 
-def backend_missing(backend: str) -> Storage:
-    """Stand-in for a storage backend this build does not have yet.
-
-    Raises:
-        ConfigError: always, naming the setting to change.
-    """
-    raise ConfigError(
-        f"config error: storage.backend: {backend!r} is not available in this build; use 'memory'"
-    )
+async def open_storage(backend: str, redis_url: str) -> AsyncIterator[Storage]:
+    """The configured storage backend, and only that one: a Selector of resources would open
+    (connect) every branch when resources are initialised."""
+    if backend != "redis":
+        yield memory_storage()
+        return
+    client = build_client(redis_url)
+    storage = redis_storage(client)
+    try:
+        yield storage
+    finally:
+        await close_storage(storage)
+        await client.aclose()
 
 
 def broker_metrics(
@@ -91,13 +96,8 @@ class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
 
     clock = providers.Singleton(SystemClock)
-    storage = providers.Selector(
-        config.storage.backend,
-        memory=providers.Singleton(memory_storage),
-        # The Redis backend goes here, e.g.
-        #   redis=providers.Resource(redis_storage, url=config.redis.url),
-        # (an async-generator Resource: connect, yield the Storage, then aclose()).
-        redis=providers.Callable(backend_missing, "redis"),
+    storage = providers.Resource(
+        open_storage, backend=config.storage.backend, redis_url=config.redis.url
     )
     rates = providers.Singleton(RateMetrics)
     metrics_registry = providers.Singleton(CollectorRegistry)
