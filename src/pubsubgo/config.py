@@ -9,14 +9,23 @@ then the environment, then command-line options.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+)
 
+from pubsubgo.auth_config import AuthSettings
 from pubsubgo.core.limits import MIB
 
 #: The file read when neither ``--config`` nor ``PUBSUB_CONFIG`` names one (if it exists).
@@ -44,6 +53,9 @@ class ServerSettings(_Group):
     shutdown_timeout_seconds: float = Field(10.0, gt=0)
     #: WebSocket ping interval; a peer that does not answer in time is disconnected.
     websocket_heartbeat_seconds: float = Field(20.0, gt=0)
+    #: A request not answered within this is refused with 503 ``timeout`` (0 = no limit).
+    #: Long polls get their ``wait_seconds`` (at most 30) on top; WebSockets are exempt.
+    request_timeout_seconds: float = Field(30.0, ge=0)
 
     @field_validator("allowed_origins", mode="before")
     @classmethod
@@ -101,13 +113,21 @@ class LogSettings(_Group):
 
 
 class LimitSettings(_Group):
-    """DESIGN §7 size limits."""
+    """DESIGN §7 limits: sizes, request rate, sockets."""
 
     max_message_bytes: int = Field(MIB, gt=0)
     max_batch_messages: int = Field(1000, gt=0)
     max_batch_bytes: int = Field(10 * MIB, gt=0)
     #: Larger request bodies are refused with 413 before they are read.
     max_body_bytes: int = Field(16 * MIB, gt=0)
+    #: Requests per second per token (per client address when auth is off); 0 = no limit.
+    rate_per_second: float = Field(0.0, ge=0)
+    #: Requests a client may make at once on top of its rate; 0 = one second's worth.
+    rate_burst: int = Field(0, ge=0)
+    #: Open WebSockets per broker process; 0 = no limit.
+    max_websockets: int = Field(10_000, ge=0)
+    #: Subscriptions one WebSocket may hold at a time; 0 = no limit.
+    max_subscriptions_per_socket: int = Field(100, ge=0)
 
 
 class GroupSettingsModel(_Group):
@@ -140,6 +160,19 @@ class PushSettings(_Group):
     timeout_seconds: float = Field(30.0, gt=0)
 
 
+#: ``pubsub-cli``'s own variables (DESIGN §9), which share the ``PUBSUB_`` prefix: a shell
+#: that exports them for the CLI must still be able to start the server.
+CLIENT_VARIABLES = frozenset({"pubsub_server", "pubsub_token"})
+
+
+class _ServerEnvironment(EnvSettingsSource):
+    """The ``PUBSUB_`` environment without the CLI's variables."""
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        variables = super()._load_env_vars()
+        return {k: v for k, v in variables.items() if k.lower() not in CLIENT_VARIABLES}
+
+
 class Settings(BaseSettings):
     """Every setting of the broker, by group."""
 
@@ -160,6 +193,23 @@ class Settings(BaseSettings):
     groups: GroupSettingsModel = Field(default_factory=GroupSettingsModel)
     broker: BrokerSettings = Field(default_factory=BrokerSettings)
     push: PushSettings = Field(default_factory=PushSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            _ServerEnvironment(settings_cls),
+            dotenv_settings,
+            file_secret_settings,
+        )
 
 
 def load_settings(
@@ -177,12 +227,25 @@ def load_settings(
     """
     path = config_file or (DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.exists() else None)
     from_file = _read_yaml(path) if path else {}
-    from_env = EnvSettingsSource(Settings)()
+    try:
+        from_env = _ServerEnvironment(Settings)()
+    except SettingsError as error:
+        raise ConfigError(_describe_unparsable(error)) from None
     from_cli = dict(overrides or {})
     try:
         return Settings.model_validate(_merge(_merge(from_file, from_env), from_cli))
     except ValidationError as error:
         raise ConfigError(_describe(error, from_cli, from_env, path)) from None
+
+
+def _describe_unparsable(error: SettingsError) -> str:
+    """One line for a ``PUBSUB_<GROUP>`` variable that is not the JSON object it must be."""
+    found = re.search(r'field "(\w+)"', str(error))
+    group = found.group(1) if found else "settings"
+    return (
+        f"config error: {group}: {ENV_PREFIX}{group.upper()} must be a JSON object of the"
+        f" {group!r} settings (or set its fields one by one, e.g. {ENV_PREFIX}{group.upper()}_...)"
+    )
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

@@ -12,6 +12,8 @@ from prometheus_client.registry import CollectorRegistry
 
 from pubsubgo.adapters.clock import SystemClock
 from pubsubgo.adapters.http.observability import Observability
+from pubsubgo.adapters.http.ratelimit import RateLimiter
+from pubsubgo.adapters.http.tokens import TokenStore
 from pubsubgo.adapters.memory import memory_storage
 from pubsubgo.adapters.metrics_fanout import FanOutMetrics
 from pubsubgo.adapters.prometheus.gauges import StorageGauges
@@ -21,6 +23,7 @@ from pubsubgo.adapters.rates import RateMetrics
 from pubsubgo.adapters.redis import build_client, close_storage, redis_storage
 from pubsubgo.adapters.runner import BackgroundRunner
 from pubsubgo.adapters.telemetry import OpenTelemetryTracer, otlp_exporter, tracer_provider
+from pubsubgo.auth_config import AuthSettings
 from pubsubgo.config import Settings
 from pubsubgo.core.groups import GroupSettings
 from pubsubgo.core.limits import Limits
@@ -83,6 +86,16 @@ def http_observability(
     return Observability(prometheus if metrics_enabled else None, tracer, access_log)
 
 
+def token_store(auth: AuthSettings) -> TokenStore | None:
+    """The known tokens, or None when authentication is off."""
+    return TokenStore.of(auth.every_token) if auth.enabled else None
+
+
+def caller_rate_limiter(rate_per_second: float, burst: int) -> RateLimiter | None:
+    """The per-caller request rate, or None when it is not limited (a rate of 0)."""
+    return RateLimiter(rate_per_second, burst) if rate_per_second > 0 else None
+
+
 async def open_http_client() -> AsyncIterator[aiohttp.ClientSession]:
     """The HTTP client that push workers post with; closed on shutdown."""
     async with aiohttp.ClientSession() as session:
@@ -139,6 +152,13 @@ class Container(containers.DeclarativeContainer):
         limits=limits,
         group_settings=group_settings,
         tracer=tracer,
+    )
+    # From the settings object itself: the tokens read from auth.tokens_file live there only.
+    tokens = providers.Singleton(token_store, auth=settings.provided.auth)
+    rate_limiter = providers.Singleton(
+        caller_rate_limiter,
+        rate_per_second=config.limits.rate_per_second,
+        burst=config.limits.rate_burst,
     )
     http_client = providers.Resource(open_http_client)
     push = providers.Singleton(

@@ -45,6 +45,13 @@ from pubsubgo.services.subscriber import MAX_PULL_WAIT_SECONDS
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deployments"
+#: Where the production overlay mounts the auth Secret, and a tokens file to stand in for it.
+AUTH_MOUNT = "/etc/pubsubgo/auth/"
+SAMPLE_TOKENS = """
+- name: ops
+  token: a-long-enough-operations-token
+  permissions: [{action: admin, pattern: "*"}]
+"""
 KUBE = DEPLOY / "kubernetes"
 OVERLAYS = ("development", "production")
 #: Every file that may name a PUBSUB_* variable.
@@ -508,11 +515,18 @@ class TestEnvironment:
 
     @pytest.mark.parametrize("overlay", OVERLAYS)
     def test_each_overlay_runs_the_server_with_settings_it_accepts(
-        self, overlay: str, monkeypatch: pytest.MonkeyPatch
+        self, overlay: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
     ) -> None:
-        # Given the base ConfigMap under the overlay's variables
+        # Given the base ConfigMap under the overlay's variables, with the tokens file that
+        # the Secret mounts in a cluster stood in for by a real one
         env = _overlay_env(overlay)
+        if "PUBSUB_AUTH_TOKENS_FILE" in env:
+            assert env["PUBSUB_AUTH_TOKENS_FILE"].startswith(AUTH_MOUNT)
+            tokens = tmp_path / "tokens.yaml"
+            tokens.write_text(SAMPLE_TOKENS)
+            env["PUBSUB_AUTH_TOKENS_FILE"] = str(tokens)
         settings = _settings(monkeypatch, KUBE / "base" / "config.yaml", env)
+        assert settings.auth.enabled == (overlay == "production")
         deployment = _one(KUBE / "overlays" / overlay, "Deployment", "pubsubgo")
         # Then the storage matches the replica count: memory storage is one process
         if overlay == "development":

@@ -51,6 +51,16 @@ class TestEnvironment:
         assert settings.tracing.otlp_endpoint == "http://otel:4318/v1/traces"
         assert settings.log.level == "DEBUG"
 
+    def test_the_clis_own_variables_do_not_stop_the_server(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # Given a shell that exported pubsub-cli's variables (DESIGN §9)
+        monkeypatch.setenv("PUBSUB_SERVER", "http://localhost:8081")
+        monkeypatch.setenv("PUBSUB_TOKEN", "a-token")
+        # Then the server's settings load, untouched by them
+        assert load_settings().server.port == 8081
+        assert Settings().server.port == 8081
+
     def test_nested_names_reach_fields_with_underscores(
         self, monkeypatch: pytest.MonkeyPatch
     ) -> None:
@@ -126,6 +136,12 @@ class TestBadValuesStopTheServer:
             "config error: server.port: Input should be a valid integer, unable to parse"
             " string as an integer (from PUBSUB_SERVER_PORT)"
         ]
+
+    def test_a_group_variable_that_is_not_json_exits_2_in_one_line(self, tmp_path: Path) -> None:
+        done = run_server(tmp_path, PUBSUB_LIMITS="{not json")
+        assert done.returncode == 2
+        assert len(done.stderr.splitlines()) == 1
+        assert "PUBSUB_LIMITS must be a JSON object" in done.stderr
 
     def test_a_bad_file_value_exits_2_naming_the_file(self, tmp_path: Path) -> None:
         (tmp_path / "config.yaml").write_text("storage:\n  backend: cassandra\n")

@@ -165,8 +165,11 @@ _BY_CODE: dict[str, type[PubSubClientError]] = {
     "topic_full": RateLimited,
     "rate_limited": RateLimited,
     "storage_unavailable": Unavailable,
-    "unauthorized": Unauthorized,
-    "forbidden": Forbidden,
+    "unauthenticated": Unauthorized,
+    "permission_denied": Forbidden,
+    "timeout": Unavailable,
+    "too_many_websockets": Unavailable,
+    "too_many_subscriptions": RateLimited,
     "internal": ServerError,
 }
 

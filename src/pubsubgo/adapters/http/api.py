@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from aiohttp import web
 from pydantic import BaseModel
 
+from pubsubgo.adapters.http.access import Access
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 _PATH_PARAMETER = re.compile(r"{(\w+)}")
@@ -19,9 +21,13 @@ class Operation:
     """One method on one path.
 
     Attributes:
+        access: what the route asks of the caller's token.
         responses: status -> the body's model, or None for an empty body.
         errors: the error statuses the route may answer, each with the JSON error shape.
         body_required: False when an empty body stands for ``{}``.
+        long_poll: the route may wait up to ``MAX_PULL_WAIT_SECONDS`` on purpose, which the
+            request timeout allows on top.
+        websocket: the route upgrades to a WebSocket (no request timeout).
     """
 
     method: str
@@ -29,12 +35,15 @@ class Operation:
     handler: Handler
     summary: str
     tag: str
+    access: Access
     responses: Mapping[int, type[BaseModel] | None]
     body: type[BaseModel] | None = None
     body_required: bool = True
     query: type[BaseModel] | None = None
     errors: tuple[int, ...] = ()
     description: str = ""
+    long_poll: bool = False
+    websocket: bool = False
 
     @property
     def path_parameters(self) -> list[str]:
@@ -62,22 +71,25 @@ class RouteTable:
         path: str,
         *,
         summary: str,
+        access: Access,
         responses: Mapping[int, type[BaseModel] | None],
         body: type[BaseModel] | None = None,
         body_required: bool = True,
         query: type[BaseModel] | None = None,
         errors: tuple[int, ...] = (),
         description: str = "",
+        long_poll: bool = False,
+        websocket: bool = False,
     ) -> Callable[[Handler], Handler]:
-        """Declare ``handler`` as the operation ``method path``."""
-
-        statuses = tuple(sorted({*errors, *self.always}))
+        """Declare ``handler`` as ``method path``; ``access`` has no default, so that no
+        route is added without saying who may call it."""
+        statuses = tuple(sorted({*errors, *self.always, *_guard_statuses(access)}))
 
         def register(handler: Handler) -> Handler:
             self.operations.append(
                 Operation(
-                    method, path, handler, summary, self.tag, responses,
-                    body, body_required, query, statuses, description,
+                    method, path, handler, summary, self.tag, access, responses,
+                    body, body_required, query, statuses, description, long_poll, websocket,
                 )
             )  # fmt: skip
             return handler
@@ -86,6 +98,16 @@ class RouteTable:
 
     def __iter__(self) -> Iterator[Operation]:
         return iter(self.operations)
+
+
+def _guard_statuses(access: Access) -> tuple[int, ...]:
+    """What the guard middleware may answer before the handler: 400 for an invalid name in
+    the path, 401 without a valid token, 403 without the permission, 429 over the rate, 503
+    past the request timeout (or, for a WebSocket, with every socket taken)."""
+    if access.public:
+        return ()
+    refusals = (400, 401, 403) if access.parameter is not None else (401,)
+    return (*refusals, 429, 503)
 
 
 def add_routes(router: web.UrlDispatcher, tables: list[RouteTable]) -> None:

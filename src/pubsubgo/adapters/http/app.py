@@ -15,6 +15,7 @@ from dependency_injector import providers
 from pubsubgo import __version__
 from pubsubgo.adapters.http.api import RouteTable, add_routes
 from pubsubgo.adapters.http.background import drain
+from pubsubgo.adapters.http.guard import GUARD, Guard, guard_middleware
 from pubsubgo.adapters.http.keys import (
     BACKGROUND,
     BROKER,
@@ -61,10 +62,12 @@ def create_app(container: Container) -> web.Application:
             observability_middleware,
             cors_middleware(settings.server.allowed_origins),
             error_middleware,
+            guard_middleware,
         ],
         client_max_size=settings.limits.max_body_bytes,
     )
     app[SETTINGS] = settings
+    app[GUARD] = _guard(container)
     app[SOCKETS] = weakref.WeakSet()
     app[BACKGROUND] = set()
     add_routes(app.router, ROUTE_TABLES)
@@ -77,6 +80,16 @@ def create_app(container: Container) -> web.Application:
     app.cleanup_ctx.append(_lifecycle(container))
     app.on_shutdown.append(close_sockets)
     return app
+
+
+def _guard(container: Container) -> Guard:
+    """What the guard middleware checks every route against."""
+    return Guard.build(
+        container.tokens(),
+        container.rate_limiter(),
+        container.settings().server.request_timeout_seconds,
+        itertools.chain.from_iterable(ROUTE_TABLES),
+    )
 
 
 def _lifecycle(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,7 +12,7 @@ from aiohttp.typedefs import Handler, Middleware
 from pydantic import ValidationError
 
 from pubsubgo.adapters.http.observability import ERROR_CODE
-from pubsubgo.core.errors import ErrorKind, PubSubError
+from pubsubgo.core.errors import ErrorKind, PubSubError, Unauthenticated
 
 logger = logging.getLogger(__name__)
 
@@ -24,10 +25,14 @@ STATUS_BY_KIND = {
     ErrorKind.TOO_LARGE: 413,
     ErrorKind.EXHAUSTED: 429,
     ErrorKind.UNAVAILABLE: 503,
+    ErrorKind.UNAUTHENTICATED: 401,
+    ErrorKind.PERMISSION_DENIED: 403,
 }
 #: Seconds a client should wait before retrying a 429 (topic full) or 503 (storage down):
 #: short, since a consumer or a reconnect usually frees things within a second or two.
 RETRY_AFTER_SECONDS = 1
+#: The realm of the ``WWW-Authenticate`` challenge on a 401.
+REALM = "pubsubgo"
 #: The codes of aiohttp's own refusals (no route, wrong method, body over the limit).
 _CODE_BY_STATUS = {
     400: "bad_request",
@@ -79,8 +84,19 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
 
 def _domain_error(error: PubSubError) -> web.Response:
     status = STATUS_BY_KIND[error.kind]
-    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status in (429, 503) else None
+    headers: dict[str, str] = {}
+    if status in (429, 503):
+        # Whole seconds, rounded up: Retry-After takes no fractions.
+        headers["Retry-After"] = str(max(1, math.ceil(error.retry_after() or RETRY_AFTER_SECONDS)))
+    if isinstance(error, Unauthenticated):
+        headers["WWW-Authenticate"] = bearer_challenge(error)
     return error_response(status, error.code, error.message, headers, **error.details())
+
+
+def bearer_challenge(error: Unauthenticated) -> str:
+    """The RFC 6750 challenge: ``error="invalid_token"`` only when a token was given."""
+    challenge = f'Bearer realm="{REALM}"'
+    return f'{challenge}, error="invalid_token"' if error.invalid else challenge
 
 
 def _validation_error(error: ValidationError) -> web.Response:

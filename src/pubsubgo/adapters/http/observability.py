@@ -11,6 +11,7 @@ from aiohttp.typedefs import Handler
 from opentelemetry import context, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
+from pubsubgo.adapters.http.tokens import QUERY_PARAMETER
 from pubsubgo.adapters.prometheus.metrics import PrometheusMetrics
 from pubsubgo.adapters.telemetry import PROPAGATOR
 
@@ -79,12 +80,21 @@ def _finish(
         access_log.info(
             "%s %s %d %.1fms",
             request.method,
-            request.path_qs,
+            loggable_target(request),
             status,
             elapsed * 1000,
             extra={"method": request.method, "route": route, "status": status,
                    "duration_ms": round(elapsed * 1000, 3), "remote": request.remote},
         )  # fmt: skip
+
+
+def loggable_target(request: web.Request) -> str:
+    """The path and query as logged: a token passed as ``?access_token=`` (WebSocket
+    upgrades from browsers) is masked, so that logs never hold a credential."""
+    if QUERY_PARAMETER not in request.query:
+        return request.path_qs
+    masked = request.rel_url.update_query({QUERY_PARAMETER: "REDACTED"})
+    return masked.path_qs
 
 
 def _route_template(request: web.Request) -> str:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from typing import TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel
 
 from pubsubgo.adapters.http.errors import UnsupportedContentType
+from pubsubgo.adapters.http.schemas.fields import MESSAGE_ID_REGEX
+from pubsubgo.core.errors import InvalidArgument, MessageNotFound
+from pubsubgo.core.messages import MessageId
 
 M = TypeVar("M", bound=BaseModel)
 
+_MESSAGE_ID = re.compile(MESSAGE_ID_REGEX)
 #: What an omitted body means: every field at its default (the body of ``pull`` or
 #: ``members`` is optional).
 _EMPTY_BODY = b"{}"
@@ -33,8 +38,30 @@ async def read_body(request: web.Request, model: type[M]) -> M:
 
 
 def read_query(request: web.Request, model: type[M]) -> M:
-    """The query string as ``model`` (a repeated parameter keeps its last value)."""
-    return model.model_validate(dict(request.query))
+    """The query string as ``model``.
+
+    Raises:
+        InvalidArgument: a parameter is given more than once (which value was meant?).
+        pydantic.ValidationError: unknown parameters or bad values.
+    """
+    query = request.query
+    for name in query:
+        if len(query.getall(name)) > 1:
+            raise InvalidArgument(f"query parameter {name!r} is given more than once", field=name)
+    return model.model_validate(dict(query))
+
+
+def message_id(request: web.Request) -> MessageId:
+    """The message id in the path: one that is not of the broker's form names no message.
+
+    Raises:
+        MessageNotFound: the id is malformed (not ``<partition>-<position>`` in ASCII
+            digits), so no message has it.
+    """
+    id_ = request.match_info["id"]
+    if not _MESSAGE_ID.fullmatch(id_):
+        raise MessageNotFound(request.match_info["topic"], id_)
+    return MessageId(id_)
 
 
 def json_response(model: BaseModel, status: int = 200) -> web.Response:

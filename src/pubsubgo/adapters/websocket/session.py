@@ -20,6 +20,7 @@ from pubsubgo.adapters.http.schemas.frames import (
     UnsubscribeFrame,
     parse_frame,
 )
+from pubsubgo.adapters.websocket.policy import SocketPolicy
 from pubsubgo.adapters.websocket.protocol import (
     FrameSender,
     SocketClosed,
@@ -42,11 +43,13 @@ class SocketSession:
     Args:
         ws: the prepared socket.
         broker: the driving API.
+        policy: the permissions, rate and limits the socket's frames obey.
     """
 
-    def __init__(self, ws: web.WebSocketResponse, broker: Broker) -> None:
+    def __init__(self, ws: web.WebSocketResponse, broker: Broker, policy: SocketPolicy) -> None:
         self._ws = ws
         self._broker = broker
+        self._policy = policy
         self._sender = FrameSender(ws)
         self._streams: dict[str, SubscriptionStream] = {}
 
@@ -79,6 +82,7 @@ class SocketSession:
         try:
             frame = parse_frame(text)
             request_id = frame.request_id
+            self._policy.admit(frame)
             await self._dispatch(frame)
         except ProtocolError as error:
             await self._sender.send(error_frame(error.code, error.message, error.request_id))
@@ -114,6 +118,7 @@ class SocketSession:
             )  # fmt: skip
         if old is not None:
             await self._streams.pop(frame.subscription).stop()
+        self._policy.room_for(len(self._streams))
         sub = await self._broker.subscriptions.get(frame.subscription)
         limit = min(frame.max_in_flight or sub.max_in_flight, sub.max_in_flight)
         stream = SubscriptionStream(self._broker, self._sender, sub, limit)

@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
-import orjson
 from aiohttp import web
 from pydantic import ValidationError
 
+from pubsubgo.adapters.http.access import Access
 from pubsubgo.adapters.http.api import RouteTable
 from pubsubgo.adapters.http.errors import TooManyMessages
 from pubsubgo.adapters.http.keys import BROKER, SETTINGS
 from pubsubgo.adapters.http.parsing import json_response, read_body
-from pubsubgo.adapters.http.schemas.requests import LegacyBatch, LegacyMessage, RawBatch
+from pubsubgo.adapters.http.schemas.legacy import LegacyBatch, LegacyMessage, RawBatch
 from pubsubgo.adapters.http.schemas.responses import (
     ErrorDetail,
     LegacyBatchResponse,
     LegacyFailure,
     LegacyPublishResponse,
 )
+from pubsubgo.core.access import Action
 from pubsubgo.core.errors import ErrorKind, InvalidArgument, PubSubError
 from pubsubgo.core.messages import PublishRequest
 from pubsubgo.services.broker import Broker
@@ -47,6 +49,7 @@ class BatchRejected(InvalidArgument):
 @routes.route(
     "POST", "/v1/publish/{topic}", summary="Publish one message (PubSubGo)",
     body=LegacyMessage, responses={201: LegacyPublishResponse}, errors=(400, 404, 413, 429, 503),
+    access=Access.to(Action.PUBLISH, "topic"),
 )  # fmt: skip
 async def publish_one(request: web.Request) -> web.Response:
     message = await read_body(request, LegacyMessage)
@@ -58,7 +61,7 @@ async def publish_one(request: web.Request) -> web.Response:
 @routes.route(
     "POST", "/v1/publish/{topic}/batch", summary="Publish a batch (PubSubGo)",
     description="Entries fail one by one: 206 lists the failed ones, with a null id.",
-    body=LegacyBatch,
+    body=LegacyBatch, access=Access.to(Action.PUBLISH, "topic"),
     responses={201: LegacyBatchResponse, 206: LegacyBatchResponse},
     errors=(400, 404, 413, 429, 503),
 )  # fmt: skip
@@ -86,8 +89,9 @@ def _validate(
     valid: dict[int, PublishRequest] = {}
     for index, entry in enumerate(entries):
         try:
-            # Through JSON again: strict models take enum values as JSON strings only.
-            valid[index] = LegacyMessage.model_validate_json(orjson.dumps(entry)).to_request()
+            # Through JSON again: strict models take enum values as JSON strings only. (The
+            # standard library's encoder, since orjson refuses integers beyond 64 bits.)
+            valid[index] = LegacyMessage.model_validate_json(json.dumps(entry)).to_request()
         except ValidationError as error:
             problems = "; ".join(
                 f"{'.'.join(str(p) for p in e['loc']) or 'message'}: {e['msg']}"

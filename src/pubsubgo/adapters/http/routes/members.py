@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from pubsubgo.adapters.http.access import Access
 from pubsubgo.adapters.http.api import RouteTable
 from pubsubgo.adapters.http.keys import BROKER
 from pubsubgo.adapters.http.parsing import json_response, read_body
 from pubsubgo.adapters.http.schemas.requests import JoinRequest
 from pubsubgo.adapters.http.schemas.responses import HeartbeatResponse, MembershipView
+from pubsubgo.core.access import Action
 
 routes = RouteTable(tag="consumer groups")
 
@@ -16,6 +18,7 @@ routes = RouteTable(tag="consumer groups")
 @routes.route(
     "POST", "/v1/subscriptions/{sub}/members", summary="Join the subscription's group",
     body=JoinRequest, body_required=False, responses={201: MembershipView}, errors=(400, 404, 409),
+    access=Access.to(Action.SUBSCRIBE, "sub"),
 )  # fmt: skip
 async def join(request: web.Request) -> web.Response:
     body = await read_body(request, JoinRequest)
@@ -26,7 +29,8 @@ async def join(request: web.Request) -> web.Response:
 @routes.route(
     "POST", "/v1/subscriptions/{sub}/members/{member}/heartbeat",
     summary="Keep a member alive; a new generation means a rebalance",
-    responses={200: HeartbeatResponse}, errors=(404, 409),
+    access=Access.to(Action.SUBSCRIBE, "sub"), responses={200: HeartbeatResponse},
+    errors=(404, 409),
 )  # fmt: skip
 async def heartbeat(request: web.Request) -> web.Response:
     sub, member = request.match_info["sub"], request.match_info["member"]
@@ -39,7 +43,7 @@ async def heartbeat(request: web.Request) -> web.Response:
 @routes.route(
     "DELETE", "/v1/subscriptions/{sub}/members/{member}",
     summary="Leave the group; what the member held is redelivered at once",
-    responses={204: None}, errors=(404, 409),
+    access=Access.to(Action.SUBSCRIBE, "sub"), responses={204: None}, errors=(404, 409),
 )  # fmt: skip
 async def leave(request: web.Request) -> web.Response:
     sub, member = request.match_info["sub"], request.match_info["member"]

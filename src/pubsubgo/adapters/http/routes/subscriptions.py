@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from pubsubgo.adapters.http.access import Access, require, visible
 from pubsubgo.adapters.http.api import RouteTable
 from pubsubgo.adapters.http.keys import BROKER
 from pubsubgo.adapters.http.parsing import json_response, read_body, read_query
 from pubsubgo.adapters.http.schemas.messages import ReceivedMessage
+from pubsubgo.adapters.http.schemas.queries import ListSubscriptionsQuery
 from pubsubgo.adapters.http.schemas.requests import (
     AckRequest,
     CreateSubscription,
     ExtendRequest,
-    ListSubscriptionsQuery,
     NackRequest,
     PullRequest,
     SeekRequest,
@@ -27,6 +28,7 @@ from pubsubgo.adapters.http.schemas.responses import (
     SubscriptionList,
     SubscriptionView,
 )
+from pubsubgo.core.access import Action
 from pubsubgo.core.messages import AckId
 from pubsubgo.core.subscriptions import RetryPolicy, Subscription
 
@@ -35,27 +37,37 @@ routes = RouteTable(tag="subscriptions")
 
 @routes.route(
     "POST", "/v1/subscriptions", summary="Create a subscription", body=CreateSubscription,
-    responses={201: SubscriptionView}, errors=(400, 404, 409),
+    access=Access.token(
+        "admin on the new subscription's name, subscribe on its topic, publish on its"
+        " dead_letter_topic"
+    ),
+    responses={201: SubscriptionView}, errors=(400, 403, 404, 409),
 )  # fmt: skip
 async def create_subscription(request: web.Request) -> web.Response:
     spec = await read_body(request, CreateSubscription)
+    require(request, spec.needs())
     created = await request.app[BROKER].subscriptions.create(to_subscription(spec))
     return json_response(SubscriptionView.of(created), 201)
 
 
 @routes.route(
     "GET", "/v1/subscriptions", summary="List subscriptions (of one topic with ?topic=)",
-    query=ListSubscriptionsQuery, responses={200: SubscriptionList}, errors=(400,),
+    query=ListSubscriptionsQuery,
+    access=Access.token("any valid token; lists the subscriptions it holds a permission on"),
+    responses={200: SubscriptionList},
+    errors=(400,),
 )  # fmt: skip
 async def list_subscriptions(request: web.Request) -> web.Response:
     query = read_query(request, ListSubscriptionsQuery)
     found = await request.app[BROKER].subscriptions.list(query.topic)
-    return json_response(SubscriptionList(subscriptions=[SubscriptionView.of(s) for s in found]))
+    shown = visible(request, (s.name for s in found))
+    views = [SubscriptionView.of(s) for s in found if s.name in shown]
+    return json_response(SubscriptionList(subscriptions=views))
 
 
 @routes.route(
     "GET", "/v1/subscriptions/{sub}", summary="Describe: backlog, in flight, group",
-    responses={200: SubscriptionDescriptionView}, errors=(404,),
+    access=Access.read("sub"), responses={200: SubscriptionDescriptionView}, errors=(404,),
 )  # fmt: skip
 async def describe_subscription(request: web.Request) -> web.Response:
     found = await request.app[BROKER].subscriptions.describe(request.match_info["sub"])
@@ -64,7 +76,7 @@ async def describe_subscription(request: web.Request) -> web.Response:
 
 @routes.route(
     "DELETE", "/v1/subscriptions/{sub}", summary="Delete a subscription",
-    responses={204: None}, errors=(404,),
+    access=Access.to(Action.ADMIN, "sub"), responses={204: None}, errors=(404,),
 )  # fmt: skip
 async def delete_subscription(request: web.Request) -> web.Response:
     await request.app[BROKER].subscriptions.delete(request.match_info["sub"])
@@ -76,6 +88,7 @@ async def delete_subscription(request: web.Request) -> web.Response:
     description="Waits up to wait_seconds for the first message and answers as soon as "
     "one arrives.",
     body=PullRequest, body_required=False, responses={200: PullResponse}, errors=(400, 404, 503),
+    access=Access.to(Action.SUBSCRIBE, "sub"), long_poll=True,
 )  # fmt: skip
 async def pull(request: web.Request) -> web.Response:
     ask = await read_body(request, PullRequest)
@@ -89,6 +102,7 @@ async def pull(request: web.Request) -> web.Response:
 @routes.route(
     "POST", "/v1/subscriptions/{sub}/ack", summary="Acknowledge deliveries",
     body=AckRequest, responses={200: AckResponse}, errors=(400, 404),
+    access=Access.to(Action.SUBSCRIBE, "sub"),
 )  # fmt: skip
 async def ack(request: web.Request) -> web.Response:
     body = await read_body(request, AckRequest)
@@ -99,6 +113,7 @@ async def ack(request: web.Request) -> web.Response:
 @routes.route(
     "POST", "/v1/subscriptions/{sub}/nack", summary="Give deliveries back for redelivery",
     body=NackRequest, responses={200: NackResponse}, errors=(400, 404),
+    access=Access.to(Action.SUBSCRIBE, "sub"),
 )  # fmt: skip
 async def nack(request: web.Request) -> web.Response:
     body = await read_body(request, NackRequest)
@@ -111,6 +126,7 @@ async def nack(request: web.Request) -> web.Response:
 @routes.route(
     "POST", "/v1/subscriptions/{sub}/extend", summary="Push the ack deadline of deliveries",
     body=ExtendRequest, responses={200: ExtendResponse}, errors=(400, 404),
+    access=Access.to(Action.SUBSCRIBE, "sub"),
 )  # fmt: skip
 async def extend(request: web.Request) -> web.Response:
     body = await read_body(request, ExtendRequest)
@@ -123,6 +139,7 @@ async def extend(request: web.Request) -> web.Response:
 @routes.route(
     "POST", "/v1/subscriptions/{sub}/seek", summary="Move to earliest, latest or a time",
     body=SeekRequest, responses={204: None}, errors=(400, 404),
+    access=Access.to(Action.ADMIN, "sub"),
 )  # fmt: skip
 async def seek(request: web.Request) -> web.Response:
     body = await read_body(request, SeekRequest)
@@ -135,7 +152,7 @@ async def seek(request: web.Request) -> web.Response:
 
 @routes.route(
     "POST", "/v1/subscriptions/{sub}/redrive", summary="Move its dead letters back to it",
-    responses={200: RedriveResponse}, errors=(404,),
+    responses={200: RedriveResponse}, errors=(404,), access=Access.to(Action.ADMIN, "sub"),
 )  # fmt: skip
 async def redrive(request: web.Request) -> web.Response:
     moved = await request.app[BROKER].subscriptions.redrive(request.match_info["sub"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from pubsubgo.adapters.http.access import Access
 from pubsubgo.adapters.http.api import RouteTable
 from pubsubgo.adapters.http.errors import MetricsDisabled
 from pubsubgo.adapters.http.keys import BROKER, METRICS_REGISTRY, OPENAPI, SETTINGS
@@ -15,14 +16,15 @@ routes = RouteTable(tag="system", always=())
 
 
 @routes.route(
-    "GET", "/healthz", summary="Liveness: the process answers", responses={200: HealthResponse}
-)
+    "GET", "/healthz", summary="Liveness: the process answers", access=Access.open(),
+    responses={200: HealthResponse},
+)  # fmt: skip
 async def healthz(request: web.Request) -> web.Response:
     return json_response(HealthResponse(status="ok"))
 
 
 @routes.route(
-    "GET", "/readyz", summary="Readiness: storage answers",
+    "GET", "/readyz", summary="Readiness: storage answers", access=Access.open(),
     responses={200: HealthResponse}, errors=(503,),
 )  # fmt: skip
 async def readyz(request: web.Request) -> web.Response:
@@ -34,7 +36,7 @@ async def readyz(request: web.Request) -> web.Response:
     "GET", "/metrics", summary="Prometheus metrics",
     description="The Prometheus text exposition format (text/plain; version=0.0.4), also"
     " served on the metrics port. 404 when metrics are disabled.",
-    responses={200: None}, errors=(404,),
+    access=Access.open(), responses={200: None}, errors=(404,),
 )  # fmt: skip
 async def metrics(request: web.Request) -> web.Response:
     if not request.app[SETTINGS].metrics.enabled:
@@ -43,7 +45,7 @@ async def metrics(request: web.Request) -> web.Response:
 
 
 @routes.route(
-    "GET", "/v1/openapi.json", summary="This document (OpenAPI 3.1)",
+    "GET", "/v1/openapi.json", summary="This document (OpenAPI 3.1)", access=Access.open(),
     responses={200: OpenApiDocument},
 )  # fmt: skip
 async def openapi(request: web.Request) -> web.Response:

@@ -6,19 +6,14 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
+from pubsubgo.adapters.http.access import Access, require, visible
 from pubsubgo.adapters.http.api import RouteTable
 from pubsubgo.adapters.http.background import run_in_background
 from pubsubgo.adapters.http.keys import BROKER, RATES
-from pubsubgo.adapters.http.parsing import json_response, read_body, read_query
+from pubsubgo.adapters.http.parsing import json_response, message_id, read_body, read_query
 from pubsubgo.adapters.http.schemas.messages import MessageView
-from pubsubgo.adapters.http.schemas.requests import (
-    BrowseQuery,
-    CreateTopic,
-    ForceQuery,
-    MessageIn,
-    PublishMessages,
-    PublishQuery,
-)
+from pubsubgo.adapters.http.schemas.queries import BrowseQuery, ForceQuery, PublishQuery
+from pubsubgo.adapters.http.schemas.requests import CreateTopic, MessageIn, PublishMessages
 from pubsubgo.adapters.http.schemas.responses import (
     AcceptedResponse,
     MessageList,
@@ -28,6 +23,7 @@ from pubsubgo.adapters.http.schemas.responses import (
     TopicStatsView,
     TopicView,
 )
+from pubsubgo.core.access import Action
 from pubsubgo.core.messages import MessageId, PublishRequest
 from pubsubgo.core.topics import Topic
 
@@ -36,23 +32,30 @@ routes = RouteTable(tag="topics")
 
 @routes.route(
     "POST", "/v1/topics", summary="Create a topic", body=CreateTopic,
-    responses={201: TopicView}, errors=(400, 409),
+    access=Access.token("admin on the new topic's name"), responses={201: TopicView},
+    errors=(400, 403, 409),
 )  # fmt: skip
 async def create_topic(request: web.Request) -> web.Response:
     spec = await read_body(request, CreateTopic)
+    require(request, spec.needs())
     topic = await request.app[BROKER].topics.create(Topic(**spec.model_dump()))
     return json_response(TopicView.of(topic), 201)
 
 
-@routes.route("GET", "/v1/topics", summary="List topics", responses={200: TopicList})
+@routes.route(
+    "GET", "/v1/topics", summary="List topics (those the token holds a permission on)",
+    access=Access.token("any valid token; lists the topics it holds a permission on"),
+    responses={200: TopicList},
+)  # fmt: skip
 async def list_topics(request: web.Request) -> web.Response:
     topics = await request.app[BROKER].topics.list()
-    return json_response(TopicList(topics=[TopicView.of(t) for t in topics]))
+    shown = visible(request, (t.name for t in topics))
+    return json_response(TopicList(topics=[TopicView.of(t) for t in topics if t.name in shown]))
 
 
 @routes.route(
     "GET", "/v1/topics/{topic}", summary="Describe a topic, with its statistics",
-    responses={200: TopicDescriptionView}, errors=(404,),
+    access=Access.read("topic"), responses={200: TopicDescriptionView}, errors=(404,),
 )  # fmt: skip
 async def describe_topic(request: web.Request) -> web.Response:
     name = request.match_info["topic"]
@@ -62,7 +65,8 @@ async def describe_topic(request: web.Request) -> web.Response:
 
 @routes.route(
     "DELETE", "/v1/topics/{topic}", summary="Delete a topic (with force: its subscriptions too)",
-    query=ForceQuery, responses={204: None}, errors=(400, 404, 409),
+    access=Access.to(Action.ADMIN, "topic"), query=ForceQuery, responses={204: None},
+    errors=(400, 404, 409),
 )  # fmt: skip
 async def delete_topic(request: web.Request) -> web.Response:
     query = read_query(request, ForceQuery)
@@ -74,7 +78,7 @@ async def delete_topic(request: web.Request) -> web.Response:
     "POST", "/v1/topics/{topic}/messages", summary="Publish messages",
     description="With async=true the broker answers 202 before storing: a failure is then "
     "only logged, so the publisher gives up the storage guarantee for latency.",
-    body=PublishMessages, query=PublishQuery,
+    body=PublishMessages, query=PublishQuery, access=Access.to(Action.PUBLISH, "topic"),
     responses={201: PublishResponse, 202: AcceptedResponse}, errors=(400, 404, 413, 429, 503),
 )  # fmt: skip
 async def publish(request: web.Request) -> web.Response:
@@ -93,17 +97,18 @@ async def publish(request: web.Request) -> web.Response:
 
 @routes.route(
     "GET", "/v1/topics/{topic}/messages/{id}", summary="Fetch one stored message",
-    responses={200: MessageView}, errors=(404, 410),
+    access=Access.to(Action.SUBSCRIBE, "topic"), responses={200: MessageView}, errors=(404, 410),
 )  # fmt: skip
 async def get_message(request: web.Request) -> web.Response:
-    topic, id_ = request.match_info["topic"], MessageId(request.match_info["id"])
+    topic, id_ = request.match_info["topic"], message_id(request)
     message = await request.app[BROKER].topics.message(topic, id_)
     return json_response(MessageView.of(message))
 
 
 @routes.route(
     "GET", "/v1/topics/{topic}/messages", summary="Browse stored messages without consuming",
-    query=BrowseQuery, responses={200: MessageList}, errors=(400, 404),
+    access=Access.to(Action.SUBSCRIBE, "topic"), query=BrowseQuery,
+    responses={200: MessageList}, errors=(400, 404),
 )  # fmt: skip
 async def browse(request: web.Request) -> web.Response:
     query = read_query(request, BrowseQuery)
@@ -118,7 +123,7 @@ async def browse(request: web.Request) -> web.Response:
 
 @routes.route(
     "GET", "/v1/topics/{topic}/stats", summary="Counts, bytes, rates and partition depths",
-    responses={200: TopicStatsView}, errors=(404,),
+    access=Access.read("topic"), responses={200: TopicStatsView}, errors=(404,),
 )  # fmt: skip
 async def stats(request: web.Request) -> web.Response:
     name = request.match_info["topic"]

@@ -7,27 +7,39 @@ from typing import Annotated, Literal
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from pubsubgo.core.access import Action
 from pubsubgo.core.subscriptions import MAX_ACK_DEADLINE_SECONDS
 from pubsubgo.services.acknowledgment import MAX_ACK_IDS
 
-from .requests import MessageIn
+from .fields import Integer, Name
+from .requests import MAX_IN_FLIGHT, MessageIn
 
-RequestId = str | int
+#: Echoed in the answer, so bounded to what JSON encoders write: a 64-bit integer or a
+#: string of up to 256 characters.
+RequestId = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)] | Annotated[str, Field(max_length=256)]
+_REQUEST_ID: TypeAdapter[RequestId] = TypeAdapter(RequestId)
 
 
 class _Frame(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
 
     request_id: RequestId | None = None
+
+    def needs(self) -> list[tuple[Action, str]]:
+        """The permissions the frame takes (none: it acts on what the socket holds)."""
+        return []
 
 
 class SubscribeFrame(_Frame):
     """Join the subscription's group on this socket and receive its messages."""
 
     type: Literal["subscribe"]
-    subscription: str
+    subscription: Name
     #: At most this many unacked messages on this socket (default: the subscription's).
-    max_in_flight: int | None = Field(None, ge=1)
+    max_in_flight: Integer | None = Field(None, ge=1, le=MAX_IN_FLIGHT)
+
+    def needs(self) -> list[tuple[Action, str]]:
+        return [(Action.SUBSCRIBE, self.subscription)]
 
 
 class UnsubscribeFrame(_Frame):
@@ -42,7 +54,12 @@ class AckFrame(_Frame):
 
     type: Literal["ack"]
     ack_ids: list[str] = Field(min_length=1, max_length=MAX_ACK_IDS)
-    subscription: str | None = None
+    subscription: Name | None = None
+
+    def needs(self) -> list[tuple[Action, str]]:
+        # Without a subscription only deliveries this socket received are settled, and
+        # subscribing to their subscription was checked already.
+        return [] if self.subscription is None else [(Action.SUBSCRIBE, self.subscription)]
 
 
 class NackFrame(AckFrame):
@@ -63,8 +80,11 @@ class PublishFrame(_Frame):
     """Publish messages; answered with ``published`` (or ``error``) carrying ``request_id``."""
 
     type: Literal["publish"]
-    topic: str
+    topic: Name
     messages: list[MessageIn] = Field(min_length=1)
+
+    def needs(self) -> list[tuple[Action, str]]:
+        return [(Action.PUBLISH, self.topic)]
 
 
 ClientFrame = Annotated[
@@ -115,6 +135,17 @@ def _protocol_error(error: ValidationError, text: str) -> ProtocolError:
 
 
 def _request_id(text: str) -> RequestId | None:
-    """The ``request_id`` of a frame that failed validation, to answer it."""
-    found = orjson.loads(text).get("request_id") if text.lstrip().startswith("{") else None
-    return found if isinstance(found, str | int) and not isinstance(found, bool) else None
+    """The ``request_id`` of a frame that failed validation, to answer it (None when it has
+    none, or one that is not a valid request id)."""
+    try:
+        # pydantic's parser read this text; orjson may still refuse it (1e400 is infinity).
+        parsed = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
+    found = parsed.get("request_id") if isinstance(parsed, dict) else None
+    if found is None or isinstance(found, bool):
+        return None
+    try:
+        return _REQUEST_ID.validate_python(found, strict=True)
+    except ValidationError:
+        return None

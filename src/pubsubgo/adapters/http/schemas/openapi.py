@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaValue, models_json_schema
 
 from pubsubgo.adapters.http.api import Operation
+from pubsubgo.core.names import NAME_PATTERN
 
 from .responses import ErrorResponse
 
@@ -17,6 +18,17 @@ Mode = Literal["validation", "serialization"]
 Refs = Mapping[tuple[Any, Mode], JsonSchemaValue]
 _REF_TEMPLATE = "#/components/schemas/{model}"
 _JSON = "application/json"
+#: The name of the bearer-token security scheme.
+SECURITY_SCHEME = "bearer"
+_BEARER = {
+    "type": "http",
+    "scheme": "bearer",
+    "description": "A token of auth.tokens (needed only when auth.enabled). Each token holds "
+    "publish, subscribe or admin permissions on topic and subscription name patterns.",
+}
+#: The schema of path parameters that name a topic or subscription (DESIGN §2).
+_NAME_SCHEMA = {"type": "string", "pattern": f"^{NAME_PATTERN.pattern}$", "maxLength": 249}
+_NAME_PARAMETERS = {"topic", "sub"}
 
 
 def openapi_document(
@@ -37,7 +49,10 @@ def openapi_document(
         "openapi": "3.1.0",
         "info": {"title": title, "version": version, "description": description},
         "paths": paths,
-        "components": {"schemas": definitions.get("$defs", {})},
+        "components": {
+            "schemas": definitions.get("$defs", {}),
+            "securitySchemes": {SECURITY_SCHEME: _BEARER},
+        },
     }
 
 
@@ -59,6 +74,8 @@ def _operation(operation: Operation, refs: Refs) -> dict[str, Any]:
         "tags": [operation.tag],
         "parameters": _parameters(operation),
         "responses": _responses(operation, refs),
+        "security": [] if operation.access.public else [{SECURITY_SCHEME: []}],
+        "x-pubsub-permission": operation.access.summary,
     }
     if operation.description:
         spec["description"] = operation.description
@@ -72,7 +89,7 @@ def _operation(operation: Operation, refs: Refs) -> dict[str, Any]:
 
 def _parameters(operation: Operation) -> list[dict[str, Any]]:
     parameters: list[dict[str, Any]] = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        {"name": name, "in": "path", "required": True, "schema": _path_schema(name)}
         for name in operation.path_parameters
     ]
     if operation.query is not None:
@@ -80,9 +97,24 @@ def _parameters(operation: Operation) -> list[dict[str, Any]]:
         required = set(schema.get("required", ()))
         for name, field in schema["properties"].items():
             parameters.append(
-                {"name": name, "in": "query", "required": name in required, "schema": field}
+                {
+                    "name": name,
+                    "in": "query",
+                    "required": name in required,
+                    "schema": _without_null(field),
+                }
             )
     return parameters
+
+
+def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A query parameter's schema without pydantic's ``null`` branch of an optional field:
+    a query string cannot carry null, only leave the parameter out."""
+    branches = [b for b in schema.get("anyOf", ()) if b != {"type": "null"}]
+    if "anyOf" not in schema or len(branches) != 1:
+        return schema
+    rest = {k: v for k, v in schema.items() if k != "anyOf" and not (k == "default" and v is None)}
+    return {**rest, **branches[0]}
 
 
 def _responses(operation: Operation, refs: Refs) -> dict[str, Any]:
@@ -102,5 +134,17 @@ def _responses(operation: Operation, refs: Refs) -> dict[str, Any]:
             answer["headers"] = {
                 "Retry-After": {"description": "seconds", "schema": {"type": "integer"}}
             }
+        if status == 401:
+            answer["headers"] = {
+                "WWW-Authenticate": {
+                    "description": "the Bearer challenge (RFC 6750)",
+                    "required": True,
+                    "schema": {"type": "string"},
+                }
+            }
         responses[str(status)] = answer
     return responses
+
+
+def _path_schema(name: str) -> dict[str, Any]:
+    return dict(_NAME_SCHEMA) if name in _NAME_PARAMETERS else {"type": "string"}
