@@ -16,6 +16,7 @@ import asyncio
 import statistics
 import time
 from collections import deque
+from dataclasses import dataclass
 
 from pubsubgo.adapters.clock import SystemClock
 from pubsubgo.adapters.memory import memory_storage
@@ -39,6 +40,19 @@ async def round_trip(messages: int, batch: int, size: int) -> float:
         deliveries = await broker.subscriber.pull("bench-sub", batch)
         await broker.acks.ack("bench-sub", [d.ack_id for d in deliveries])
     return time.perf_counter() - started
+
+
+@dataclass(frozen=True, slots=True)
+class EngineRun:
+    """One round trip as a load-generator job (``benchmarks.run``): messages per second."""
+
+    messages: int
+    batch: int
+    size: int
+    deadline_seconds: float = 120.0
+
+    async def run(self) -> float:
+        return self.messages / await round_trip(self.messages, self.batch, self.size)
 
 
 def deque_baseline(messages: int, size: int) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import operator
 import time
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
@@ -90,7 +91,7 @@ class PublisherService:
             raise InvalidMessage("a publish needs at least one message", field="messages")
         if len(requests) > limits.max_batch_messages:
             raise TooManyMessages(len(requests), limits.max_batch_messages)
-        size = sum(len(r.data) for r in requests)
+        size = sum(map(len, map(_DATA, requests)))  # C-level loops: once per message
         if size > limits.max_batch_bytes:
             raise MessageTooLarge(size, limits.max_batch_bytes, what="batch")
 
@@ -101,10 +102,21 @@ class PublisherService:
         max_bytes = self._limits.max_message_bytes
         compressing = topic.compression is not _UNCOMPRESSED
         turns = self._turns_of(topic)
-        drafts = []
+        drafts: list[MessageDraft] = []
+        add, new = drafts.append, tuple.__new__
         for index, request in enumerate(requests):
-            if _sets_options(request):
-                drafts.append(self._draft(topic, request, now, index, internal))
+            # Anything beyond data and priority needs checking (inlined: a call per message
+            # shows in the engine's throughput).
+            if (
+                request.attributes
+                or request.key is not None
+                or request.dedup_id is not None
+                or request.ttl_seconds is not None
+                or request.delay_seconds is not None
+                or request.deliver_at is not None
+                or request.delivery_mode is not _DEFAULT_MODE
+            ):
+                add(self._draft(topic, request, now, index, internal))
                 continue
             # A plain message: data and priority only, the common case kept short.
             data = request.data
@@ -113,11 +125,12 @@ class PublisherService:
             compression = _UNCOMPRESSED
             if compressing:
                 data, compression = pack(data, topic.compression, topic.compression_min_bytes)
-            drafts.append(
-                MessageDraft(
+            # MessageDraft(...) built as the tuple it is, without the call to its __new__.
+            add(
+                new(MessageDraft, (
                     next(turns), data, None, request.attributes, request.priority,
                     _DEFAULT_MODE, now, None, None, None, compression,
-                )
+                ))
             )  # fmt: skip
         return drafts
 
@@ -188,22 +201,10 @@ class PublisherService:
             )
 
 
+_DATA = operator.attrgetter("data")
 #: Enum members looked up once: a class attribute lookup on an Enum is slow on a hot path.
 _UNCOMPRESSED = Compression.NONE
 _DEFAULT_MODE = DeliveryMode.AT_LEAST_ONCE
-
-
-def _sets_options(request: PublishRequest) -> bool:
-    """True when the message sets anything beyond data and priority, which needs checking."""
-    return bool(
-        request.attributes
-        or request.key is not None
-        or request.dedup_id is not None
-        or request.ttl_seconds is not None
-        or request.delay_seconds is not None
-        or request.deliver_at is not None
-        or request.delivery_mode is not _DEFAULT_MODE
-    )
 
 
 def _deliver_at(request: PublishRequest, now: float) -> float | None:

@@ -42,6 +42,8 @@ class _Sorted:
     deliveries: list[Delivery]
     settle: list[AckId]
     expired: int
+    #: Deliveries after the first attempt, among ``deliveries``.
+    redelivered: int
 
 
 class SubscriberService:
@@ -80,7 +82,8 @@ class SubscriberService:
 
         Raises:
             SubscriptionNotFound: no such subscription.
-            MemberNotFound: ``member_id`` is not (or no longer) in the group.
+            MemberNotFound: ``member_id`` is not (or no longer) in the group when the pull
+                starts (an ordered subscription's pull checks again at each wake-up).
             InvalidArgument: ``max_messages`` or ``wait_seconds`` out of range.
         """
         _check_pull(max_messages, wait_seconds)
@@ -88,18 +91,35 @@ class SubscriberService:
         topic = await self._topics.get(sub.topic)
         loop = asyncio.get_running_loop()
         give_up_at = loop.time() + wait_seconds
+        partitions = await self._partitions_for(sub, topic, member_id)
         while True:
-            deliveries = await self.pull_once(sub, topic, max_messages, member_id)
+            deliveries = await self._fill(sub, topic, partitions, max_messages, member_id)
             remaining = give_up_at - loop.time()
             if deliveries or remaining <= 0:
                 return deliveries
             await self._signal.wait(topic.name, within=min(remaining, LONG_POLL_RECHECK_SECONDS))
+            if sub.ordered:
+                # An ordered subscription's assignment may change while it waits. Otherwise
+                # the membership checked when the pull began holds for the whole wait: the
+                # group is read once per pull, not once per wake-up (a consumer streaming
+                # one message at a time wakes once per message).
+                partitions = await self._partitions_for(sub, topic, member_id)
 
     async def pull_once(
         self, sub: Subscription, topic: Topic, max_messages: int, member_id: str | None
     ) -> list[Delivery]:
         """One attempt to fill a pull, without waiting."""
         partitions = await self._partitions_for(sub, topic, member_id)
+        return await self._fill(sub, topic, partitions, max_messages, member_id)
+
+    async def _fill(
+        self,
+        sub: Subscription,
+        topic: Topic,
+        partitions: Sequence[int],
+        max_messages: int,
+        member_id: str | None,
+    ) -> list[Delivery]:
         if not partitions:
             return []
         while True:
@@ -114,8 +134,8 @@ class SubscriberService:
                 self._metrics.expired(sub.topic, sub.name, batch.expired)
             # Claims that were all filtered out or expired say nothing about what is left.
             if batch.deliveries or not claims:
-                redelivered = sum(1 for d in batch.deliveries if d.delivery_attempt > 1)
-                self._metrics.delivered(sub.topic, sub.name, len(batch.deliveries), redelivered)
+                delivered = len(batch.deliveries)
+                self._metrics.delivered(sub.topic, sub.name, delivered, batch.redelivered)
                 if batch.deliveries:
                     self._tracer.delivered(batch.deliveries)
                 return batch.deliveries
@@ -143,7 +163,7 @@ def _sort_claims(sub: Subscription, claims: Sequence[Delivery], now: float) -> _
     everything = accepts is MATCH_ALL
     deliveries: list[Delivery] = []
     settle: list[AckId] = []
-    expired = 0
+    expired = redelivered = 0
     for claim in claims:
         message = claim.message
         if message.expires_at is not None and message.is_expired(now):
@@ -152,12 +172,20 @@ def _sort_claims(sub: Subscription, claims: Sequence[Delivery], now: float) -> _
         elif not (everything or accepts.matches(message.attributes)):
             settle.append(claim.ack_id)
         else:
-            if message.delivery_mode is DeliveryMode.AT_MOST_ONCE:
+            if message.delivery_mode is _AT_MOST_ONCE:
                 settle.append(claim.ack_id)
-            if message.compression is not Compression.NONE:
+            if message.compression is not _UNCOMPRESSED:
                 claim = claim._replace(message=unpacked(message))
+            if claim.delivery_attempt > 1:
+                redelivered += 1
             deliveries.append(claim)
-    return _Sorted(deliveries, settle, expired)
+    return _Sorted(deliveries, settle, expired, redelivered)
+
+
+#: Enum members looked up once: a class attribute lookup on an Enum is slow in a loop that
+#: runs once per delivered message.
+_AT_MOST_ONCE = DeliveryMode.AT_MOST_ONCE
+_UNCOMPRESSED = Compression.NONE
 
 
 def _check_pull(max_messages: int, wait_seconds: float) -> None:

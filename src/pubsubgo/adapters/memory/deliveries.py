@@ -162,10 +162,16 @@ def _claim_lane(
     lane: Lane,
     stop_at: int,
 ) -> None:
-    """Hand out one lane's unread messages: the hot loop of every pull, kept flat."""
+    """Hand out one lane's unread messages: the hot loop of every pull, kept flat (a
+    delivery is built here rather than by ``_hand_out``: a call per message shows)."""
     index = max(queue.cursors[priority], lane.head)
     end, entries, base, live, now = lane.end, lane.entries, lane.base, log.live, context.now
-    while index < end and context.count < stop_at:
+    state, deliveries = context.state, context.deliveries
+    name, deadline, prefix, counter = (
+        state.subscription.name, context.deadline, state.ack_prefix, state.ack_counter,
+    )  # fmt: skip
+    new, hand_out = tuple.__new__, deliveries.append
+    while index < end and len(deliveries) < stop_at:
         message = entries[index - base]
         index += 1
         if message.id not in live:
@@ -173,7 +179,8 @@ def _claim_lane(
         if message.deliver_at is not None and message.deliver_at > now:
             queue.schedule(message.deliver_at, message.id, 0)
             continue
-        _hand_out(context, message, 1)
+        # Delivery(message, ack id, attempt 1, ...), built as the tuple it is.
+        hand_out(new(Delivery, (message, f"{prefix}{next(counter):x}", 1, name, deadline)))
     queue.cursors[priority] = index
 
 

@@ -29,7 +29,10 @@ class InMemoryInFlightLedger:
         ordered = sub.subscription.ordered
         for ack_id in ack_ids:
             holding = in_flight.get(ack_id)
-            if holding is None or (not force and _too_late(holding[0], now)):
+            # _too_late() inlined, its cheap half first: this loop runs once per ack.
+            if holding is None or (
+                not force and now > holding[0].deadline and _too_late(holding[0], now)
+            ):
                 unknown.append(ack_id)
                 continue
             del in_flight[ack_id]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import heapq
 import itertools
+import operator
 from collections.abc import Iterator, Sequence
 
 from pubsubgo.adapters.memory.state import MemoryState, PartitionLog, TopicState
@@ -13,6 +14,7 @@ from pubsubgo.core.errors import TopicFull
 from pubsubgo.core.messages import Message, MessageDraft, MessageId, partition_of
 from pubsubgo.core.topics import Overflow, Topic, TopicStats
 
+_DEDUP_ID = operator.attrgetter("dedup_id")
 #: How a draft of a batch resolves: a new message (index into the stored list) or an old id.
 _Slot = int | MessageId
 
@@ -28,7 +30,7 @@ class InMemoryMessageLog:
         if not drafts:
             return []
         state.forget_dedup_before(drafts[0].published_at)
-        deduplicating = state.topic.dedup_window_seconds and any(d.dedup_id for d in drafts)
+        deduplicating = state.topic.dedup_window_seconds and any(map(_DEDUP_ID, drafts))
         slots, fresh = _resolve_duplicates(state, drafts) if deduplicating else (None, drafts)
         _check_capacity(state, len(fresh))
         ids = _store_all(state, fresh)
@@ -122,18 +124,24 @@ def _store_all(state: TopicState, drafts: Sequence[MessageDraft]) -> list[Messag
     window = state.topic.dedup_window_seconds
     partitions = state.partitions
     ids: list[MessageId] = []
+    add_id, new = ids.append, tuple.__new__
+    stored_bytes = 0
     for draft in drafts:
-        log = partitions[draft.partition]
-        id_ = MessageId(f"{draft.partition}-{log.next_offset}")
-        log.next_offset += 1
-        message = Message._make((id_, name, *draft))
+        partition = draft.partition
+        stored_bytes += len(draft.data)
+        log = partitions[partition]
+        offset = log.next_offset
+        log.next_offset = offset + 1
+        id_ = MessageId(f"{partition}-{offset}")
+        # Message(id, topic, *draft), built as the tuple it is (no _make or __new__ call).
+        message = new(Message, (id_, name, *draft))
         log.lanes[draft.priority].entries.append(message)
         log.live[id_] = message
-        ids.append(id_)
-        if draft.dedup_id and window:
+        add_id(id_)
+        if window and draft.dedup_id:
             _remember(state, draft.dedup_id, id_, draft.published_at + window)
     state.stored_count += len(drafts)
-    state.stored_bytes += sum(len(d.data) for d in drafts)
+    state.stored_bytes += stored_bytes
     return ids
 
 

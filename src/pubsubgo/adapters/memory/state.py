@@ -194,8 +194,8 @@ class SubscriptionState:
 
     def hold(self, deliveries: list[Delivery], member_id: str | None, deadline: float) -> None:
         """Record deliveries just handed out to ``member_id``, all due by ``deadline``."""
-        ack_ids = tuple(d.ack_id for d in deliveries)
-        self.in_flight.update((d.ack_id, (d, member_id)) for d in deliveries)
+        ack_ids = tuple([d.ack_id for d in deliveries])
+        self.in_flight.update(zip(ack_ids, [(d, member_id) for d in deliveries], strict=True))
         self.by_member.setdefault(member_id, set()).update(ack_ids)
         self.watch(deadline, ack_ids)
 

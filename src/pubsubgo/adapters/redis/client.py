@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.connection import Connection
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from pubsubgo.adapters.redis.scripts import RedisClient
 
@@ -26,6 +29,37 @@ HEALTH_CHECK_INTERVAL_SECONDS = 5
 #: A command that could not be sent (connection refused or reset) is tried once more on a
 #: fresh connection. Timeouts are not retried: the script may have run.
 RETRIES = 1
+
+
+class TimedConnection(Connection):
+    """redis-py's TCP connection, bounding each send with ``asyncio.timeout`` rather than
+    ``asyncio.wait_for``.
+
+    With a ``socket_timeout``, redis-py sends under ``wait_for``, which wraps every send in
+    a Task: that doubled the broker's CPU per command (EVALSHA 110 -> 45 us measured with
+    uvloop). The bound is the same: a send (with its health check) that has not finished
+    within ``socket_timeout`` fails with redis's TimeoutError and drops the connection.
+    Reads keep redis-py's own bound, already a cheap ``asyncio.timeout``.
+    """
+
+    async def send_packed_command(
+        self, command: bytes | str | Iterable[bytes], check_health: bool = True
+    ) -> None:
+        timeout = self.socket_timeout
+        if not timeout:
+            await super().send_packed_command(command, check_health)
+            return
+        # A connection serves one command at a time: nothing else reads the timeout while
+        # it is lifted here for redis-py's send, which then skips its wait_for.
+        self.socket_timeout = None
+        try:
+            async with asyncio.timeout(timeout):
+                await super().send_packed_command(command, check_health)
+        except TimeoutError as error:
+            await self.disconnect(nowait=True)
+            raise RedisTimeoutError("Timeout writing to socket") from error
+        finally:
+            self.socket_timeout = timeout
 
 
 def build_client(
@@ -56,6 +90,9 @@ def build_client(
     }
     if cluster:
         return RedisCluster.from_url(url, **common)
+    if scheme == "redis":
+        # Plain TCP only: an explicit class would replace redis-py's TLS or unix socket one.
+        common.setdefault("connection_class", TimedConnection)
     return Redis.from_url(url, retry_on_timeout=False, **common)
 
 

@@ -36,10 +36,13 @@ _COMPRESSIONS = {c.value.encode(): c for c in Compression}
 _AT_LEAST_ONCE = DeliveryMode.AT_LEAST_ONCE
 _NONE = Compression.NONE
 _LENGTH = struct.Struct(">I").pack
-#: A draft's header in the append script's argument: partition, rank, and the lengths of
-#: the publish time, the data and the options.
-_HEADER = struct.Struct(">HBBII").pack
+#: A draft's head in the append script's arguments: partition, rank, and the lengths of
+#: the publish time and of the options.
+_HEAD = struct.Struct(">HBBI").pack
 _NO_OPTIONS = b""
+_new = tuple.__new__
+#: Flat fields of an entry without options: ``n``, ``t``, ``d`` and their values.
+_PLAIN_FIELDS = 6
 
 
 def topic_record(topic: Topic, colocated: bool) -> bytes:
@@ -84,20 +87,26 @@ def group_from_record(subscription: str, generation: int, raw: bytes | None) -> 
     return GroupState(subscription, generation, members, assignment)
 
 
-def drafts_blob(drafts: Sequence[MessageDraft], indexes: Iterable[int]) -> bytes:
-    """The append script's drafts argument for ``drafts[i]`` of each index (format in
-    append.lua): a fixed header, the publish time, the data and, if any, the options."""
-    parts: list[bytes] = []
-    add = parts.append
+def draft_args(drafts: Sequence[MessageDraft], indexes: Iterable[int]) -> list[bytes]:
+    """The append script's arguments for ``drafts[i]`` of each index (format in
+    append.lua): one string of heads (partition, rank, publish time, options if any),
+    then each draft's payload as an argument of its own."""
+    heads: list[bytes] = []
+    args = [b""]
+    add_head, add_data = heads.append, args.append
+    # A batch's drafts share their publish time: format it once, not once per message.
+    last_time, published = None, b""
     for i in indexes:
         d = drafts[i]
-        published = repr(d.published_at).encode()
+        if d.published_at != last_time:
+            last_time, published = d.published_at, repr(d.published_at).encode()
         options = _NO_OPTIONS if _is_plain(d) else _options(d)
-        add(_HEADER(d.partition, d.priority.rank, len(published), len(d.data), len(options)))
-        add(published)
-        add(d.data)
-        add(options)
-    return b"".join(parts)
+        add_head(_HEAD(d.partition, d.priority.rank, len(published), len(options)))
+        add_head(published)
+        add_head(options)
+        add_data(d.data)
+    args[0] = b"".join(heads)
+    return args
 
 
 def _is_plain(d: MessageDraft) -> bool:
@@ -127,8 +136,17 @@ def _options(d: MessageDraft) -> bytes:
 
 def message_from_entry(topic: str, partition: int, entry_id: bytes, flat: list[bytes]) -> Message:
     """A stored message from its stream entry (id ``<ms>-<order*4+rank>``, flat fields)."""
-    f = dict(zip(flat[::2], flat[1::2], strict=True))
     entry = entry_id.decode()
+    if len(flat) == _PLAIN_FIELDS:
+        # n, t, d and nothing else (append.lua writes them first, in that order): no option
+        # is set. Most messages are such; reading them needs no dict of their fields, and
+        # the Message is built as the tuple it is (its __new__ is a Python-level call).
+        return _new(Message, (
+            f"{partition}-{entry}", topic, partition, flat[5], None, {},
+            PRIORITY_BY_RANK[int(entry.rpartition("-")[2]) % 4], _AT_LEAST_ONCE, float(flat[3]),
+            None, None, None, _NONE,
+        ))  # fmt: skip
+    f = dict(zip(flat[::2], flat[1::2], strict=True))
     key, attributes, expires, deliver_at = f.get(b"k"), f.get(b"a"), f.get(b"x"), f.get(b"w")
     dedup_id = f.get(b"u")
     return Message(

@@ -14,7 +14,7 @@ from pubsubgo.adapters.redis.layout import Layout
 from pubsubgo.adapters.redis.scripts import Call, ScriptRunner
 from pubsubgo.adapters.redis.subscriptions import position_calls
 from pubsubgo.core.errors import SubscriptionNotFound
-from pubsubgo.core.messages import AckId, Delivery, MessageId
+from pubsubgo.core.messages import Delivery, MessageId
 from pubsubgo.core.subscriptions import Redelivery, Subscription, SubscriptionStats
 from pubsubgo.core.topics import Topic
 from pubsubgo.ports.deliveries import SeekTarget
@@ -158,11 +158,13 @@ class RedisDeliveryQueue:
     def _deliveries(self, claim: _Claim, replies: list[Any]) -> list[Delivery]:
         deliveries: list[Delivery] = []
         topic, name, deadline = claim.layout.topic, claim.subscription.name, claim.deadline
+        add, new = deliveries.append, tuple.__new__
         for reply in replies:
             self._check_subscription(name, reply[0])
             for ack, attempt, partition, entry_id, flat in reply[1:]:
                 message = message_from_entry(topic, partition, entry_id, flat)
-                deliveries.append(Delivery(message, AckId(ack.decode()), attempt, name, deadline))
+                # Delivery(...) built as the tuple it is: this runs once per delivery.
+                add(new(Delivery, (message, ack.decode(), attempt, name, deadline)))
         return deliveries
 
     def _check_subscription(self, subscription: str, status: bytes) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pubsubgo.adapters.redis import keys
 from pubsubgo.adapters.redis.codec import group_from_record, group_record
 from pubsubgo.adapters.redis.errors import translate_redis_errors
@@ -22,12 +24,20 @@ class RedisGroupStore:
 
     async def load(self, subscription: str) -> GroupState:
         with translate_redis_errors("load group"):
-            pipe = self._runner.client.pipeline(transaction=False)
-            pipe.hexists(keys.subscriptions(), subscription)
-            pipe.hmget(keys.group(subscription), ["gen", "state"])
-            exists, (generation, state) = await pipe.execute()
-        if not exists:
-            raise SubscriptionNotFound(subscription)
+            # A saved group proves its subscription exists (group_save checks it, and
+            # sub_delete removes both at once): one command on the hot path, every pull of
+            # a member. Only a group never saved needs the subscription looked up as well.
+            found: list[Any] = await self._runner.client.hmget(
+                keys.group(subscription), ["gen", "state"]
+            )
+            generation, state = found
+            if generation is None:
+                pipe = self._runner.client.pipeline(transaction=False)
+                pipe.hexists(keys.subscriptions(), subscription)
+                pipe.hmget(keys.group(subscription), ["gen", "state"])
+                exists, (generation, state) = await pipe.execute()
+                if not exists:
+                    raise SubscriptionNotFound(subscription)
         return group_from_record(subscription, int(generation or 0), state)
 
     async def save(self, state: GroupState, expected_generation: int) -> None:

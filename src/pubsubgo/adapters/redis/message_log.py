@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from pubsubgo.adapters.redis import keys
-from pubsubgo.adapters.redis.codec import drafts_blob, message_from_entry, split_message_id, text
+from pubsubgo.adapters.redis.codec import draft_args, message_from_entry, split_message_id, text
 from pubsubgo.adapters.redis.definitions import Definitions
 from pubsubgo.adapters.redis.errors import translate_redis_errors
 from pubsubgo.adapters.redis.layout import Layout
@@ -136,7 +136,7 @@ def _append_call(
     window = topic.dedup_window_seconds
     head = [layout.prefix(group), str(group), str(window), str(topic.max_messages)]
     head += [topic.overflow.value, str(first), str(count)]
-    return [layout.anchor(group)], [*head, drafts_blob(drafts, indexes)]
+    return [layout.anchor(group)], [*head, *draft_args(drafts, indexes)]
 
 
 def _id_calls(layout: Layout, ids: Sequence[MessageId]) -> list[Call]:

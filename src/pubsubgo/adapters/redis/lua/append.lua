@@ -1,40 +1,44 @@
 -- append.lua: store a batch of messages in one slot group, atomically.
 -- KEYS[1]  the group's anchor (meta of partition g), for routing
 -- ARGV     pre, g, dedup window, max messages (0 = unbounded), overflow,
---          first partition, partition count (of the group), drafts
--- drafts   one binary string (cheaper to send and to read than eleven arguments a message):
---          per draft a header '>HBBI4I4' (partition, rank, length of the publish time, of
---          the data, of the options), then the publish time, the data and the options. The
+--          first partition, partition count (of the group), heads, data...
+-- heads    one binary string with a head per draft: '>HBBI4' (partition, rank, length of
+--          the publish time, length of the options), the publish time, the options. The
 --          options, empty for a plain message, are seven fields each a '>I4' length and
 --          bytes: key ('' none, '+' .. key), attributes JSON, mode ('' at least once),
 --          expires at, deliver at, dedup id, compression
+-- data     one argument per draft, in order: its payload. Payloads travel as arguments of
+--          their own (not inside ``heads``) because every string Lua makes costs time per
+--          byte: an argument becomes a Lua string once and goes to XADD as it is.
 -- Returns  {'OK', id...} one id per draft; {'NOTOPIC'}; {'FULL'}
 local pre, g = ARGV[1], ARGV[2]
 local window, max_messages = tonumber(ARGV[3]), tonumber(ARGV[4])
 local drop_oldest = ARGV[5] == 'drop_oldest'
 local first, count = tonumber(ARGV[6]), tonumber(ARGV[7])
+local DATA = 8 -- ARGV[DATA + i] is draft i's payload
 
 local OPTIONAL = {'k', 'a', 'm', 'x', 'w', 'u', 'c'}
-local function read_drafts(blob)
-  local drafts, pos, size = {}, 1, #blob
+-- Drafts as parallel arrays (a table per draft costs more than the rest of its parsing);
+-- opts[i] only for drafts with options, U[i] the dedup id ('' for none).
+local P, R, T, opts, U = {}, {}, {}, {}, {}
+local function read_heads(heads)
+  local pos, size, n = 1, #heads, 0
   while pos <= size do
-    local p, rank, tl, dl, ol = struct.unpack('>HBBI4I4', blob, pos)
-    pos = pos + 12
-    local draft = {p = int(p), rank = rank, t = string.sub(blob, pos, pos + tl - 1)}
-    draft.d = string.sub(blob, pos + tl, pos + tl + dl - 1)
-    pos = pos + tl + dl
-    for _, name in ipairs(OPTIONAL) do draft[name] = '' end
+    local p, rank, tl, ol = struct.unpack('>HBBI4', heads, pos)
+    n = n + 1
+    pos = pos + 8
+    P[n], R[n], T[n], U[n] = p, rank, string.sub(heads, pos, pos + tl - 1), ''
+    pos = pos + tl
     if ol > 0 then
-      local options, at = string.sub(blob, pos, pos + ol - 1), 1
-      for _, name in ipairs(OPTIONAL) do draft[name], at = struct.unpack('>I4c0', options, at) end
+      local options, at, o = string.sub(heads, pos, pos + ol - 1), 1, {}
+      for _, name in ipairs(OPTIONAL) do o[name], at = struct.unpack('>I4c0', options, at) end
+      opts[n], U[n] = o, o.u
       pos = pos + ol
     end
-    drafts[#drafts + 1] = draft
   end
-  return drafts
+  return n
 end
-local drafts = read_drafts(ARGV[8])
-local n = #drafts
+local n = read_heads(ARGV[8])
 
 if redis.call('EXISTS', k_meta(pre, g)) == 0 then return {'NOTOPIC'} end
 
@@ -49,9 +53,9 @@ local function forget_closed_windows(now_s)
 end
 
 local slot, fresh, seen = {}, {}, {}
-if window > 0 and n > 0 then forget_closed_windows(drafts[1].t) end
+if window > 0 and n > 0 then forget_closed_windows(T[1]) end
 for i = 1, n do
-  local u = drafts[i].u
+  local u = U[i]
   if window > 0 and u ~= '' then
     if seen[u] then
       slot[i] = seen[u]
@@ -59,7 +63,7 @@ for i = 1, n do
       local rec = redis.call('HGET', dd, u)
       if rec then
         local id, expires = string.match(rec, '^(%S+) (%S+)$')
-        if tonumber(expires) > tonumber(drafts[i].t) then slot[i] = id end
+        if tonumber(expires) > tonumber(T[i]) then slot[i] = id end
       end
     end
   end
@@ -80,32 +84,27 @@ if max_messages > 0 then
 end
 
 -- Partition counters are read once, kept here during the batch, and written back once.
+-- Besides them a partition's entry holds what its messages reuse: its lane keys and the
+-- prefix of its ids, and how many messages the batch added.
 local metas = {}
 local META_FIELDS = {'o', 'lm', 'c', 'b', 'pc', 'a0', 'a1', 'a2', 'a3'}
+local LAST_FIELDS = {'l0', 'l1', 'l2', 'l3'}
 local function meta_of(p)
   local m = metas[p]
   if not m then
     local values = redis.call('HMGET', k_meta(pre, p), unpack(META_FIELDS))
-    m = {}
+    m = {lanes = {}, prefix = p .. '-', added = 0}
     for j, name in ipairs(META_FIELDS) do m[name] = tonumber(values[j] or '0') end
+    for rank = 0, 3 do m.lanes[rank + 1] = k_lane(pre, p, rank) end
     metas[p] = m
   end
   return m
 end
 
-local function store(draft)
-  local p, rank, t, d = draft.p, draft.rank, draft.t, draft.d
-  local m = meta_of(p)
-  local ms = math.max(math.floor(tonumber(t) * 1000), m.lm)
-  m.o = m.o + 1
-  local id = int(ms) .. '-' .. int(m.o * 4 + rank)
-  local lane = 'a' .. rank
-  m[lane] = m[lane] + 1
-  m.lm, m.c, m.b, m.pc = ms, m.c + 1, m.b + #d, m.pc + 1
-  m['l' .. rank] = id
-  local args = {'XADD', k_lane(pre, p, rank), id, 'n', m[lane], 't', t, 'd', d}
+local function xadd_with_options(key, id, position, t, d, o)
+  local args = {'XADD', key, id, 'n', position, 't', t, 'd', d}
   for _, name in ipairs(OPTIONAL) do
-    local value = draft[name]
+    local value = o[name]
     if value ~= '' then
       if name == 'k' then value = string.sub(value, 2) end
       args[#args + 1] = name
@@ -113,28 +112,56 @@ local function store(draft)
     end
   end
   redis.call(unpack(args))
-  return p .. '-' .. id
+end
+
+-- Runs once per message: kept to table lookups and one XADD.
+local fmt, floor = string.format, math.floor
+local LANE_COUNT = {'a0', 'a1', 'a2', 'a3'}
+local last_t, last_ms = nil, 0 -- drafts of a batch share their publish time: parse it once
+local function store(i)
+  local p, rank, t, d = P[i], R[i], T[i], ARGV[DATA + i]
+  local m = metas[p] or meta_of(p)
+  if t ~= last_t then last_t, last_ms = t, floor(tonumber(t) * 1000) end
+  if last_ms > m.lm then m.lm = last_ms end
+  local o = m.o + 1
+  local id = fmt('%d-%d', m.lm, o * 4 + rank)
+  local counter = LANE_COUNT[rank + 1]
+  local position = m[counter] + 1
+  m.o, m[counter], m.added, m.b = o, position, m.added + 1, m.b + #d
+  m[LAST_FIELDS[rank + 1]] = id
+  if opts[i] then
+    xadd_with_options(m.lanes[rank + 1], id, position, t, d, opts[i])
+  else
+    redis.call('XADD', m.lanes[rank + 1], id, 'n', position, 't', t, 'd', d)
+  end
+  return m.prefix .. id
 end
 
 local ids = {}
 for j, i in ipairs(fresh) do
-  local draft = drafts[i]
-  ids[j] = store(draft)
-  local u = draft.u
+  ids[j] = store(i)
+  local u = U[i]
   if window > 0 and u ~= '' then
-    local expires = tonumber(draft.t) + window
+    local expires = tonumber(T[i]) + window
     redis.call('HSET', dd, u, ids[j] .. ' ' .. string.format('%.17g', expires))
     redis.call('ZADD', ddx, expires, u)
   end
 end
 
 -- Every partition a draft went to records when it was last published to.
-for _, draft in ipairs(drafts) do meta_of(draft.p).lp = draft.t end
+for i = 1, n do meta_of(P[i]).lp = T[i] end
 for p, m in pairs(metas) do
-  local args = {'HSET', k_meta(pre, p)}
-  for name, value in pairs(m) do
+  m.c, m.pc = m.c + m.added, m.pc + m.added
+  local args = {'HSET', k_meta(pre, p), 'lp', m.lp}
+  for _, name in ipairs(META_FIELDS) do
     args[#args + 1] = name
-    args[#args + 1] = type(value) == 'number' and int(value) or value
+    args[#args + 1] = int(m[name])
+  end
+  for _, name in ipairs(LAST_FIELDS) do
+    if m[name] then
+      args[#args + 1] = name
+      args[#args + 1] = m[name]
+    end
   end
   redis.call(unpack(args))
 end

@@ -13,13 +13,21 @@ for i = 11, #ARGV do parts[#parts + 1] = ARGV[i] end
 if redis.call('EXISTS', k_sub(pre, g, sub, 'cur')) == 0 then return {'NOSUB'} end
 local own = k_sub(pre, g, sub, 'own')
 local budget = math.min(limit, max_in_flight - outside - tonumber(redis.call('HGET', own, member) or '0'))
-local out = {}
+-- What is handed out, as parallel arrays (a table per delivery costs more than the rest):
+-- partition, stream entry, delivery attempt.
+local out, out_entry, out_attempt = {}, {}, {}
 
 local function hand_out(p, entry, attempt)
-  out[#out + 1] = {p = p, entry = entry, attempt = attempt}
+  local i = #out + 1
+  out[i], out_entry[i], out_attempt[i] = p, entry, attempt
 end
 
 local function is_delayed(f) return f.w and tonumber(f.w) > now end
+
+-- An entry with only the fields every message has ('n', 't', 'd', written in that order
+-- by append.lua) sets no option: no key, delay, mode. Most entries are such, and need no
+-- table of their fields.
+local function is_plain(flat) return #flat == 6 end
 
 -- Redeliveries due by now, earliest due first; messages trimmed meanwhile are skipped.
 local function claim_scheduled(p, stop_at)
@@ -37,25 +45,60 @@ local function claim_scheduled(p, stop_at)
   end
 end
 
+-- A partition's lane counters and the subscription's cursors in it, read once per claim
+-- (two calls, not two per lane): a lane whose appended count is the position last read has
+-- nothing unread, and costs no XRANGE.
+local reading = {}
+local function reading_of(p)
+  local lanes = reading[p]
+  if not lanes then
+    local appended = redis.call('HMGET', k_meta(pre, p), 'a0', 'a1', 'a2', 'a3')
+    local cur = redis.call('HMGET', k_sub(pre, p, sub, 'cur'),
+      'i0', 'r0', 'i1', 'r1', 'i2', 'r2', 'i3', 'r3')
+    lanes = {}
+    for rank = 0, 3 do
+      lanes[rank] = {
+        appended = tonumber(appended[rank + 1] or '0'),
+        cursor = cur[2 * rank + 1] or '0-0',
+        read = tonumber(cur[2 * rank + 2] or '0'),
+      }
+    end
+    reading[p] = lanes
+  end
+  return lanes
+end
+
 -- Unread messages of one lane in publish order; delayed ones go to the schedule.
 local function claim_lane(p, rank, stop_at)
+  local state = reading_of(p)[rank]
+  if state.read >= state.appended then return end
   local cur, lane = k_sub(pre, p, sub, 'cur'), k_lane(pre, p, rank)
-  local cursor = redis.call('HGET', cur, 'i' .. rank) or '0-0'
+  local cursor = state.cursor
   local position = nil
   while #out < stop_at do
     local batch = redis.call('XRANGE', lane, '(' .. cursor, '+', 'COUNT', stop_at - #out)
     if #batch == 0 then break end
     for _, entry in ipairs(batch) do
-      local f = fields(entry[2])
-      cursor, position = entry[1], f.n
-      if is_delayed(f) then
-        redis.call('ZADD', k_sub(pre, p, sub, 'sch'), f.w, ref_of(entry[1]))
-      else
+      local flat = entry[2]
+      cursor = entry[1]
+      if is_plain(flat) then
+        position = flat[2]
         hand_out(p, entry, 1)
+      else
+        local f = fields(flat)
+        position = f.n
+        if is_delayed(f) then
+          redis.call('ZADD', k_sub(pre, p, sub, 'sch'), f.w, ref_of(entry[1]))
+        else
+          hand_out(p, entry, 1)
+        end
       end
     end
   end
-  if position then redis.call('HSET', cur, 'i' .. rank, cursor, 'r' .. rank, position) end
+  if position then
+    redis.call('HSET', cur, 'i' .. rank, cursor, 'r' .. rank, position)
+    state.cursor, state.read = cursor, tonumber(position)
+  end
 end
 
 -- Ordered: merge the lanes' heads by publish order; one message in flight per key.
@@ -128,17 +171,29 @@ if #out == 0 then return {'OK'} end
 -- Each delivery gets a new ack id: "<partition>.<hex>" from the group's counter.
 local last = redis.call('HINCRBY', k_meta(pre, g), 'k', #out)
 local inf, dl = k_sub(pre, g, sub, 'inf'), k_sub(pre, g, sub, 'dl')
+local fmt, member_json = string.format, cjson.encode(member)
+-- The record of a plain delivery (no key, not exactly once), as record() in common.lua
+-- writes it, formatted directly: cjson is the costliest step of a claim otherwise.
+local function plain_record(p, id, attempt, t)
+  return fmt('[%d,"%s",%d,"%s",%s,null,0,"%s"]', p, id, attempt, deadline, member_json, t)
+end
 local records, deadlines, reply = {}, {}, {'OK'}
-for i, d in ipairs(out) do
-  local ack = d.p .. '.' .. string.format('%x', last - #out + i)
-  local f = fields(d.entry[2])
-  local key = ordered and f.k or nil
-  local eo = f.m == 'exactly_once' and 1 or 0
-  records[#records + 1] = ack
-  records[#records + 1] = record(d.p, d.entry[1], d.attempt, deadline, member, key, eo, f.t)
-  deadlines[#deadlines + 1] = deadline
-  deadlines[#deadlines + 1] = ack
-  reply[#reply + 1] = {ack, d.attempt, tonumber(d.p), d.entry[1], d.entry[2]}
+local first = last - #out
+for i = 1, #out do
+  local p, entry, attempt = out[i], out_entry[i], out_attempt[i]
+  local ack = fmt('%s.%x', p, first + i)
+  local flat = entry[2]
+  if is_plain(flat) then
+    records[2 * i] = plain_record(p, entry[1], attempt, flat[4])
+  else
+    local f = fields(flat)
+    local key = ordered and f.k or nil
+    local eo = f.m == 'exactly_once' and 1 or 0
+    records[2 * i] = record(p, entry[1], attempt, deadline, member, key, eo, f.t)
+  end
+  records[2 * i - 1] = ack
+  deadlines[2 * i - 1], deadlines[2 * i] = deadline, ack
+  reply[i + 1] = {ack, attempt, tonumber(p), entry[1], flat}
 end
 call_chunked('HSET', inf, records)
 call_chunked('ZADD', dl, deadlines)

@@ -5,16 +5,24 @@
 local pre, sub, g, now_s = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local now, force, ordered = tonumber(now_s), ARGV[5] == '1', ARGV[6] == '1'
 local inf, dl, own = k_sub(pre, g, sub, 'inf'), k_sub(pre, g, sub, 'dl'), k_sub(pre, g, sub, 'own')
-local outcome, gone, counts = {}, {}, {}
+local FIRST = 7 -- ARGV[FIRST..] are the ack ids
+local outcome, gone, seen, counts = {}, {}, {}, {}
 
-for i = 7, #ARGV do
-  local ack = ARGV[i]
-  local raw = redis.call('HGET', inf, ack)
+-- The records of every ack id, read in slices (one call each rather than one per ack id).
+local raws = {}
+for i = FIRST, #ARGV, 4000 do
+  local slice = redis.call('HMGET', inf, unpack(ARGV, i, math.min(i + 3999, #ARGV)))
+  for j = 1, #slice do raws[i - FIRST + j] = slice[j] end
+end
+
+for i = FIRST, #ARGV do
+  local raw = raws[i - FIRST + 1]
   local r = raw and cjson.decode(raw)
   -- An exactly-once delivery past its deadline is refused: it will be redelivered.
-  if r and (force or r[7] == 0 or now <= tonumber(r[4])) then
-    redis.call('HDEL', inf, ack)
-    gone[#gone + 1] = ack
+  -- A repeated ack id is settled once (its record is gone after the first).
+  if r and (force or r[7] == 0 or now <= tonumber(r[4])) and not seen[ARGV[i]] then
+    seen[ARGV[i]] = true
+    gone[#gone + 1] = ARGV[i]
     counts[r[5]] = (counts[r[5]] or 0) + 1
     if ordered and r[6] ~= cjson.null then release_key(pre, r[1], sub, r[6], now_s) end
     outcome[#outcome + 1] = r[8]
@@ -22,6 +30,9 @@ for i = 7, #ARGV do
     outcome[#outcome + 1] = false
   end
 end
-if #gone > 0 then call_chunked('ZREM', dl, gone) end
+if #gone > 0 then
+  call_chunked('HDEL', inf, gone)
+  call_chunked('ZREM', dl, gone)
+end
 unhold(own, counts)
 return outcome

@@ -1,0 +1,57 @@
+"""Every row the report can hold, with its group, how it is driven and pubsubgo's targets."""
+
+from __future__ import annotations
+
+from benchmarks.context import Settings
+from benchmarks.results import P50, P99, RATE, Row, Target
+
+PUBLISH = "publish"
+CONSUME = "consume + ack"
+LATENCY = "end-to-end latency"
+ENGINE = "in-process engine"
+
+#: issue 9's targets, through the broker on Redis (AOF everysec), one broker process.
+PUBLISH_TARGET = (Target(RATE, 100_000, at_least=True),)
+CONSUME_TARGET = (Target(RATE, 60_000, at_least=True),)
+LATENCY_TARGET = (Target(P50, 1.0, at_least=False), Target(P99, 3.0, at_least=False))
+ENGINE_TARGET = (Target(RATE, 300_000, at_least=True),)
+
+
+def rows(s: Settings) -> dict[str, Row]:
+    """The rows of a run with settings ``s``, by key, in report order."""
+    kib = f"{s.size / 1024:g} KiB" if s.size % 1024 == 0 else f"{s.size} B"
+    batch = f"{s.batch} × {kib}"
+    rate = f"{s.latency_rate:,.0f} msg/s"
+    catalog = [
+        ("rest-publish", PUBLISH, "pubsubgo", f"REST, {batch} per request", PUBLISH_TARGET),
+        ("ws-publish", PUBLISH, "pubsubgo", f"WebSocket, {batch} per frame", PUBLISH_TARGET),
+        ("redis-py:publish", PUBLISH, "redis-py", f"pipelined XADD, {batch} per pipeline", ()),
+        ("nats:publish", PUBLISH, "NATS", f"JetStream publish_async, {kib}", ()),
+        ("rabbitmq:publish", PUBLISH, "RabbitMQ", f"persistent + confirms, {batch} at once", ()),
+        (
+            "ws-consume",
+            CONSUME,
+            "pubsubgo",
+            f"WebSocket push, acks of {s.ack_batch}",
+            CONSUME_TARGET,
+        ),
+        ("pull-consume", CONSUME, "pubsubgo", f"REST pull {s.pull_batch} + ack", CONSUME_TARGET),
+        ("redis-py:consume", CONSUME, "redis-py", f"XREADGROUP {s.pull_batch} + XACK", ()),
+        ("nats:consume", CONSUME, "NATS", f"JetStream fetch {s.pull_batch} + ack", ()),
+        ("rabbitmq:consume", CONSUME, "RabbitMQ", f"prefetch, ack multiple per {s.ack_batch}", ()),
+        ("latency", LATENCY, "pubsubgo", f"REST publish -> WebSocket push, {rate}", LATENCY_TARGET),
+        ("latency-ws", LATENCY, "pubsubgo", f"WebSocket publish -> push, {rate}", LATENCY_TARGET),
+        ("redis-py:latency", LATENCY, "redis-py", f"XADD -> XREADGROUP BLOCK, {rate}", ()),
+        ("nats:latency", LATENCY, "NATS", f"publish_async -> push consumer, {rate}", ()),
+        ("rabbitmq:latency", LATENCY, "RabbitMQ", f"confirmed publish -> consume, {rate}", ()),
+        (
+            "engine",
+            ENGINE,
+            "pubsubgo",
+            f"memory backend publish -> pull -> ack, {batch}",
+            ENGINE_TARGET,
+        ),
+    ]
+    return {
+        key: Row(group, system, label, targets) for key, group, system, label, targets in catalog
+    }

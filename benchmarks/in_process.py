@@ -1,0 +1,17 @@
+"""The in-process workload: publish -> pull -> ack through the engine on the memory backend."""
+
+from __future__ import annotations
+
+from benchmarks.context import Context
+from benchmarks.engine import EngineRun
+from benchmarks.results import RATE, Sample
+
+
+async def engine_round(ctx: Context) -> list[tuple[str, Sample]]:
+    """One run of ``benchmarks.engine``'s round trip, in a load-generator process (the
+    orchestrating process keeps its own event loop and threads out of the measurement)."""
+    s = ctx.settings
+    if "engine" not in s.only:
+        return []
+    [rate] = await ctx.run([EngineRun(s.engine_messages, s.batch, s.size)])
+    return [("engine", Sample({RATE: rate}))]
