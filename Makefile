@@ -25,4 +25,4 @@ test-e2e:
 	python -m pytest tests/e2e
 
 bench:
-	python -m benchmarks.engine
+	python -m benchmarks.run

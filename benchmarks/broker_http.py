@@ -1,4 +1,4 @@
-"""Load on the broker's REST API: publish batches, pull and ack, timed single publishes.
+"""Load on the broker's REST API: publish batches, pull and ack.
 
 Raw aiohttp with orjson and pre-encoded bodies rather than ``pubsubgo.client``: the client's
 models and checks cost the generator CPU that a load test has better use for (the broker
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import aiohttp
 import orjson
 
-from benchmarks.payloads import payload, stamped
+from benchmarks.payloads import payload
 from benchmarks.timing import Counted, Window
 
 JSON = {"Content-Type": "application/json"}
@@ -138,55 +138,3 @@ class PullConsume:
                 acked = orjson.loads(await response.read()).get("acked", 0)
             idle_since = time.time()
             done.add(acked, idle_since)
-
-
-@dataclass(frozen=True, slots=True)
-class RestLatencyPublisher:
-    """Publishes ``rate`` single messages a second over REST, each stamped with the time it
-    is sent, on a fixed schedule from the window's start (a late send does not delay the
-    next ones), ``count`` in all."""
-
-    url: str
-    topic: str
-    rate: float
-    count: int
-    size: int
-    window: Window
-    deadline_seconds: float
-    #: Sends in flight at once at most; more means the broker has fallen far behind.
-    max_in_flight: int = 256
-
-    async def run(self) -> Counted:
-        done = Counted()
-        target = f"{self.url}/v1/topics/{self.topic}/messages"
-        slots = asyncio.Semaphore(self.max_in_flight)
-        async with session(64) as http:
-            await self.window.opened()
-            started = time.process_time()
-            async with asyncio.TaskGroup() as group:
-                for index in range(self.count):
-                    await _sleep_until(self.window.start_at + index / self.rate)
-                    await slots.acquire()
-                    group.create_task(self._send(http, target, slots, done))
-            done.cpu_seconds = time.process_time() - started
-        return done
-
-    async def _send(
-        self, http: aiohttp.ClientSession, target: str, slots: asyncio.Semaphore, done: Counted
-    ) -> None:
-        try:
-            body = orjson.dumps({"messages": [{"data": stamped(self.size).decode()}]})
-            async with http.post(target, data=body, headers=JSON) as response:
-                await response.read()
-            if response.status == 201:
-                done.add(1, time.time())
-            else:
-                done.errors += 1
-        finally:
-            slots.release()
-
-
-async def _sleep_until(instant: float) -> None:
-    delay = instant - time.time()
-    if delay > 0:
-        await asyncio.sleep(delay)

@@ -1,5 +1,5 @@
-"""Load on the broker's WebSocket: publish frames, pushed messages acked in batches, and
-pushed timestamped messages for latency (raw aiohttp sockets, orjson)."""
+"""Load on the broker's WebSocket: publish frames, and pushed messages acked in batches
+(raw aiohttp sockets, orjson)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ import aiohttp
 import orjson
 
 from benchmarks.broker_http import IDLE_SECONDS, session
-from benchmarks.payloads import latency_ms, payload, stamped
-from benchmarks.timing import Counted, Latencies, Window
+from benchmarks.payloads import payload
+from benchmarks.timing import Counted, Window
 
 #: Publish frames a socket keeps in flight: the broker serves a socket's frames one after
 #: the other, so a small window hides the round trip without queueing much.
@@ -24,11 +24,11 @@ PUBLISH_WINDOW = 4
 WATCH_SECONDS = 0.005
 
 
-async def _connect(http: aiohttp.ClientSession, url: str) -> aiohttp.ClientWebSocketResponse:
+async def connect(http: aiohttp.ClientSession, url: str) -> aiohttp.ClientWebSocketResponse:
     return await http.ws_connect(f"{url}/v1/ws", max_msg_size=0, autoping=True)
 
 
-async def _subscribe(
+async def subscribe(
     ws: aiohttp.ClientWebSocketResponse, subscription: str, max_in_flight: int
 ) -> None:
     await ws.send_str(
@@ -59,7 +59,7 @@ class WsPublish:
         messages = [{"data": payload(self.size).decode()}] * self.batch
         frame = orjson.dumps({"type": "publish", "topic": self.topic, "messages": messages})
         async with session(self.connections) as http:
-            sockets = [await _connect(http, self.url) for _ in range(self.connections)]
+            sockets = [await connect(http, self.url) for _ in range(self.connections)]
             await self.window.opened()
             started = time.process_time()
             await asyncio.gather(*(self._loop(ws, frame.decode(), done) for ws in sockets))
@@ -162,7 +162,7 @@ class WsConsume:
     async def run(self) -> Counted:
         done = Counted()
         async with session(self.connections) as http:
-            sockets = [await _connect(http, self.url) for _ in range(self.connections)]
+            sockets = [await connect(http, self.url) for _ in range(self.connections)]
             await self.window.opened()
             started = time.process_time()
             await asyncio.gather(*(self._consume(ws, done) for ws in sockets))
@@ -182,7 +182,7 @@ class WsConsume:
             elif kind == "error":
                 done.errors += 1
 
-        await _subscribe(ws, self.subscription, self.max_in_flight)
+        await subscribe(ws, self.subscription, self.max_in_flight)
         watcher = asyncio.create_task(
             _watch(ws, acker, self.window.start_at + self.deadline_seconds)
         )
@@ -192,135 +192,3 @@ class WsConsume:
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
-
-
-@dataclass(frozen=True, slots=True)
-class WsLatencyPublisher:
-    """Publishes ``rate`` single messages a second over one socket, each in its own frame
-    stamped when sent, on a fixed schedule from the window's start, ``count`` in all. The
-    answers are read by another task: a send never waits for the previous one's."""
-
-    url: str
-    topic: str
-    rate: float
-    count: int
-    size: int
-    window: Window
-    deadline_seconds: float
-    #: Frames awaiting their answer at most; more means the broker has fallen far behind.
-    max_in_flight: int = 256
-
-    async def run(self) -> Counted:
-        done = Counted()
-        slots = asyncio.Semaphore(self.max_in_flight)
-        async with session(1) as http:
-            ws = await _connect(http, self.url)
-            reader = asyncio.create_task(self._answers(ws, slots, done))
-            await self.window.opened()
-            started = time.process_time()
-            try:
-                async with asyncio.timeout(self.deadline_seconds):
-                    await self._send_all(ws, slots)
-                    await reader
-            finally:
-                if not reader.done():
-                    reader.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await reader
-                done.cpu_seconds = time.process_time() - started
-                await ws.close()
-        return done
-
-    async def _send_all(
-        self, ws: aiohttp.ClientWebSocketResponse, slots: asyncio.Semaphore
-    ) -> None:
-        for index in range(self.count):
-            delay = self.window.start_at + index / self.rate - time.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            await slots.acquire()
-            message = {"data": stamped(self.size).decode()}
-            frame = {"type": "publish", "topic": self.topic, "messages": [message]}
-            await ws.send_str(orjson.dumps(frame).decode())
-
-    async def _answers(
-        self, ws: aiohttp.ClientWebSocketResponse, slots: asyncio.Semaphore, done: Counted
-    ) -> None:
-        async for message in ws:
-            if message.type is not aiohttp.WSMsgType.TEXT:
-                return
-            slots.release()
-            if message.data.startswith('{"type":"published"'):
-                done.add(1, time.time())
-            else:
-                done.errors += 1
-            if done.count + done.errors >= self.count:
-                return
-
-
-@dataclass(frozen=True, slots=True)
-class WsLatencyConsumer:
-    """One socket subscribed to a subscription: for each pushed message, the time since
-    its publisher stamped it. Acks go out every WATCH_SECONDS, as a consumer that acks
-    each message would spend the socket on ack round trips (docs/performance.md). Stops
-    after ``count`` messages or the deadline; messages stamped before ``warm_up_until`` are
-    acked but not counted."""
-
-    url: str
-    subscription: str
-    count: int
-    warm_up_until: float
-    window: Window
-    deadline_seconds: float
-
-    async def run(self) -> Latencies:
-        found = Latencies()
-        async with session(1) as http:
-            ws = await _connect(http, self.url)
-            await _subscribe(ws, self.subscription, 1000)
-            started = time.process_time()
-            pending: list[str] = []
-            flusher = asyncio.create_task(_flush_acks(ws, pending))
-            try:
-                async with asyncio.timeout(
-                    self.window.start_at + self.deadline_seconds - time.time()
-                ):
-                    await self._receive(ws, found, pending)
-            except TimeoutError:
-                found.errors += 1  # fewer messages than expected arrived in time
-            finally:
-                flusher.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await flusher
-            found.cpu_seconds = time.process_time() - started
-            await ws.close()
-        return found
-
-    async def _receive(
-        self, ws: aiohttp.ClientWebSocketResponse, found: Latencies, pending: list[str]
-    ) -> None:
-        seen = 0
-        warm_up_ns = self.warm_up_until * 1e9
-        async for message in ws:
-            if message.type is not aiohttp.WSMsgType.TEXT:
-                break
-            frame = orjson.loads(message.data)
-            if frame["type"] != "message":
-                continue
-            data = frame["data"]
-            if int(data[:20]) >= warm_up_ns:
-                found.values_ms.append(latency_ms(data))
-            pending.append(frame["ack_id"])
-            seen += 1
-            if seen >= self.count:
-                return
-
-
-async def _flush_acks(ws: aiohttp.ClientWebSocketResponse, pending: list[str]) -> None:
-    """Every WATCH_SECONDS, ack what arrived meanwhile in one frame."""
-    while True:
-        await asyncio.sleep(WATCH_SECONDS)
-        if pending:
-            frame = orjson.dumps({"type": "ack", "ack_ids": pending[:]}).decode()
-            pending.clear()
-            await ws.send_str(frame)

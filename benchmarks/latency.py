@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from benchmarks import admin
 from benchmarks.baselines import nats_js, rabbitmq, redis_streams
-from benchmarks.broker_http import RestLatencyPublisher
-from benchmarks.broker_ws import WsLatencyConsumer, WsLatencyPublisher
+from benchmarks.broker_latency import RestLatencyPublisher, WsLatencyConsumer, WsLatencyPublisher
 from benchmarks.context import DEADLINE_FACTOR, Context
 from benchmarks.pool import Job
 from benchmarks.results import Sample, latency_metrics

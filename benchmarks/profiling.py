@@ -31,6 +31,8 @@ def recording(pid: int, output: Path) -> Iterator[None]:
     if spy is None:
         raise RuntimeError("py-spy not found: pip install -e '.[bench]'")
     command = [spy, "record", "-p", str(pid), "-o", str(output), "-f", "raw"]
+    # Blocking mode (py-spy pauses the broker for each sample): --nonblocking read torn
+    # stacks here and credited functions that barely run.
     command += ["-r", str(SAMPLE_RATE)]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
