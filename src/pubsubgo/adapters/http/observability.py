@@ -47,7 +47,7 @@ async def observability_middleware(request: web.Request, handler: Handler) -> we
     started = time.perf_counter()
     token = _start_span(seen, request, route)
     if seen.metrics:
-        seen.metrics.connections.labels(kind).inc()
+        seen.metrics.connection_opened(kind)
     status = 500
     try:
         response = await handler(request)
@@ -71,12 +71,9 @@ def _finish(
 ) -> None:
     code = response.get(ERROR_CODE) if response is not None else "internal"
     if seen.metrics:
-        seen.metrics.connections.labels(kind).dec()
-        seen.metrics.http_requests.labels(request.method, route, str(status)).inc()
-        seen.metrics.http_duration.labels(request.method, route).observe(elapsed)
-        if code:
-            seen.metrics.errors.labels(code).inc()
-    if seen.access_log:
+        seen.metrics.request_served(kind, request.method, route, status, elapsed, code)
+    # The line's arguments cost more than the call: skip them when INFO is not logged.
+    if seen.access_log and access_log.isEnabledFor(logging.INFO):
         access_log.info(
             "%s %s %d %.1fms",
             request.method,

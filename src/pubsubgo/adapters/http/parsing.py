@@ -29,12 +29,23 @@ async def read_body(request: web.Request, model: type[M]) -> M:
         pydantic.ValidationError: bad JSON, wrong types, unknown or missing fields.
         aiohttp.web.HTTPRequestEntityTooLarge: over the body size limit.
     """
+    return model.model_validate_json(await read_json(request))
+
+
+async def read_json(request: web.Request) -> bytes:
+    """The body as sent, for a route that parses it itself (falling back to a model with
+    :func:`read_body`'s errors); an empty body counts as ``{}``.
+
+    Raises:
+        UnsupportedContentType: the body is not declared as JSON.
+        aiohttp.web.HTTPRequestEntityTooLarge: over the body size limit.
+    """
     raw = await request.read()
     if not raw.strip():
-        raw = _EMPTY_BODY
-    elif not _is_json(request):
+        return _EMPTY_BODY
+    if not _is_json(request):
         raise UnsupportedContentType(request.headers.get("Content-Type", ""))
-    return model.model_validate_json(raw)
+    return raw
 
 
 def read_query(request: web.Request, model: type[M]) -> M:
@@ -66,11 +77,15 @@ def message_id(request: web.Request) -> MessageId:
 
 def json_response(model: BaseModel, status: int = 200) -> web.Response:
     """``model`` as a JSON response (None fields included, so every key is always present)."""
-    return web.Response(
-        body=model.model_dump_json(by_alias=True),
-        status=status,
-        content_type="application/json",
-    )
+    # The serializer's own bytes: ``model_dump_json`` would decode them to text, which the
+    # response would then encode again.
+    body = model.__pydantic_serializer__.to_json(model, by_alias=True)
+    return json_body(body, status)
+
+
+def json_body(body: bytes, status: int = 200) -> web.Response:
+    """A response of JSON already serialized, with the headers of :func:`json_response`."""
+    return web.Response(body=body, status=status, content_type="application/json")
 
 
 def _is_json(request: web.Request) -> bool:

@@ -60,6 +60,28 @@ def timestamp(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
 
 
+class _LastTimestamp:
+    """The datetime of the last time converted: the deliveries of one claim share their
+    deadline, so a pull or push batch builds it once instead of once per message."""
+
+    __slots__ = ("last",)
+
+    def __init__(self) -> None:
+        self.last: tuple[float, datetime] = (0.0, timestamp(0.0))
+
+    def of(self, seconds: float) -> datetime:
+        last = self.last  # one read and one write of a tuple: never a torn pair
+        if last[0] == seconds:
+            return last[1]
+        converted = datetime.fromtimestamp(seconds, UTC)
+        self.last = (seconds, converted)
+        return converted
+
+
+#: The deadline last written (shared by the pull route, WebSocket pushes and push bodies).
+_deadlines = _LastTimestamp()
+
+
 def encode_data(data: bytes) -> tuple[str, Encoding]:
     """``data`` as JSON text: itself when valid UTF-8, otherwise base64."""
     try:
@@ -69,8 +91,17 @@ def encode_data(data: bytes) -> tuple[str, Encoding]:
 
 
 def message_fields(message: Message) -> dict[str, Any]:
-    """The JSON fields of a stored message (shared with WebSocket and push bodies)."""
-    text, encoding = encode_data(message.data)
+    """The JSON fields of a stored message (shared with WebSocket and push bodies).
+
+    Times are aware datetimes, which pydantic and ``orjson`` (with ``OPT_UTC_Z``) both
+    write as RFC 3339 with a ``Z``. This runs once per delivered message, hence the inlined
+    conversions.
+    """
+    data, attributes = message.data, message.attributes
+    try:
+        text, encoding = data.decode(), "utf-8"
+    except UnicodeDecodeError:
+        text, encoding = base64.b64encode(data).decode("ascii"), "base64"
     expires, deliver = message.expires_at, message.deliver_at
     return {
         "id": message.id,
@@ -79,22 +110,23 @@ def message_fields(message: Message) -> dict[str, Any]:
         "key": message.key,
         "data": text,
         "encoding": encoding,
-        "attributes": dict(message.attributes),
+        # A copy, so that no reader of the fields can change the stored message; most
+        # messages carry none, and a new empty dict is cheaper than copying one.
+        "attributes": dict(attributes) if attributes else {},
         "priority": message.priority,
         "delivery_mode": message.delivery_mode,
-        "published_at": timestamp(message.published_at),
-        "expires_at": None if expires is None else timestamp(expires),
-        "deliver_at": None if deliver is None else timestamp(deliver),
+        "published_at": datetime.fromtimestamp(message.published_at, UTC),
+        "expires_at": None if expires is None else datetime.fromtimestamp(expires, UTC),
+        "deliver_at": None if deliver is None else datetime.fromtimestamp(deliver, UTC),
         "dedup_id": message.dedup_id,
     }
 
 
 def delivery_fields(delivery: Delivery) -> dict[str, Any]:
     """The JSON fields of a delivered message."""
-    return {
-        **message_fields(delivery.message),
-        "ack_id": delivery.ack_id,
-        "delivery_attempt": delivery.delivery_attempt,
-        "subscription": delivery.subscription,
-        "deadline": timestamp(delivery.deadline),
-    }
+    fields = message_fields(delivery.message)
+    fields["ack_id"] = delivery.ack_id
+    fields["delivery_attempt"] = delivery.delivery_attempt
+    fields["subscription"] = delivery.subscription
+    fields["deadline"] = _deadlines.of(delivery.deadline)
+    return fields

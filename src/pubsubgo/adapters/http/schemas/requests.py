@@ -13,6 +13,7 @@ import base64
 import binascii
 from typing import Annotated, Any, Literal
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, PrivateAttr, model_validator
 
 from pubsubgo.core.access import Action
@@ -136,6 +137,39 @@ class PublishMessages(Strict):
     """``POST /v1/topics/{topic}/messages``."""
 
     messages: list[MessageIn] = Field(min_length=1)
+
+
+def plain_batch(raw: bytes) -> list[PublishRequest] | None:
+    """The messages of a publish body that is exactly ``{"messages": [{"data": "<text>"},
+    ...]}``, as :class:`PublishMessages` would give them; None for any other body.
+
+    Most publishes look like this, and reading them with ``orjson`` costs a tenth of the
+    model. Anything else (another field, a wrong type, no messages, invalid JSON) returns
+    None for ``PublishMessages`` to validate, so that errors keep its wording.
+    """
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    if type(body) is not dict or len(body) != 1:
+        return None
+    messages = body.get("messages")
+    if type(messages) is not list or not messages:
+        return None
+    batch = []
+    try:
+        for message in messages:
+            if type(message) is not dict or len(message) != 1:
+                return None
+            data = message.get("data")
+            if type(data) is not str:
+                return None
+            batch.append(PublishRequest(data.encode()))
+    except UnicodeEncodeError:
+        # orjson refuses lone surrogates already; should one get through, the model words
+        # the refusal as it does for any text that cannot be UTF-8.
+        return None
+    return batch
 
 
 class PullRequest(Strict):
