@@ -1,5 +1,5 @@
-"""Load on the broker's WebSocket: publish frames, and pushed messages acked in batches
-(raw aiohttp sockets, orjson)."""
+"""Load on the broker's WebSocket: publish frames, and pushed messages (in batch frames)
+acked in batches (raw aiohttp sockets, orjson)."""
 
 from __future__ import annotations
 
@@ -29,13 +29,15 @@ async def connect(http: aiohttp.ClientSession, url: str) -> aiohttp.ClientWebSoc
 
 
 async def subscribe(
-    ws: aiohttp.ClientWebSocketResponse, subscription: str, max_in_flight: int
+    ws: aiohttp.ClientWebSocketResponse, subscription: str, max_in_flight: int, batch: bool = False
 ) -> None:
-    await ws.send_str(
-        orjson.dumps(
-            {"type": "subscribe", "subscription": subscription, "max_in_flight": max_in_flight}
-        ).decode()
-    )
+    """Subscribe on ``ws``; with ``batch``, pushed messages come in ``messages`` frames."""
+    frame: dict[str, Any] = {
+        "type": "subscribe", "subscription": subscription, "max_in_flight": max_in_flight
+    }  # fmt: skip
+    if batch:
+        frame["batch"] = True
+    await ws.send_str(orjson.dumps(frame).decode())
     answer = orjson.loads((await ws.receive(timeout=10)).data)
     if answer.get("type") != "subscribed":
         raise RuntimeError(f"subscribe refused: {answer}")
@@ -148,8 +150,9 @@ async def _read(ws: aiohttp.ClientWebSocketResponse, on_frame: Callable[[str], A
 
 @dataclass(frozen=True, slots=True)
 class WsConsume:
-    """``connections`` sockets subscribed to one subscription, acking pushed messages in
-    frames of ``ack_batch``, until the backlog stays empty for IDLE_SECONDS."""
+    """``connections`` sockets subscribed to one subscription, receiving batch frames and
+    acking the messages in frames of ``ack_batch``, until the backlog stays empty for
+    IDLE_SECONDS (``batch_frames=False``: a frame per pushed message)."""
 
     url: str
     subscription: str
@@ -158,6 +161,7 @@ class WsConsume:
     ack_batch: int
     window: Window
     deadline_seconds: float
+    batch_frames: bool = True
 
     async def run(self) -> Counted:
         done = Counted()
@@ -175,14 +179,17 @@ class WsConsume:
         async def on_frame(text: str) -> None:
             frame = orjson.loads(text)
             kind = frame["type"]
-            if kind == "message":
+            if kind == "messages":
+                for message in frame["messages"]:
+                    await acker.received(message["ack_id"])
+            elif kind == "message":
                 await acker.received(frame["ack_id"])
             elif kind == "acked":
                 acker.confirm(frame)
             elif kind == "error":
                 done.errors += 1
 
-        await subscribe(ws, self.subscription, self.max_in_flight)
+        await subscribe(ws, self.subscription, self.max_in_flight, self.batch_frames)
         watcher = asyncio.create_task(
             _watch(ws, acker, self.window.start_at + self.deadline_seconds)
         )

@@ -244,6 +244,7 @@ class Client:
         auto_extend: bool = False,
         max_lease_seconds: float = DEFAULT_MAX_LEASE_SECONDS,
         reconnect: ReconnectPolicy | None = DEFAULT_RECONNECT,
+        batch_frames: bool = True,
     ) -> MessageStream:
         """A stream of the subscription's messages over a WebSocket.
 
@@ -256,10 +257,13 @@ class Client:
             max_lease_seconds: how long auto-extension keeps one message.
             reconnect: how to reconnect and resubscribe when the connection is lost;
                 None raises :class:`ServerUnreachable` instead.
+            batch_frames: ask the broker to send what it pulls at once in one frame (the
+                stream still yields one message at a time); False: one frame per message,
+                for brokers older than batch frames.
         """
         stream = MessageStream(
             self._http, subscription, max_in_flight=max_in_flight, auto_extend=auto_extend,
-            max_lease_seconds=max_lease_seconds, reconnect=reconnect,
+            max_lease_seconds=max_lease_seconds, reconnect=reconnect, batch_frames=batch_frames,
         )  # fmt: skip
         self._streams.add(stream)
         return stream

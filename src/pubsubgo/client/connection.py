@@ -30,14 +30,15 @@ class ConnectionLost(Exception):
 class FrameConnection:
     """Reads every frame of one socket in a task and sends frames on it.
 
-    Frames with a ``request_id`` answer a :meth:`request`; ``message`` frames and errors
-    that answer nothing go to the callbacks. When the socket ends, ``on_closed`` is called
+    Frames with a ``request_id`` answer a :meth:`request`; messages (each of a ``message``
+    frame or of a ``messages`` batch frame) and errors that answer nothing go to the
+    callbacks. When the socket ends, ``on_closed`` is called
     once and pending requests fail with :class:`ConnectionLost`.
 
     Args:
         ws: the connected socket.
         url: the broker's URL, for error messages.
-        on_message: called with each ``message`` frame.
+        on_message: called with each message, as the fields of a ``message`` frame.
         on_error: called with an unsolicited ``error`` frame (a subscription's delivery
             stopped: deleted, storage down...).
         on_closed: called once when the socket has ended.
@@ -125,10 +126,25 @@ class FrameConnection:
 
     def _dispatch_text(self, text: str) -> None:
         try:
-            self._dispatch(orjson.loads(text))
-        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as error:
+            frame = orjson.loads(text)
+            if frame.get("type") == "messages":
+                for message in frame["messages"]:
+                    self._deliver(message)
+            else:
+                self._dispatch(frame)
+        except (AttributeError, KeyError, TypeError, ValueError) as error:
             # One frame this client does not understand must not end the connection.
-            logger.warning("ignored a malformed frame from %s: %r", self._url, error)
+            self._ignored(error)
+
+    def _deliver(self, message: Frame) -> None:
+        """One message of a ``messages`` frame: a malformed one costs only itself."""
+        try:
+            self._on_message(self, message)
+        except (AttributeError, KeyError, TypeError, ValueError) as error:
+            self._ignored(error)
+
+    def _ignored(self, error: Exception) -> None:
+        logger.warning("ignored a malformed frame from %s: %r", self._url, error)
 
     def _dispatch(self, frame: Frame) -> None:
         kind = frame.get("type")

@@ -1,9 +1,10 @@
 """MessageStream: a subscription's messages over a WebSocket, as an async iterator.
 
-The stream subscribes on ``/v1/ws``, yields each ``message`` frame as a
-:class:`StreamMessage`, settles messages with ack/nack/extend frames, optionally extends
-their deadlines while they are held (``auto_extend``), and when the connection is lost
-connects and subscribes again with exponential backoff.
+The stream subscribes on ``/v1/ws``, yields each message it receives (one per ``message``
+frame, or several per ``messages`` batch frame) as a :class:`StreamMessage`, settles
+messages with ack/nack/extend frames, optionally extends their deadlines while they are
+held (``auto_extend``), and when the connection is lost connects and subscribes again with
+exponential backoff.
 """
 
 from __future__ import annotations
@@ -96,6 +97,7 @@ class MessageStream:
         auto_extend: bool = False,
         max_lease_seconds: float = DEFAULT_MAX_LEASE_SECONDS,
         reconnect: ReconnectPolicy | None = None,
+        batch_frames: bool = True,
     ) -> None:
         self.subscription = subscription
         #: The member id and partitions of the current connection in the group.
@@ -106,6 +108,7 @@ class MessageStream:
         self._auto_extend = auto_extend
         self._max_lease = max_lease_seconds
         self._policy = reconnect
+        self._batch_frames = batch_frames
         self._queue: asyncio.Queue[StreamMessage | PubSubClientError | _Wake] = asyncio.Queue()
         self._connection: FrameConnection | None = None
         self._connected_at = 0.0
@@ -202,6 +205,8 @@ class MessageStream:
         subscribe: Frame = {"type": "subscribe", "subscription": self.subscription}
         if self._max_in_flight is not None:
             subscribe["max_in_flight"] = self._max_in_flight
+        if self._batch_frames:
+            subscribe["batch"] = True
         try:
             answer = await connection.request(subscribe)
         except BaseException as error:

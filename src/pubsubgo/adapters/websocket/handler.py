@@ -23,8 +23,8 @@ routes = RouteTable(tag="websocket", always=())
 @routes.route(
     "GET", "/v1/ws", summary="WebSocket subscriptions and publishing (JSON text frames)",
     description="Client frames: subscribe, unsubscribe, ack, nack, extend, publish. Server "
-    "frames: subscribed, message, published, acked, nacked, extended, rebalanced, "
-    "unsubscribed, error. See docs/api.md. The bearer token may also come as "
+    "frames: subscribed, message, messages, published, acked, nacked, extended, "
+    "rebalanced, unsubscribed, error. See docs/api.md. The bearer token may also come as "
     "?access_token= (browsers cannot set headers on an upgrade); 503 too_many_websockets "
     "when the broker holds limits.max_websockets sockets.",
     access=Access.token(query_token=True), websocket=True,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import orjson
@@ -18,6 +19,15 @@ from pubsubgo.services.groups import Membership
 def message_frame(delivery: Delivery) -> dict[str, Any]:
     """``message``: the fields of a pulled message."""
     return {"type": "message", **delivery_fields(delivery)}
+
+
+def messages_frame(subscription: str, deliveries: Sequence[Delivery]) -> dict[str, Any]:
+    """``messages``: what one pull returned, for a socket that subscribed with ``batch``."""
+    return {
+        "type": "messages",
+        "subscription": subscription,
+        "messages": [delivery_fields(d) for d in deliveries],
+    }
 
 
 def membership_frame(kind: str, subscription: str, membership: Membership) -> dict[str, Any]:
@@ -63,11 +73,21 @@ class FrameSender:
         Raises:
             SocketClosed: the socket is closing or closed.
         """
-        text = orjson.dumps(frame, option=orjson.OPT_UTC_Z).decode()
+        await self.send_all((frame,))
+
+    async def send_all(self, frames: Iterable[dict[str, Any]]) -> None:
+        """Send ``frames`` as JSON text, one after the other, nothing from other tasks
+        between them.
+
+        Raises:
+            SocketClosed: the socket is closing or closed.
+        """
+        texts = [orjson.dumps(frame, option=orjson.OPT_UTC_Z).decode() for frame in frames]
         async with self._lock:
-            if self._ws.closed:
-                raise SocketClosed
-            try:
-                await self._ws.send_str(text)
-            except ConnectionError as error:
-                raise SocketClosed from error
+            for text in texts:
+                if self._ws.closed:
+                    raise SocketClosed
+                try:
+                    await self._ws.send_str(text)
+                except ConnectionError as error:
+                    raise SocketClosed from error

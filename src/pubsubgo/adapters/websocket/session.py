@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import defaultdict
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -19,6 +18,7 @@ from pubsubgo.adapters.http.schemas.frames import (
     SubscribeFrame,
     UnsubscribeFrame,
     parse_frame,
+    parse_plain_publish,
 )
 from pubsubgo.adapters.websocket.policy import SocketPolicy
 from pubsubgo.adapters.websocket.protocol import (
@@ -28,9 +28,10 @@ from pubsubgo.adapters.websocket.protocol import (
     error_frame,
     membership_frame,
 )
+from pubsubgo.adapters.websocket.settling import MergedAcks, owners
 from pubsubgo.adapters.websocket.stream import SubscriptionStream
 from pubsubgo.core.errors import PubSubError
-from pubsubgo.core.messages import AckId
+from pubsubgo.core.messages import AckId, PublishRequest
 from pubsubgo.services.acknowledgment import AckResult
 from pubsubgo.services.broker import Broker
 
@@ -39,6 +40,10 @@ logger = logging.getLogger(__name__)
 
 class SocketSession:
     """Serves one socket: frames in order, one stream per subscribed subscription.
+
+    Ack frames are the exception: they are settled by :class:`MergedAcks` while the next
+    frames are read, those that queue up merged into one call. Every other frame waits
+    for the acks read before it, so its effect and answer still come after theirs.
 
     Args:
         ws: the prepared socket.
@@ -52,6 +57,7 @@ class SocketSession:
         self._policy = policy
         self._sender = FrameSender(ws)
         self._streams: dict[str, SubscriptionStream] = {}
+        self._acks = MergedAcks(broker.acks, self._sender, self._streams)
 
     async def run(self) -> None:
         """Read frames until the socket closes; then :meth:`close` must be awaited."""
@@ -60,6 +66,7 @@ class SocketSession:
                 if message.type is WSMsgType.TEXT:
                     await self._handle(message.data)
                 elif message.type is WSMsgType.BINARY:
+                    await self._acks.settled()
                     await self._sender.send(
                         error_frame("binary_frame", "frames are JSON text, not binary")
                     )
@@ -67,8 +74,9 @@ class SocketSession:
             pass
 
     async def close(self) -> None:
-        """Stop every stream and leave every group: what the socket held is delivered to
-        others at once."""
+        """Settle the acks already read, then stop every stream and leave every group: what
+        the socket held is delivered to others at once."""
+        await self._acks.aclose()
         streams = list(self._streams.values())
         self._streams.clear()
         results = await asyncio.gather(*(s.stop() for s in streams), return_exceptions=True)
@@ -80,18 +88,31 @@ class SocketSession:
     async def _handle(self, text: str) -> None:
         request_id = None
         try:
-            frame = parse_frame(text)
+            # Most publish frames carry plain text messages: read without pydantic, they
+            # cost a fraction. Anything else is validated as before.
+            plain = parse_plain_publish(text) if '"publish"' in text else None
+            frame = parse_frame(text) if plain is None else plain[0]
             request_id = frame.request_id
             self._policy.admit(frame)
-            await self._dispatch(frame)
+            if type(frame) is AckFrame:
+                await self._acks.put(frame)
+                return
+            await self._acks.settled()
+            if plain is not None:
+                await self._publish_requests(plain[0], plain[1])
+            else:
+                await self._dispatch(frame)
         except ProtocolError as error:
+            await self._acks.settled()
             await self._sender.send(error_frame(error.code, error.message, error.request_id))
         except PubSubError as error:
+            await self._acks.settled()
             await self._sender.send(domain_error_frame(error, request_id))
         except SocketClosed:
             raise
         except Exception:
             logger.exception("handling a WebSocket frame failed")
+            await self._acks.settled()
             await self._sender.send(error_frame("internal", "internal error", request_id))
 
     async def _dispatch(self, frame: ClientFrame) -> None:
@@ -107,7 +128,7 @@ class SocketSession:
             case ExtendFrame():
                 await self._settle(frame, "extended")
             case AckFrame():
-                await self._settle(frame, "acked")
+                await self._acks.put(frame)
 
     async def _subscribe(self, frame: SubscribeFrame) -> None:
         old = self._streams.get(frame.subscription)
@@ -121,7 +142,7 @@ class SocketSession:
         self._policy.room_for(len(self._streams))
         sub = await self._broker.subscriptions.get(frame.subscription)
         limit = min(frame.max_in_flight or sub.max_in_flight, sub.max_in_flight)
-        stream = SubscriptionStream(self._broker, self._sender, sub, limit)
+        stream = SubscriptionStream(self._broker, self._sender, sub, limit, batch=frame.batch)
         membership = await stream.join()
         self._streams[sub.name] = stream
         reply = membership_frame("subscribed", sub.name, membership) | {"max_in_flight": limit}
@@ -139,14 +160,17 @@ class SocketSession:
         await self._sender.send(_answer(reply, frame.request_id))
 
     async def _publish(self, frame: PublishFrame) -> None:
-        requests = [m.to_request() for m in frame.messages]
+        await self._publish_requests(frame, [m.to_request() for m in frame.messages])
+
+    async def _publish_requests(self, frame: PublishFrame, requests: list[PublishRequest]) -> None:
         ids = await self._broker.publisher.publish(frame.topic, requests)
         await self._sender.send(_answer({"type": "published", "ids": ids}, frame.request_id))
 
-    async def _settle(self, frame: AckFrame, done: str) -> None:
-        """Ack, nack or extend; answered only when the frame has a ``request_id``."""
+    async def _settle(self, frame: NackFrame | ExtendFrame, done: str) -> None:
+        """Nack or extend; answered only when the frame has a ``request_id``."""
         count, unknown = 0, []
-        for subscription, ack_ids in self._by_subscription(frame).items():
+        grouped = owners(frame.ack_ids, frame.subscription, self._streams)
+        for subscription, ack_ids in grouped.items():
             if subscription is None:
                 unknown += ack_ids
                 continue
@@ -160,28 +184,16 @@ class SocketSession:
             reply = {"type": done, done: count, "unknown": unknown}
             await self._sender.send(_answer(reply, frame.request_id))
 
-    async def _apply(self, frame: AckFrame, subscription: str, ack_ids: list[AckId]) -> AckResult:
+    async def _apply(
+        self, frame: NackFrame | ExtendFrame, subscription: str, ack_ids: list[AckId]
+    ) -> AckResult:
         acks = self._broker.acks
         if isinstance(frame, NackFrame):
             return await acks.nack(subscription, ack_ids, frame.delay_seconds)
-        if isinstance(frame, ExtendFrame):
-            seconds = frame.seconds
-            if seconds is None:
-                seconds = (await self._broker.subscriptions.get(subscription)).ack_deadline_seconds
-            return await acks.extend(subscription, ack_ids, seconds)
-        return await acks.ack(subscription, ack_ids)
-
-    def _by_subscription(self, frame: AckFrame) -> dict[str | None, list[AckId]]:
-        """Ack ids grouped by the subscription that delivered them on this socket (None:
-        unknown here), unless the frame names the subscription itself."""
-        ack_ids = [AckId(a) for a in frame.ack_ids]
-        if frame.subscription is not None:
-            return {frame.subscription: ack_ids}
-        grouped: defaultdict[str | None, list[AckId]] = defaultdict(list)
-        for ack_id in ack_ids:
-            owner = next((s.name for s in self._streams.values() if ack_id in s.outstanding), None)
-            grouped[owner].append(ack_id)
-        return grouped
+        seconds = frame.seconds
+        if seconds is None:
+            seconds = (await self._broker.subscriptions.get(subscription)).ack_deadline_seconds
+        return await acks.extend(subscription, ack_ids, seconds)
 
 
 def _answer(frame: dict[str, Any], request_id: str | int | None) -> dict[str, Any]:

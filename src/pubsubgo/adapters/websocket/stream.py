@@ -15,6 +15,7 @@ from pubsubgo.adapters.websocket.protocol import (
     error_frame,
     membership_frame,
     message_frame,
+    messages_frame,
 )
 from pubsubgo.core.errors import BackendUnavailable, MemberNotFound, PubSubError
 from pubsubgo.core.messages import AckId, DeliveryMode
@@ -38,14 +39,22 @@ class SubscriptionStream:
     """Pushes a subscription's messages to a socket, at most ``max_in_flight`` unacked.
 
     The socket is a member of the subscription's group while the stream runs; stopping it
-    leaves the group, which makes what the socket held deliverable to others at once.
+    leaves the group, which makes what the socket held deliverable to others at once. With
+    ``batch``, what one pull returned goes out as one ``messages`` frame.
     """
 
     def __init__(
-        self, broker: Broker, sender: FrameSender, subscription: Subscription, max_in_flight: int
+        self,
+        broker: Broker,
+        sender: FrameSender,
+        subscription: Subscription,
+        max_in_flight: int,
+        *,
+        batch: bool = False,
     ) -> None:
         self.subscription = subscription
         self.max_in_flight = max_in_flight
+        self.batch = batch
         self._broker = broker
         self._sender = sender
         #: Ack ids handed to the client and not yet settled by it.
@@ -134,13 +143,19 @@ class SubscriptionStream:
         except MemberNotFound:
             await self._lease.rejoin(member_id)
             return
+        if not deliveries:
+            return
+        outstanding = self.outstanding
         for delivery in deliveries:
             # At-most-once messages were acked as they were handed out: nothing to wait for.
             if delivery.message.delivery_mode is not DeliveryMode.AT_MOST_ONCE:
-                self.outstanding.add(delivery.ack_id)
-            await self._sender.send(message_frame(delivery))
-        if len(self.outstanding) >= self.max_in_flight:
+                outstanding.add(delivery.ack_id)
+        if len(outstanding) >= self.max_in_flight:
             self._room.clear()
+        if self.batch:
+            await self._sender.send(messages_frame(self.name, deliveries))
+        else:
+            await self._sender.send_all(map(message_frame, deliveries))
 
     async def _rebalanced(self, membership: Membership) -> None:
         if membership.member_id != self._member_id:

@@ -8,6 +8,8 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from pubsubgo.core.access import Action
+from pubsubgo.core.messages import PublishRequest
+from pubsubgo.core.names import NAME_PATTERN
 from pubsubgo.core.subscriptions import MAX_ACK_DEADLINE_SECONDS
 from pubsubgo.services.acknowledgment import MAX_ACK_IDS
 
@@ -17,6 +19,8 @@ from .requests import MAX_IN_FLIGHT, MessageIn
 #: Echoed in the answer, so bounded to what JSON encoders write: a 64-bit integer or a
 #: string of up to 256 characters.
 RequestId = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)] | Annotated[str, Field(max_length=256)]
+#: The bounds of :data:`RequestId`, for frames read without pydantic.
+_MIN_INT_ID, _MAX_INT_ID, _MAX_STR_ID = -(2**63), 2**63 - 1, 256
 _REQUEST_ID: TypeAdapter[RequestId] = TypeAdapter(RequestId)
 
 
@@ -37,6 +41,9 @@ class SubscribeFrame(_Frame):
     subscription: Name
     #: At most this many unacked messages on this socket (default: the subscription's).
     max_in_flight: Integer | None = Field(None, ge=1, le=MAX_IN_FLIGHT)
+    #: Send what one pull returned as one ``messages`` frame rather than a ``message``
+    #: frame per message.
+    batch: bool = False
 
     def needs(self) -> list[tuple[Action, str]]:
         return [(Action.SUBSCRIBE, self.subscription)]
@@ -94,6 +101,10 @@ ClientFrame = Annotated[
 _CLIENT_FRAME: TypeAdapter[ClientFrame] = TypeAdapter(ClientFrame)
 
 
+#: The keys a publish frame read by :func:`parse_plain_publish` may have.
+_PLAIN_PUBLISH_KEYS = frozenset(("type", "topic", "messages", "request_id"))
+
+
 class ProtocolError(Exception):
     """Raised when a client frame cannot be understood; answered with an ``error`` frame."""
 
@@ -115,6 +126,63 @@ def parse_frame(text: str) -> ClientFrame:
         return _CLIENT_FRAME.validate_json(text)
     except ValidationError as error:
         raise _protocol_error(error, text) from None
+
+
+def parse_plain_publish(text: str) -> tuple[PublishFrame, list[PublishRequest]] | None:
+    """A publish frame whose messages are plain text (``{"data": "<str>"}`` each), read
+    without a model per message; None for any other text, which :func:`parse_frame` reads.
+
+    It accepts only what :func:`parse_frame` accepts and reads it the same way, so where the
+    two parsers could differ (a value of another type, an id out of range, text that is not
+    UTF-8) it answers None and the frame takes the validated path, errors worded as there.
+
+    Returns:
+        The frame, without its messages (for the policy's checks), and the messages as the
+        publisher takes them.
+    """
+    try:
+        parsed = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
+    if (
+        type(parsed) is not dict
+        or parsed.get("type") != "publish"
+        or not parsed.keys() <= _PLAIN_PUBLISH_KEYS
+    ):
+        return None
+    topic, messages = parsed.get("topic"), parsed.get("messages")
+    request_id = parsed.get("request_id")
+    if (
+        type(topic) is not str
+        or NAME_PATTERN.fullmatch(topic) is None
+        or type(messages) is not list
+        or not messages
+        or not _plain_request_id(request_id)
+    ):
+        return None
+    requests = []
+    for message in messages:
+        data = message.get("data") if type(message) is dict and len(message) == 1 else None
+        if type(data) is not str:
+            return None
+        try:
+            requests.append(PublishRequest(data.encode()))
+        except UnicodeEncodeError:  # a lone surrogate: refused there with its own message
+            return None
+    frame = PublishFrame.model_construct(
+        type="publish", topic=topic, messages=[], request_id=request_id
+    )
+    return frame, requests
+
+
+def _plain_request_id(found: object) -> bool:
+    """True when ``found`` is absent or a request id exactly as :data:`RequestId` takes it
+    (strict: no booleans, no floats)."""
+    if found is None:
+        return True
+    if type(found) is int:
+        return _MIN_INT_ID <= found <= _MAX_INT_ID
+    return type(found) is str and len(found) <= _MAX_STR_ID
 
 
 def _protocol_error(error: ValidationError, text: str) -> ProtocolError:
