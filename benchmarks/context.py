@@ -24,6 +24,9 @@ WORKLOADS = ("rest-publish", "ws-publish", "ws-consume", "pull-consume", "latenc
 SYSTEMS = ("redis-py", "nats", "rabbitmq")
 #: Load generators get this long to connect before a window opens.
 START_DELAY_SECONDS = 0.3
+#: The CPU role of the broker; with ``--workers`` each worker is ``"broker <n>"`` and the
+#: samples add them up into this one.
+BROKER_ROLE = "broker"
 #: Drain and latency jobs stop at their own deadline: the expected time times this, plus a bit.
 DEADLINE_FACTOR = 4.0
 
@@ -48,6 +51,7 @@ class Settings:
         pull_batch: ``max_messages`` of a pull, ``COUNT`` of XREADGROUP, fetch size.
         ack_batch: ack ids per WebSocket ack frame (and RabbitMQ ``multiple`` ack).
         only: the workloads to run.
+        workers: broker processes sharing the port (``pubsubgo-server --workers``).
     """
 
     runs: int = 3
@@ -64,6 +68,7 @@ class Settings:
     pull_batch: int = 1000
     ack_batch: int = 100
     only: frozenset[str] = frozenset(WORKLOADS)
+    workers: int = 1
 
 
 #: ``--quick``: the same workloads, small enough for the whole run to take under a minute.
@@ -117,7 +122,16 @@ class Context:
         self, metrics: dict[str, float], first: float, last: float, client_cpu: float
     ) -> Sample:
         """A sample with the CPU our processes used from ``first`` to ``last``."""
-        cpu = self.monitor.percent(first, last) if self.monitor else {}
+        cpu = _broker_summed(self.monitor.percent(first, last)) if self.monitor else {}
         if last > first:
             cpu["clients"] = 100 * client_cpu / (last - first)
         return Sample(metrics, cpu)
+
+
+def _broker_summed(cpu: dict[str, float]) -> dict[str, float]:
+    """``cpu`` with every broker process (supervisor and workers) as one ``broker`` role."""
+    summed = {role: v for role, v in cpu.items() if not role.startswith(BROKER_ROLE)}
+    broker = [v for role, v in cpu.items() if role.startswith(BROKER_ROLE)]
+    if broker:
+        summed[BROKER_ROLE] = sum(broker)
+    return summed

@@ -1,14 +1,15 @@
 """The broker measured side by side with its baselines, in one command.
 
-Run: ``python -m benchmarks.run [--quick] [--runs N] [--only W,...] [--json FILE]
-[--profile DIR]``
+Run: ``python -m benchmarks.run [--quick] [--runs N] [--only W,...] [--workers N]
+[--json FILE] [--profile DIR]``
 
 Starts a private redis-server (AOF, fsync every second) and the broker on it (one
-process, as ``pubsubgo-server`` runs), then runs each workload ``--runs`` times, each
-baseline right after the broker's run of the same workload so that both see the same load
-on a noisy machine: redis-py on the same Redis always, NATS JetStream and RabbitMQ when
-their servers answer on 127.0.0.1 (4222, 5672). Load comes from ``--processes`` spawned
-generator processes (raw aiohttp/orjson, redis-py, nats-py, aio-pika; docs/performance.md).
+process, as ``pubsubgo-server`` runs, or ``--workers N`` processes sharing its port), then
+runs each workload ``--runs`` times, each baseline right after the broker's run of the same
+workload so that both see the same load on a noisy machine: redis-py on the same Redis
+always, NATS JetStream and RabbitMQ when their servers answer on 127.0.0.1 (4222, 5672).
+Load comes from ``--processes`` spawned generator processes (raw aiohttp/orjson, redis-py,
+nats-py, aio-pika; docs/performance.md).
 Prints a table of medians with min–max, the targets, pubsubgo ÷ baseline ratios and the CPU
 each process used.
 """
@@ -28,7 +29,7 @@ from pathlib import Path
 from benchmarks import catalog, profiling, report
 from benchmarks.baselines import nats_js, rabbitmq
 from benchmarks.consume import consume_round
-from benchmarks.context import QUICK, SYSTEMS, WORKLOADS, Context, Settings
+from benchmarks.context import BROKER_ROLE, QUICK, SYSTEMS, WORKLOADS, Context, Settings
 from benchmarks.in_process import engine_round
 from benchmarks.latency import latency_round
 from benchmarks.pool import WorkerPool
@@ -66,6 +67,9 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--systems", default=",".join(SYSTEMS), help="baselines to try")
     parser.add_argument("--processes", type=int, help="load-generator processes (default 2)")
     parser.add_argument("--latency-rate", type=float, help="msg/s of the latency runs (2000)")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="broker processes (pubsubgo-server --workers)"
+    )
     parser.add_argument("--json", type=Path, help="also write every measurement here")
     parser.add_argument("--profile", type=Path, help="py-spy the broker into this directory")
     return parser.parse_args()
@@ -79,6 +83,9 @@ def _settings(args: argparse.Namespace) -> Settings:
         settings = dataclasses.replace(settings, processes=args.processes)
     if args.latency_rate:
         settings = dataclasses.replace(settings, latency_rate=args.latency_rate)
+    if args.workers < 1:
+        raise SystemExit("--workers must be at least 1")
+    settings = dataclasses.replace(settings, workers=args.workers)
     if args.only:
         only = frozenset(w.strip() for w in args.only.split(","))
         unknown = only - set(WORKLOADS)
@@ -125,15 +132,27 @@ def _servers(ctx: Context, scratch: Path, env: Environment) -> Iterator[None]:
     if not ctx.settings.only - {"engine"}:
         yield
         return
+    workers = ctx.settings.workers
     with (
         PrivateRedis(scratch / "redis") as redis,
-        BrokerServer(scratch / "broker", redis.url) as broker,
-        CpuMonitor({"broker": broker.pid, "redis": redis.pid}) as monitor,
+        BrokerServer(scratch / "broker", redis.url, workers) as broker,
+        CpuMonitor({"redis": redis.pid, **broker_roles(broker)}) as monitor,
     ):
         env.versions["redis"] = redis.version()
+        env.versions["broker workers"] = str(workers)
         ctx.broker_url, ctx.redis_url, ctx.monitor = broker.url, redis.url, monitor
-        ctx.broker_pid = broker.pid
+        # With workers, --profile records the first one: they run the same code.
+        ctx.broker_pid = broker.worker_pids[0]
         yield
+
+
+def broker_roles(broker: BrokerServer) -> dict[str, int]:
+    """The CPU monitor's roles of the broker's processes; Context.sample adds up the workers'
+    (and their supervisor's) into ``broker``."""
+    if broker.workers == 1:
+        return {BROKER_ROLE: broker.pid}
+    workers = {f"{BROKER_ROLE} {n}": pid for n, pid in enumerate(broker.worker_pids, start=1)}
+    return {BROKER_ROLE: broker.pid} | workers
 
 
 def _report(rows: dict[str, Row], env: Environment, args: argparse.Namespace) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import re
 import shutil
 import signal
 import socket
@@ -31,6 +32,8 @@ POLL_SECONDS = 0.05
 _PR_SET_PDEATHSIG = 1
 #: The durability the targets are stated for: an AOF fsynced once a second.
 REDIS_AOF_EVERYSEC = ("--save", "", "--appendonly", "yes", "--appendfsync", "everysec")
+#: The line each worker of ``--workers`` logs once it listens.
+_WORKER_READY = re.compile(r"listening on \S+ \(storage: \w+; worker \d+ of \d+, pid (\d+)\)")
 
 
 def free_port() -> int:
@@ -138,14 +141,22 @@ class PrivateRedis(_Child):
 
 
 class BrokerServer(_Child):
-    """``python -m pubsubgo`` on the Redis backend, one process, as a user would run it."""
+    """``python -m pubsubgo`` on the Redis backend, as a user would run it: one process, or
+    a supervisor and ``workers`` broker processes sharing the port (``--workers``)."""
 
-    def __init__(self, directory: Path, redis_url: str) -> None:
+    def __init__(self, directory: Path, redis_url: str, workers: int = 1) -> None:
         super().__init__()
         self.directory = directory
         self.redis_url = redis_url
+        self.workers = workers
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        #: The broker processes' pids: the one process, or the workers (not the supervisor).
+        self.worker_pids: list[int] = []
+
+    @property
+    def log(self) -> Path:
+        return self.directory / "broker.log"
 
     def __enter__(self) -> BrokerServer:
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -157,16 +168,30 @@ class BrokerServer(_Child):
             "PUBSUB_SERVER_PORT": str(self.port),
             "PUBSUB_METRICS_PORT": "0",
             "PUBSUB_LOG_ACCESS": "false",
-            "PUBSUB_LOG_LEVEL": "WARNING",
+            # Workers say they listen (with their pid) at INFO; with the access log off that
+            # is a few lines at start.
+            "PUBSUB_LOG_LEVEL": "WARNING" if self.workers == 1 else "INFO",
         }
         command = [sys.executable, "-m", "pubsubgo", "--host", "127.0.0.1"]
-        self._spawn(command, self.directory / "broker.log", env)
+        if self.workers > 1:
+            command += ["--workers", str(self.workers)]
+        self._spawn(command, self.log, env)
         wait_until(self._healthy, f"the broker on {self.url}")
+        if self.workers > 1:
+            # /readyz answered by one worker says nothing of the others.
+            wait_until(self._all_listening, f"{self.workers} workers on {self.url}")
+        else:
+            self.worker_pids = [self.pid]
         return self
+
+    def _all_listening(self) -> bool:
+        text = self.log.read_text(errors="replace")
+        self.worker_pids = [int(pid) for pid in _WORKER_READY.findall(text)]
+        return len(self.worker_pids) == self.workers
 
     def _healthy(self) -> bool:
         if self.process is not None and self.process.poll() is not None:
-            log = (self.directory / "broker.log").read_text(errors="replace")[-2000:]
+            log = self.log.read_text(errors="replace")[-2000:]
             raise RuntimeError(f"the broker exited with {self.process.returncode}:\n{log}")
         try:
             with urllib.request.urlopen(f"{self.url}/readyz", timeout=1) as response:

@@ -56,6 +56,9 @@ class ServerSettings(_Group):
     #: A request not answered within this is refused with 503 ``timeout`` (0 = no limit).
     #: Long polls get their ``wait_seconds`` (at most 30) on top; WebSockets are exempt.
     request_timeout_seconds: float = Field(30.0, ge=0)
+    #: Broker processes sharing the port (SO_REUSEPORT), so one host can use more than one
+    #: core; above 1 needs the Redis backend. 1 runs the broker in this process.
+    workers: int = Field(1, ge=1, le=256)
 
     @field_validator("allowed_origins", mode="before")
     @classmethod
@@ -233,9 +236,42 @@ def load_settings(
         raise ConfigError(_describe_unparsable(error)) from None
     from_cli = dict(overrides or {})
     try:
-        return Settings.model_validate(_merge(_merge(from_file, from_env), from_cli))
+        settings = Settings.model_validate(_merge(_merge(from_file, from_env), from_cli))
     except ValidationError as error:
         raise ConfigError(_describe(error, from_cli, from_env, path)) from None
+    problem = _workers_problem(settings)
+    if problem is not None:
+        key, message = problem
+        loc = key.split(".")
+        raise ConfigError(
+            f"config error: {key}: {message} ({_source(loc, from_cli, from_env, path)})"
+        )
+    return settings
+
+
+def _workers_problem(settings: Settings) -> tuple[str, str] | None:
+    """The key and reason of a setting that cannot work with ``server.workers`` processes."""
+    workers = settings.server.workers
+    if workers == 1:
+        return None
+    if settings.storage.backend != "redis":
+        return "server.workers", (
+            f"{workers} workers need storage.backend redis: memory storage lives in one process"
+        )
+    metrics = settings.metrics
+    if not (metrics.enabled and metrics.port):
+        return None
+    # Worker i serves metrics on metrics.port + i (docs/deploy.md): those ports must exist and
+    # must not include the API port, or a worker would fail to start.
+    last = metrics.port + workers - 1
+    if last > 65535:
+        return "metrics.port", f"{workers} workers need ports up to {last}, above 65535"
+    if metrics.port <= settings.server.port <= last:
+        return "metrics.port", (
+            f"{workers} workers serve metrics on ports {metrics.port}-{last},"
+            f" which include server.port {settings.server.port}"
+        )
+    return None
 
 
 def _describe_unparsable(error: SettingsError) -> str:
@@ -286,14 +322,20 @@ def _describe(
     loc = [str(part) for part in problems[0]["loc"]]
     key = ".".join(loc) or "settings"
     more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-    if _holds(from_cli, loc):
-        source = "from the command line"
-    elif depth := _holds(from_env, loc):
-        # The environment names a group's field in one variable: PUBSUB_<GROUP>_<FIELD>.
-        source = f"from {ENV_PREFIX}{'_'.join(loc[:depth]).upper()}"
-    else:
-        source = f"from {path}" if path else "from the defaults"
+    source = _source(loc, from_cli, from_env, path)
     return f"config error: {key}: {problems[0]['msg']} ({source}){more}"
+
+
+def _source(
+    loc: list[str], from_cli: Mapping[str, Any], from_env: Mapping[str, Any], path: Path | None
+) -> str:
+    """Where the value at ``loc`` came from, for the operator."""
+    if _holds(from_cli, loc):
+        return "from the command line"
+    if depth := _holds(from_env, loc):
+        # The environment names a group's field in one variable: PUBSUB_<GROUP>_<FIELD>.
+        return f"from {ENV_PREFIX}{'_'.join(loc[:depth]).upper()}"
+    return f"from {path}" if path else "from the defaults"
 
 
 def _holds(tree: Mapping[str, Any], loc: list[str]) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,6 +14,13 @@ import typer
 from aiohttp import web
 
 from pubsubgo.adapters.http.app import create_app
+from pubsubgo.cli.workers import (
+    PortUnavailable,
+    Worker,
+    check_supported,
+    serve_worker,
+    supervise,
+)
 from pubsubgo.config import ConfigError, Settings, load_settings
 from pubsubgo.containers import build_container
 from pubsubgo.log import setup_logging
@@ -25,6 +33,10 @@ EXIT_CONFIG = 2
 CONFIG_HELP = "YAML configuration file (default: ./config.yaml when it exists)."
 HOST_HELP = "Address to listen on (overrides server.host)."
 PORT_HELP = "Port to listen on (overrides server.port)."
+WORKERS_HELP = (
+    "Broker processes sharing the port, one core each (overrides server.workers; Redis"
+    " storage only). Worker i serves metrics on metrics.port + i."
+)
 
 SERVE_HELP = (
     "Run the PubSubGo broker until SIGINT or SIGTERM, then drain and stop. "
@@ -41,6 +53,7 @@ def serve(
     ] = None,
     host: Annotated[str | None, typer.Option(help=HOST_HELP)] = None,
     port: Annotated[int | None, typer.Option(help=PORT_HELP)] = None,
+    workers: Annotated[int | None, typer.Option(help=WORKERS_HELP)] = None,
 ) -> None:
     """Run the broker until SIGINT or SIGTERM, then drain and stop.
 
@@ -48,33 +61,54 @@ def serve(
     one line on stderr.
     """
     try:
-        settings = load_settings(config, _overrides(host, port))
+        settings = load_settings(config, _overrides(host, port, workers))
+        check_supported(settings)
         setup_logging(settings.log.level, settings.log.format)
         # ``_created`` series double the series count for little use in dashboards.
         prometheus_client.disable_created_metrics()  # type: ignore[no-untyped-call]
+        if settings.server.workers > 1:
+            raise typer.Exit(_supervise(settings))
         _run(settings)
     except ConfigError as error:
         print(error, file=sys.stderr)
         raise typer.Exit(EXIT_CONFIG) from None
 
 
-def _overrides(host: str | None, port: int | None) -> dict[str, Any]:
-    server: dict[str, Any] = {}
-    if host is not None:
-        server["host"] = host
-    if port is not None:
-        server["port"] = port
+def _overrides(host: str | None, port: int | None, workers: int | None) -> dict[str, Any]:
+    given = {"host": host, "port": port, "workers": workers}
+    server = {key: value for key, value in given.items() if value is not None}
     return {"server": server} if server else {}
 
 
-def _run(settings: Settings) -> None:
+def _supervise(settings: Settings) -> int:
+    """Run the workers; the supervisor's exit code."""
+    try:
+        return supervise(settings, _run)
+    except PortUnavailable as error:
+        logger.error("%s", error)
+        return 1
+
+
+def _run(settings: Settings, worker: Worker | None = None) -> None:
+    """Serve until a stop signal: the whole broker, or one of ``server.workers``."""
     container = build_container(settings)
     server = settings.server
+    loop = _new_loop()
+    if worker is not None:
+        serve_worker(loop)
 
     def ready(_: str) -> None:
+        if worker is None:
+            logger.info(
+                "pubsubgo listening on http://%s:%d (storage: %s)",
+                server.host, server.port, settings.storage.backend,
+            )  # fmt: skip
+            return
         logger.info(
-            "pubsubgo listening on http://%s:%d (storage: %s)",
+            "pubsubgo listening on http://%s:%d (storage: %s; worker %d of %d, pid %d)",
             server.host, server.port, settings.storage.backend,
+            worker.number, worker.count, os.getpid(),
+            extra={"worker": worker.number, "pid": os.getpid()},
         )  # fmt: skip
 
     web.run_app(
@@ -84,7 +118,10 @@ def _run(settings: Settings) -> None:
         shutdown_timeout=server.shutdown_timeout_seconds,
         print=ready,
         access_log=None,  # the observability middleware writes the access log
-        loop=_new_loop(),
+        loop=loop,
+        # Workers bind one socket each on the shared port; serve_worker handles their signals.
+        reuse_port=True if worker is not None else None,
+        handle_signals=worker is None,
     )
 
 
