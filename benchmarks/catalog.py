@@ -32,7 +32,7 @@ def rows(s: Settings) -> dict[str, Row]:
             "ws-consume",
             CONSUME,
             "pubsubgo",
-            f"WebSocket push, acks of {s.ack_batch}",
+            f"WebSocket push, batch frames, acks of {s.ack_batch}",
             CONSUME_TARGET,
         ),
         ("pull-consume", CONSUME, "pubsubgo", f"REST pull {s.pull_batch} + ack", CONSUME_TARGET),

@@ -71,7 +71,9 @@ def test_a_sync_publisher_batches_and_its_futures_give_the_ids(
     sync_client: SyncClient, names: tuple[str, str]
 ) -> None:
     topic, _ = names
-    with sync_client.publisher(topic, max_messages=10) as publisher:
+    # A linger longer than the test: only the size limit and the close send batches, so
+    # the count does not depend on how fast this thread hands messages over.
+    with sync_client.publisher(topic, max_messages=10, linger_seconds=60) as publisher:
         futures = [publisher.publish(f"m{i}") for i in range(25)]
     ids = [future.result(timeout=ANSWER_DEADLINE_SECONDS) for future in futures]
     assert len(set(ids)) == 25

@@ -278,6 +278,28 @@ class TestStarting:
         assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
         assert "supervising" not in done.stderr
 
+    def test_one_broker_on_a_port_already_listened_on_says_so_in_one_line(
+        self, tmp_path: Path
+    ) -> None:
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            port = taken.getsockname()[1]
+            env = {k: v for k, v in os.environ.items() if not k.startswith("PUBSUB_")}
+            env |= {"PUBSUB_METRICS_PORT": "0", "PUBSUB_LOG_LEVEL": "WARNING"}
+            done = subprocess.run(
+                [sys.executable, "-m", "pubsubgo", "--host", "127.0.0.1", "--port", str(port)],
+                cwd=tmp_path,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=STOP_DEADLINE_SECONDS,
+            )
+        assert done.returncode == 1, done.stderr
+        [line] = done.stderr.strip().splitlines()
+        assert line.startswith(f"cannot listen on 127.0.0.1:{port}: ")
+        assert line.endswith("address already in use")
+
 
 class TestConfiguration:
     def test_memory_storage_with_two_workers_is_a_configuration_error(self, tmp_path: Path) -> None:

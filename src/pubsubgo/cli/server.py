@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import os
 import sys
@@ -29,6 +30,8 @@ logger = logging.getLogger("pubsubgo.server")
 
 #: The exit code of a configuration error (like a usage error).
 EXIT_CONFIG = 2
+#: Why binding the listening socket fails: answered with one line and exit code 1.
+BIND_ERRORS = frozenset({errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES})
 
 CONFIG_HELP = "YAML configuration file (default: ./config.yaml when it exists)."
 HOST_HELP = "Address to listen on (overrides server.host)."
@@ -72,6 +75,13 @@ def serve(
     except ConfigError as error:
         print(error, file=sys.stderr)
         raise typer.Exit(EXIT_CONFIG) from None
+    except OSError as error:
+        if error.errno not in BIND_ERRORS:
+            raise
+        # The port is taken or the address is not this host's: say so, not a traceback.
+        print(f"cannot listen on {settings.server.host}:{settings.server.port}: {error.strerror}",
+              file=sys.stderr)  # fmt: skip
+        raise typer.Exit(1) from None
 
 
 def _overrides(host: str | None, port: int | None, workers: int | None) -> dict[str, Any]:
