@@ -76,16 +76,19 @@ class PublisherService:
         """
         started = time.perf_counter()
         topic = await self._topics.get(topic_name)
-        self._check_batch(requests)
+        size = self._check_batch(requests)
+        # A batch no bigger than the message limit cannot hold a message over it.
+        sizes_checked = size <= self._limits.max_message_bytes
         now = self._clock.now()
         with self._tracer.publishing(topic.name, requests) as traced:
-            drafts = self._drafts(topic, traced, now, internal)
+            drafts = self._drafts(topic, traced, now, internal, sizes_checked)
             ids = await self._messages.append(topic, drafts)
         self._signal.notify(topic.name)
         self._metrics.published(topic.name, len(ids), time.perf_counter() - started)
         return ids
 
-    def _check_batch(self, requests: Sequence[PublishRequest]) -> None:
+    def _check_batch(self, requests: Sequence[PublishRequest]) -> int:
+        """Check the batch as a whole; returns its size in bytes."""
         limits = self._limits
         if not requests:
             raise InvalidMessage("a publish needs at least one message", field="messages")
@@ -94,17 +97,26 @@ class PublisherService:
         size = sum(map(len, map(_DATA, requests)))  # C-level loops: once per message
         if size > limits.max_batch_bytes:
             raise MessageTooLarge(size, limits.max_batch_bytes, what="batch")
+        return size
 
     def _drafts(
-        self, topic: Topic, requests: Sequence[PublishRequest], now: float, internal: bool
+        self,
+        topic: Topic,
+        requests: Sequence[PublishRequest],
+        now: float,
+        internal: bool,
+        sizes_checked: bool,
     ) -> list[MessageDraft]:
-        """Validate and prepare a batch; one loop, as this runs once per message."""
+        """Validate and prepare a batch; one loop, as this runs once per message.
+
+        ``sizes_checked``: no message can be over the size limit, so the plain path need not
+        look (messages that set more than data and priority are always checked in full)."""
         max_bytes = self._limits.max_message_bytes
         compressing = topic.compression is not _UNCOMPRESSED
         turns = self._turns_of(topic)
         drafts: list[MessageDraft] = []
         add, new = drafts.append, tuple.__new__
-        for index, request in enumerate(requests):
+        for request in requests:
             # Anything beyond data and priority needs checking (inlined: a call per message
             # shows in the engine's throughput).
             if (
@@ -116,11 +128,12 @@ class PublisherService:
                 or request.deliver_at is not None
                 or request.delivery_mode is not _DEFAULT_MODE
             ):
-                add(self._draft(topic, request, now, index, internal))
+                # One draft per request so far: their count is this request's index.
+                add(self._draft(topic, request, now, len(drafts), internal))
                 continue
             # A plain message: data and priority only, the common case kept short.
             data = request.data
-            if len(data) > max_bytes:
+            if not sizes_checked and len(data) > max_bytes:
                 raise MessageTooLarge(len(data), max_bytes)
             compression = _UNCOMPRESSED
             if compressing:

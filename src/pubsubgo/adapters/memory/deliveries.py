@@ -13,10 +13,10 @@ from pubsubgo.adapters.memory.state import (
     PartitionLog,
     PartitionQueue,
     SubscriptionState,
-    lanes_by_urgency,
 )
 from pubsubgo.adapters.memory.subscriptions import start_cursors, subscription_state
 from pubsubgo.core.messages import (
+    PRIORITIES_BY_URGENCY,
     AckId,
     Delivery,
     Message,
@@ -32,6 +32,10 @@ from pubsubgo.core.subscriptions import (
 from pubsubgo.core.topics import Topic
 from pubsubgo.ports.deliveries import SeekTarget
 
+#: Positions within a claim as text, formatted once: an ack id is the claim's own prefix
+#: plus the delivery's position, which spares formatting a number per delivery.
+_POSITIONS = tuple(str(position) for position in range(1000))
+
 
 @dataclass(slots=True)
 class _ClaimContext:
@@ -41,10 +45,28 @@ class _ClaimContext:
     now: float
     deadline: float
     member_id: str | None
+    #: Starts every ack id of this claim: unique to the subscription and the claim.
+    ack_id_head: str
+    #: Ends the ack id of the delivery at each position of the claim.
+    positions: Sequence[str]
     deliveries: list[Delivery] = field(default_factory=list)
+    ack_ids: list[str] = field(default_factory=list)
+
+    @classmethod
+    def start(
+        cls, state: SubscriptionState, now: float, member_id: str | None, limit: int
+    ) -> _ClaimContext:
+        """The context of a new claim of up to ``limit`` deliveries."""
+        deadline = now + state.subscription.ack_deadline_seconds
+        # Ack ids only need to be unique within the subscription: the subscription's
+        # prefix, the claim's number and the position within the claim are enough.
+        head = f"{state.ack_prefix}{next(state.claim_counter):x}."
+        positions = _POSITIONS if limit <= len(_POSITIONS) else tuple(map(str, range(limit)))
+        return cls(state, now, deadline, member_id, head, positions)
 
     @property
     def count(self) -> int:
+        """How many deliveries the claim has handed out so far."""
         return len(self.deliveries)
 
 
@@ -67,7 +89,7 @@ class InMemoryDeliveryQueue:
         logs = self._state.topics[topic.name].partitions
         held = len(sub.by_member.get(member_id, ()))
         limit = min(limit, subscription.max_in_flight - held)
-        context = _ClaimContext(sub, now, now + subscription.ack_deadline_seconds, member_id)
+        context = _ClaimContext.start(sub, now, member_id, limit)
         # A first pass gives each partition a fair share; a second fills what is left.
         share = max(1, -(-limit // max(len(partitions), 1)))
         for quota in (share, limit):
@@ -75,8 +97,10 @@ class InMemoryDeliveryQueue:
                 room = min(quota, limit - context.count)
                 if room > 0:
                     _claim_partition(context, logs[partition], partition, room)
+            if context.count >= limit:
+                break
         if context.deliveries:
-            sub.hold(context.deliveries, member_id, context.deadline)
+            sub.hold(context.deliveries, context.ack_ids, member_id, context.deadline)
         return context.deliveries
 
     async def redeliver(self, subscription: str, entries: Sequence[Redelivery]) -> list[MessageId]:
@@ -126,7 +150,8 @@ class InMemoryDeliveryQueue:
 def _claim_partition(context: _ClaimContext, log: PartitionLog, partition: int, room: int) -> None:
     queue = context.state.queues[partition]
     stop_at = context.count + room
-    _claim_scheduled(context, log, queue, stop_at)
+    if queue.scheduled:
+        _claim_scheduled(context, log, queue, stop_at)
     if context.count < stop_at:
         _claim_unread(context, log, queue, stop_at)
 
@@ -145,13 +170,16 @@ def _claim_scheduled(
 def _claim_unread(
     context: _ClaimContext, log: PartitionLog, queue: PartitionQueue, stop_at: int
 ) -> None:
-    if not context.state.subscription.ordered:
-        for priority, lane in lanes_by_urgency(log):
+    if context.state.subscription.ordered:
+        _claim_in_publish_order(context, log, queue, stop_at)
+        return
+    for priority in PRIORITIES_BY_URGENCY:
+        lane = log.lanes[priority]
+        # Most pulls find most lanes read to their end: look into those that are not.
+        if lane.end > queue.cursors[priority]:
+            _claim_lane(context, log, queue, priority, lane, stop_at)
             if context.count >= stop_at:
                 return
-            _claim_lane(context, log, queue, priority, lane, stop_at)
-        return
-    _claim_in_publish_order(context, log, queue, stop_at)
 
 
 def _claim_lane(
@@ -166,12 +194,11 @@ def _claim_lane(
     delivery is built here rather than by ``_hand_out``: a call per message shows)."""
     index = max(queue.cursors[priority], lane.head)
     end, entries, base, live, now = lane.end, lane.entries, lane.base, log.live, context.now
-    state, deliveries = context.state, context.deliveries
-    name, deadline, prefix, counter = (
-        state.subscription.name, context.deadline, state.ack_prefix, state.ack_counter,
-    )  # fmt: skip
-    new, hand_out = tuple.__new__, deliveries.append
-    while index < end and len(deliveries) < stop_at:
+    name, deadline = context.state.subscription.name, context.deadline
+    head, positions = context.ack_id_head, context.positions
+    new, hand_out, add_ack_id = tuple.__new__, context.deliveries.append, context.ack_ids.append
+    position = context.count
+    while index < end and position < stop_at:
         message = entries[index - base]
         index += 1
         if message.id not in live:
@@ -179,8 +206,11 @@ def _claim_lane(
         if message.deliver_at is not None and message.deliver_at > now:
             queue.schedule(message.deliver_at, message.id, 0)
             continue
+        ack_id = head + positions[position]
         # Delivery(message, ack id, attempt 1, ...), built as the tuple it is.
-        hand_out(new(Delivery, (message, f"{prefix}{next(counter):x}", 1, name, deadline)))
+        hand_out(new(Delivery, (message, ack_id, 1, name, deadline)))
+        add_ack_id(ack_id)
+        position += 1
     queue.cursors[priority] = index
 
 
@@ -225,12 +255,11 @@ def _offset(message: Message) -> int:
 
 
 def _hand_out(context: _ClaimContext, message: Message, attempt: int) -> None:
-    state = context.state
-    # Ack ids only need to be unique within the subscription: a counter is enough.
-    ack_id = AckId(f"{state.ack_prefix}{next(state.ack_counter):x}")
+    ack_id = context.ack_id_head + context.positions[context.count]
     context.deliveries.append(
-        Delivery(message, ack_id, attempt, state.subscription.name, context.deadline)
+        Delivery(message, AckId(ack_id), attempt, context.state.subscription.name, context.deadline)
     )
+    context.ack_ids.append(ack_id)
 
 
 def _queue_redelivery(

@@ -29,15 +29,17 @@ class InMemoryInFlightLedger:
         ordered = sub.subscription.ordered
         for ack_id in ack_ids:
             holding = in_flight.get(ack_id)
+            if holding is None:
+                unknown.append(ack_id)
+                continue
+            delivery, member_id = holding
             # _too_late() inlined, its cheap half first: this loop runs once per ack.
-            if holding is None or (
-                not force and now > holding[0].deadline and _too_late(holding[0], now)
-            ):
+            if not force and now > delivery.deadline and _too_late(delivery, now):
                 unknown.append(ack_id)
                 continue
             del in_flight[ack_id]
-            by_member[holding[1]].discard(ack_id)
-            message = holding[0].message
+            by_member[member_id].discard(ack_id)
+            message = delivery.message
             if ordered and message.key is not None:
                 sub.queues[message.partition].release_key(message.key, now)
             settled.append(ack_id)

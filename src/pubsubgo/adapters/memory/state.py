@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 
 from pubsubgo.core.groups import GroupState
 from pubsubgo.core.messages import (
-    PRIORITIES_BY_URGENCY,
     AckId,
     Delivery,
     DeliveryMode,
@@ -31,6 +30,10 @@ from pubsubgo.core.topics import Topic
 
 #: Compact a lane once this many dead entries sit in front of its list.
 _COMPACT_AFTER = 1024
+#: The last three digits of offsets, as the first thousand ids end ("7") and the others
+#: ("007").
+_DIGITS = tuple(str(n) for n in range(1000))
+_PADDED_DIGITS = tuple(f"{n:03d}" for n in range(1000))
 
 
 @dataclass(slots=True)
@@ -79,10 +82,26 @@ class Lane:
 class PartitionLog:
     """A partition's messages: a lane per priority plus an index of the live ones."""
 
+    #: What every message id of this partition starts with: ``"{partition}-"``.
+    id_prefix: str
     lanes: dict[Priority, Lane] = field(default_factory=lambda: {p: Lane() for p in Priority})
-    #: Live messages by id, in publish order.
-    live: dict[MessageId, Message] = field(default_factory=dict)
+    #: Live messages by id, in publish order. Keyed by ``str`` rather than ``MessageId`` so
+    #: that the append loop can store a formatted id without a call per message.
+    live: dict[str, Message] = field(default_factory=dict)
     next_offset: int = 0
+    #: The ids of the current thousand offsets are ``id_head + id_tails[offset % 1000]``:
+    #: joining two strings costs a third of formatting the offset for every message.
+    id_head: str = ""
+    id_tails: tuple[str, ...] = ()
+
+    def start_thousand(self, offset: int) -> None:
+        """Prepare ``id_head`` and ``id_tails`` for the thousand offsets from ``offset`` (a
+        multiple of 1000)."""
+        thousands = offset // 1000
+        if thousands:
+            self.id_head, self.id_tails = f"{self.id_prefix}{thousands}", _PADDED_DIGITS
+        else:
+            self.id_head, self.id_tails = self.id_prefix, _DIGITS
 
     def oldest_live(self, lane: Lane) -> Message | None:
         """The lane's first live message, forgetting dead entries in front of it."""
@@ -116,7 +135,7 @@ class TopicState:
 
     @classmethod
     def new(cls, topic: Topic) -> TopicState:
-        return cls(topic, [PartitionLog() for _ in range(topic.partitions)])
+        return cls(topic, [PartitionLog(f"{p}-") for p in range(topic.partitions)])
 
     def forget_dedup_before(self, now: float) -> None:
         """Drop dedup records whose window has closed."""
@@ -181,25 +200,36 @@ class SubscriptionState:
 
     subscription: Subscription
     queues: list[PartitionQueue]
-    #: Each delivery handed out and not yet settled, with the member holding it.
-    in_flight: dict[AckId, Holding] = field(default_factory=dict)
+    #: Each delivery handed out and not yet settled, with the member holding it. Ack ids are
+    #: plain ``str`` here, as the claim loop builds them (an AckId() call per delivery shows).
+    in_flight: dict[str, Holding] = field(default_factory=dict)
     #: (deadline, seq, ack ids) per claimed batch or extension; an ack id whose delivery is
     #: gone or whose deadline moved is skipped when its entry comes up.
-    deadlines: list[tuple[float, int, tuple[AckId, ...]]] = field(default_factory=list)
-    by_member: dict[str | None, set[AckId]] = field(default_factory=dict)
+    deadlines: list[tuple[float, int, tuple[str, ...]]] = field(default_factory=list)
+    by_member: dict[str | None, set[str]] = field(default_factory=dict)
     group: GroupState | None = None
-    ack_counter: Iterator[int] = field(default_factory=itertools.count)
+    #: Numbers the claims; an ack id names its claim and its position in it.
+    claim_counter: Iterator[int] = field(default_factory=itertools.count)
     #: Makes ack ids of a re-created subscription differ from the old one's.
     ack_prefix: str = field(default_factory=lambda: secrets.token_hex(3))
 
-    def hold(self, deliveries: list[Delivery], member_id: str | None, deadline: float) -> None:
-        """Record deliveries just handed out to ``member_id``, all due by ``deadline``."""
-        ack_ids = tuple([d.ack_id for d in deliveries])
-        self.in_flight.update(zip(ack_ids, [(d, member_id) for d in deliveries], strict=True))
-        self.by_member.setdefault(member_id, set()).update(ack_ids)
-        self.watch(deadline, ack_ids)
+    def hold(
+        self,
+        deliveries: list[Delivery],
+        ack_ids: list[str],
+        member_id: str | None,
+        deadline: float,
+    ) -> None:
+        """Record deliveries just handed out to ``member_id``, all due by ``deadline``.
 
-    def watch(self, deadline: float, ack_ids: tuple[AckId, ...]) -> None:
+        ``ack_ids`` are the deliveries' own, in the same order (the claim collects them as it
+        goes, which costs less than reading them back from the deliveries)."""
+        holdings = zip(deliveries, itertools.repeat(member_id))
+        self.in_flight.update(zip(ack_ids, holdings, strict=True))
+        self.by_member.setdefault(member_id, set()).update(ack_ids)
+        self.watch(deadline, tuple(ack_ids))
+
+    def watch(self, deadline: float, ack_ids: tuple[str, ...]) -> None:
         """Have ``overdue`` look at these deliveries once ``deadline`` passes."""
         heapq.heappush(self.deadlines, (deadline, next(_SEQUENCE), ack_ids))
 
@@ -238,9 +268,3 @@ class MemoryState:
 
     topics: dict[str, TopicState] = field(default_factory=dict)
     subscriptions: dict[str, SubscriptionState] = field(default_factory=dict)
-
-
-def lanes_by_urgency(log: PartitionLog) -> Iterator[tuple[Priority, Lane]]:
-    """The partition's lanes from critical down to low."""
-    for priority in PRIORITIES_BY_URGENCY:
-        yield priority, log.lanes[priority]
