@@ -76,6 +76,43 @@ class TestMembership:
         with pytest.raises(MemberNotFound):
             await pull(broker, subscription, member_id=member.member_id)
 
+    async def test_a_pull_from_a_member_that_left_is_refused(self, broker: Broker) -> None:
+        topic = await new_topic(broker)
+        subscription = await new_subscription(broker, topic)
+        staying = await broker.groups.join(subscription)
+        leaving = await broker.groups.join(subscription)
+        await publish(broker, topic, "a")
+
+        await broker.groups.leave(subscription, leaving.member_id)
+
+        with pytest.raises(MemberNotFound):
+            await pull(broker, subscription, member_id=leaving.member_id)
+        assert len(await pull(broker, subscription, member_id=staying.member_id)) == 1
+
+    async def test_every_member_pulls_after_each_join_and_heartbeat(self, broker: Broker) -> None:
+        topic = await new_topic(broker, partitions=2)
+        subscription = await new_subscription(broker, topic)
+        first = await broker.groups.join(subscription)
+        await broker.groups.heartbeat(subscription, first.member_id)
+        second = await broker.groups.join(subscription)
+        await publish(broker, topic, "a", "b")
+
+        got_first = await pull(broker, subscription, 1, member_id=first.member_id)
+        got_second = await pull(broker, subscription, 1, member_id=second.member_id)
+
+        assert len(got_first) == len(got_second) == 1
+
+    async def test_a_member_of_another_subscription_is_not_a_member(self, broker: Broker) -> None:
+        topic = await new_topic(broker)
+        subscription = await new_subscription(broker, topic)
+        other = await new_subscription(broker, topic)
+        await broker.groups.join(subscription)
+        stranger = await broker.groups.join(other)
+        await publish(broker, topic, "a")
+
+        with pytest.raises(MemberNotFound):
+            await pull(broker, subscription, member_id=stranger.member_id)
+
     async def test_a_non_durable_subscription_goes_with_its_last_member(
         self, broker: Broker
     ) -> None:

@@ -9,6 +9,7 @@ import orjson
 import pytest
 from aiohttp import ClientWebSocketResponse
 
+from pubsubgo.ports.storage import Storage
 from tests.integration.conftest import (
     Client,
     create_subscription,
@@ -324,3 +325,50 @@ class TestMergedAcks:
         await eventually(settled, "the socket to leave")
         assert (await described(client, sub))["backlog"] == 0
         assert await pull(client, sub) == []
+
+
+class TestMergedPublishes:
+    @pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+    def storage(self, request: pytest.FixtureRequest) -> Storage:
+        """Both backends: on Redis, frames queue up behind each storage call and are merged."""
+        found: Storage = request.getfixturevalue(f"{request.param}_storage_backend")
+        return found
+
+    async def test_publish_frames_sent_back_to_back_are_each_answered_and_stored_in_order(
+        self, client: Client
+    ) -> None:
+        # Given a topic of one partition, so that storage order is publish order
+        topic = await create_topic(client, partitions=1)
+        sub = await create_subscription(client, topic)
+        texts = [f"m{i}" for i in range(101)]
+        bad = {"data": "x", "delivery_mode": "exactly_once"}  # no dedup_id: refused
+        async with client.ws_connect("/v1/ws") as ws:
+            # When 101 single-message frames go out without waiting, one refused among them
+            for number, text in enumerate(texts):
+                if number == 50:
+                    frame = {"type": "publish", "topic": topic, "messages": [bad]}
+                    await ws.send_json(frame | {"request_id": number})
+                else:
+                    await ws.send_str(publish_frame(topic, [text], number))
+            replies = [await receive(ws) for _ in texts]
+        # Then each is answered in order, the refused one with its own error
+        assert [r["request_id"] for r in replies] == list(range(101))
+        refused = replies.pop(50)
+        assert (refused["type"], refused["code"]) == ("error", "invalid_message")
+        assert "messages[0]" in refused["message"]
+        assert {(r["type"], len(r["ids"])) for r in replies} == {("published", 1)}
+        stored = await pull(client, sub, max_messages=200)
+        assert [m["id"] for m in stored] == [r["ids"][0] for r in replies]
+        assert [m["data"] for m in stored] == texts[:50] + texts[51:]
+
+    async def test_publishes_sent_right_before_closing_are_stored(self, client: Client) -> None:
+        topic = await create_topic(client)
+        sub = await create_subscription(client, topic)
+        async with client.ws_connect("/v1/ws") as ws:
+            for number in range(200):
+                await ws.send_str(publish_frame(topic, [f"m{number}"], None))
+
+        async def all_stored() -> bool:
+            return bool((await described(client, sub))["backlog"] == 200)
+
+        await eventually(all_stored, "200 publishes to be stored")

@@ -106,9 +106,30 @@ class TestSingleNodeRoundTrips:
         assert len(deliveries) == len(again) == batch
         assert (published, pulled, extended, nacked, acked) == (1, 1, 1, 2, 1)
 
+    async def test_a_members_pull_is_one_call_that_also_checks_the_member(
+        self, counted_broker: Broker
+    ) -> None:
+        # Given a member of an unordered subscription, scripts and definitions loaded
+        broker = counted_broker
+        topic, subscription = await _topic_with_subscription(broker, partitions=4)
+        await _warm_up(broker, topic, subscription)
+        member = await broker.groups.join(subscription)
+        await broker.publisher.publish(topic, [PublishRequest(b"x")] * 10)
 
-async def _pull(broker: Broker, subscription: str, batch: int, into: list[Delivery]) -> None:
-    into.extend(await broker.subscriber.pull(subscription, batch))
+        # When it pulls
+        got: list[Delivery] = []
+        pulled = await _round_trips(
+            lambda: _pull(broker, subscription, 10, got, member_id=member.member_id)
+        )
+
+        # Then the claim is the only round trip
+        assert (len(got), pulled) == (10, 1)
+
+
+async def _pull(
+    broker: Broker, subscription: str, batch: int, into: list[Delivery], **options: Any
+) -> None:
+    into.extend(await broker.subscriber.pull(subscription, batch, **options))
 
 
 class TestClusterScriptCalls:

@@ -49,6 +49,8 @@ class DeliveryQueue(Protocol):
 
         Raises:
             SubscriptionNotFound: the subscription was deleted.
+            MemberNotFound: ``member_id`` is given and is not in the subscription's group
+                (it left, was evicted, or never joined); nothing is claimed.
         """
         ...
 

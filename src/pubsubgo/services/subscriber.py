@@ -82,8 +82,8 @@ class SubscriberService:
 
         Raises:
             SubscriptionNotFound: no such subscription.
-            MemberNotFound: ``member_id`` is not (or no longer) in the group when the pull
-                starts (an ordered subscription's pull checks again at each wake-up).
+            MemberNotFound: ``member_id`` is not (or no longer) in the group: checked when
+                the pull starts and at each look while it waits.
             InvalidArgument: ``max_messages`` or ``wait_seconds`` out of range.
         """
         _check_pull(max_messages, wait_seconds)
@@ -144,13 +144,13 @@ class SubscriberService:
         self, sub: Subscription, topic: Topic, member_id: str | None
     ) -> Sequence[int]:
         everything = range(topic.partitions)
-        if member_id is None and not sub.ordered:
+        if not sub.ordered:
+            # Every member reads every partition; the claim refuses a member that is not in
+            # the group (DeliveryQueue.claim), which saves reading the group per pull.
             return everything
         group = await self._groups.load(sub.name)
         if member_id is not None and member_id not in group.members:
             raise MemberNotFound(sub.name, member_id)
-        if not sub.ordered:
-            return everything
         if member_id is not None:
             return group.assignment.get(member_id, ())
         # Pulls without a member take the partitions no member owns.

@@ -15,6 +15,7 @@ from pubsubgo.adapters.memory.state import (
     SubscriptionState,
 )
 from pubsubgo.adapters.memory.subscriptions import start_cursors, subscription_state
+from pubsubgo.core.errors import MemberNotFound
 from pubsubgo.core.messages import (
     PRIORITIES_BY_URGENCY,
     AckId,
@@ -86,6 +87,8 @@ class InMemoryDeliveryQueue:
         member_id: str | None,
     ) -> list[Delivery]:
         sub = subscription_state(self._state, subscription.name)
+        if member_id is not None and (sub.group is None or member_id not in sub.group.members):
+            raise MemberNotFound(subscription.name, member_id)
         logs = self._state.topics[topic.name].partitions
         held = len(sub.by_member.get(member_id, ()))
         limit = min(limit, subscription.max_in_flight - held)

@@ -8,7 +8,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
-from redis.asyncio.connection import Connection
+from redis.asyncio.connection import BlockingConnectionPool, Connection
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -26,6 +26,9 @@ CONNECT_TIMEOUT_SECONDS = 2.0
 #: Connections idle longer than this are checked with a PING before use, so that one left
 #: over from before a Redis restart is replaced instead of failing a request.
 HEALTH_CHECK_INTERVAL_SECONDS = 5
+#: Connections to one Redis node at most. Redis runs commands one at a time, so more would
+#: add no throughput; commands beyond them wait for a connection rather than fail.
+POOL_SIZE = 64
 #: A command that could not be sent (connection refused or reset) is tried once more on a
 #: fresh connection. Timeouts are not retried: the script may have run.
 RETRIES = 1
@@ -93,7 +96,14 @@ def build_client(
     if scheme == "redis":
         # Plain TCP only: an explicit class would replace redis-py's TLS or unix socket one.
         common.setdefault("connection_class", TimedConnection)
-    return Redis.from_url(url, retry_on_timeout=False, **common)
+    # redis-py's default pool refuses a command outright ("Too many connections") once 100
+    # are in use, so a burst of requests would get 503s. This one makes a command wait for
+    # a free connection, as long as it may wait for an answer.
+    common.setdefault("max_connections", POOL_SIZE)
+    pool = BlockingConnectionPool.from_url(
+        url, timeout=socket_timeout, retry_on_timeout=False, **common
+    )
+    return Redis.from_pool(pool)
 
 
 async def connect(url: str, **options: Any) -> AsyncIterator[RedisClient]:

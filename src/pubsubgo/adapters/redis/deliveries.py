@@ -10,10 +10,11 @@ from pubsubgo.adapters.redis import keys
 from pubsubgo.adapters.redis.codec import message_from_entry, split_message_id, text
 from pubsubgo.adapters.redis.definitions import Definitions
 from pubsubgo.adapters.redis.errors import translate_redis_errors
+from pubsubgo.adapters.redis.groups import load_group
 from pubsubgo.adapters.redis.layout import Layout
 from pubsubgo.adapters.redis.scripts import Call, ScriptRunner
 from pubsubgo.adapters.redis.subscriptions import position_calls
-from pubsubgo.core.errors import SubscriptionNotFound
+from pubsubgo.core.errors import MemberNotFound, SubscriptionNotFound
 from pubsubgo.core.messages import Delivery, MessageId
 from pubsubgo.core.subscriptions import Redelivery, Subscription, SubscriptionStats
 from pubsubgo.core.topics import Topic
@@ -50,6 +51,20 @@ class RedisDeliveryQueue:
         if not groups or limit <= 0:
             return []
         with translate_redis_errors("pull"):
+            if layout.colocated and not self._runner.cluster:
+                [(group, parts)] = groups.items()
+                call = claim.call(group, parts, limit, 0, check_member=True)
+                [reply] = await self._runner.run("claim", [call])
+                if reply[0] == b"NOMEMBER":
+                    raise MemberNotFound(subscription.name, claim.member)
+                if reply[0] == b"NOINDEX":
+                    # A group saved before it had an index: check it the long way, once
+                    # per claim, until its next change of generation writes the index.
+                    await self._check_member(claim)
+                    [reply] = await self._runner.run("claim", [claim.call(group, parts, limit, 0)])
+                return self._deliveries(claim, [reply])
+            # In a cluster the group lives in another slot than the topic's keys.
+            await self._check_member(claim)
             if layout.colocated:
                 [(group, parts)] = groups.items()
                 replies = await self._runner.run("claim", [claim.call(group, parts, limit, 0)])
@@ -142,6 +157,13 @@ class RedisDeliveryQueue:
         await self._give_back(claim, extra)
         return kept
 
+    async def _check_member(self, claim: _Claim) -> None:
+        """Raise MemberNotFound unless the claim's member (if any) is in the group."""
+        if claim.member:
+            name = claim.subscription.name
+            if claim.member not in (await load_group(self._runner, name)).members:
+                raise MemberNotFound(name, claim.member)
+
     async def _give_back(self, claim: _Claim, extra: list[Delivery]) -> None:
         """Return what a pull claimed beyond its budget, as if it had never been claimed."""
         layout = claim.layout
@@ -183,11 +205,24 @@ class _Claim:
         self.now = repr(now)
         self.deadline = now + subscription.ack_deadline_seconds
 
-    def call(self, group: int, partitions: list[int], limit: int, outside: int) -> Call:
+    def call(
+        self,
+        group: int,
+        partitions: list[int],
+        limit: int,
+        outside: int,
+        *,
+        check_member: bool = False,
+    ) -> Call:
+        """The claim.lua call for slot group ``group``; ``check_member`` (single node only)
+        has the script check the member against the group's index first."""
         sub = self.subscription
         args = [self.layout.prefix(group), sub.name, self.now, repr(self.deadline), self.member]
         args += [str(limit), str(sub.max_in_flight), str(outside), "1" if sub.ordered else "0"]
-        return [self.layout.anchor(group)], [*args, str(group), *map(str, partitions)]
+        script_keys = [self.layout.anchor(group)]
+        if check_member and self.member:
+            script_keys.append(keys.group_members(sub.name))
+        return script_keys, [*args, str(group), *map(str, partitions)]
 
 
 async def _holdings(

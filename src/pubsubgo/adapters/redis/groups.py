@@ -12,6 +12,27 @@ from pubsubgo.core.errors import GenerationConflict, SubscriptionNotFound
 from pubsubgo.core.groups import GroupState
 
 
+async def load_group(runner: ScriptRunner, subscription: str) -> GroupState:
+    """The group of ``subscription`` (empty if never saved).
+
+    Raises:
+        SubscriptionNotFound: the subscription does not exist.
+    """
+    # A saved group proves its subscription exists (group_save checks it, and sub_delete
+    # removes both at once): one command in the usual case. Only a group never saved needs
+    # the subscription looked up as well.
+    found: list[Any] = await runner.client.hmget(keys.group(subscription), ["gen", "state"])
+    generation, state = found
+    if generation is None:
+        pipe = runner.client.pipeline(transaction=False)
+        pipe.hexists(keys.subscriptions(), subscription)
+        pipe.hmget(keys.group(subscription), ["gen", "state"])
+        exists, (generation, state) = await pipe.execute()
+        if not exists:
+            raise SubscriptionNotFound(subscription)
+    return group_from_record(subscription, int(generation or 0), state)
+
+
 class RedisGroupStore:
     """GroupStore on Redis: one hash per group (``gen``, ``state``) in the registry slot.
 
@@ -24,21 +45,7 @@ class RedisGroupStore:
 
     async def load(self, subscription: str) -> GroupState:
         with translate_redis_errors("load group"):
-            # A saved group proves its subscription exists (group_save checks it, and
-            # sub_delete removes both at once): one command on the hot path, every pull of
-            # a member. Only a group never saved needs the subscription looked up as well.
-            found: list[Any] = await self._runner.client.hmget(
-                keys.group(subscription), ["gen", "state"]
-            )
-            generation, state = found
-            if generation is None:
-                pipe = self._runner.client.pipeline(transaction=False)
-                pipe.hexists(keys.subscriptions(), subscription)
-                pipe.hmget(keys.group(subscription), ["gen", "state"])
-                exists, (generation, state) = await pipe.execute()
-                if not exists:
-                    raise SubscriptionNotFound(subscription)
-        return group_from_record(subscription, int(generation or 0), state)
+            return await load_group(self._runner, subscription)
 
     async def save(self, state: GroupState, expected_generation: int) -> None:
         name = state.subscription
@@ -47,8 +54,14 @@ class RedisGroupStore:
                 "group_save",
                 [
                     (
-                        [keys.subscriptions(), keys.group(name)],
-                        [name, expected_generation, state.generation, group_record(state)],
+                        [keys.subscriptions(), keys.group(name), keys.group_members(name)],
+                        [
+                            name,
+                            expected_generation,
+                            state.generation,
+                            group_record(state),
+                            *state.members,
+                        ],
                     )
                 ],
             )

@@ -5,6 +5,7 @@ Layout (``docs/redis.md`` has the full table)::
     psg:{r}:topics                      hash   topic name -> topic record (JSON)
     psg:{r}:subscriptions               hash   subscription name -> record (JSON)
     psg:{r}:group:<sub>                 hash   gen, state: the consumer group
+    psg:{r}:members:<sub>               hash   member id -> 1, '' -> gen: who is in the group
     psg:{t:<topic>[:<g>]}:<p>:meta      hash   counters of partition p
     psg:{t:<topic>[:<g>]}:<p>:l<rank>   stream messages of partition p, priority rank 0..3
     psg:{t:<topic>[:<g>]}:<g>:dd / ddx  hash + zset: dedup records and their expiry
@@ -48,6 +49,13 @@ def group(subscription: str) -> str:
     """The consumer group of ``subscription``; in the registry slot so that deleting the
     subscription and fencing a group save can check the subscription atomically."""
     return f"{PREFIX}:{REGISTRY_TAG}:group:{subscription}"
+
+
+def group_members(subscription: str) -> str:
+    """The member ids of ``subscription``'s group as hash fields (the empty field holds the
+    generation they belong to): what a claim checks a member against without reading the
+    group's whole state."""
+    return f"{PREFIX}:{REGISTRY_TAG}:members:{subscription}"
 
 
 def slot_tag(topic: str, group: int, colocated: bool) -> str:

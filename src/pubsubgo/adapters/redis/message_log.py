@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -9,6 +10,7 @@ from pubsubgo.adapters.redis import keys
 from pubsubgo.adapters.redis.codec import draft_args, message_from_entry, split_message_id, text
 from pubsubgo.adapters.redis.definitions import Definitions
 from pubsubgo.adapters.redis.errors import translate_redis_errors
+from pubsubgo.adapters.redis.group_commit import GroupCommit
 from pubsubgo.adapters.redis.layout import Layout
 from pubsubgo.adapters.redis.scripts import Call, ScriptRunner
 from pubsubgo.core.errors import TopicFull, TopicNotFound
@@ -27,16 +29,31 @@ class RedisStreamMessageLog:
 
     A publish is one ``append.lua`` call per slot group the batch touches, pipelined: one
     round trip. Within a slot group the batch is atomic (dedup, capacity, ids); a spread
-    topic's batch is atomic per partition. See docs/redis.md for the stream entry format.
+    topic's batch is atomic per partition. Publishes to a topic that arrive while one is in
+    flight are stored together by the next call (:class:`GroupCommit`). See docs/redis.md
+    for the stream entry format.
     """
 
     def __init__(self, runner: ScriptRunner, definitions: Definitions) -> None:
         self._runner = runner
         self._definitions = definitions
+        self._commits: dict[str, GroupCommit] = {}
 
     async def append(self, topic: Topic, drafts: Sequence[MessageDraft]) -> list[MessageId]:
         if not drafts:
             return []
+        commit = self._commits.get(topic.name)
+        if commit is None:
+            commit = GroupCommit(self._append_now, functools.partial(self._forget, topic.name))
+            self._commits[topic.name] = commit
+        return await commit.append(topic, drafts)
+
+    def _forget(self, topic: str) -> None:
+        """Drop an idle topic's GroupCommit (topics come and go)."""
+        self._commits.pop(topic, None)
+
+    async def _append_now(self, topic: Topic, drafts: Sequence[MessageDraft]) -> list[MessageId]:
+        """Store ``drafts`` with one round trip."""
         _, layout = await self._definitions.topic(topic.name)
         by_group: dict[int, list[int]] = {}
         for index, draft in enumerate(drafts):

@@ -40,7 +40,12 @@ class RedisSubscriptionRegistry:
                 "sub_create",
                 [
                     (
-                        [keys.topics(), keys.subscriptions(), keys.group(subscription.name)],
+                        [
+                            keys.topics(),
+                            keys.subscriptions(),
+                            keys.group(subscription.name),
+                            keys.group_members(subscription.name),
+                        ],
                         [topic.name, subscription.name, subscription_record(subscription)],
                     )
                 ],
@@ -88,7 +93,7 @@ class RedisSubscriptionRegistry:
 
 
 def _delete_call(name: str) -> Call:
-    return [keys.subscriptions(), keys.group(name)], [name]
+    return [keys.subscriptions(), keys.group(name), keys.group_members(name)], [name]
 
 
 def position_calls(

@@ -20,6 +20,7 @@ from pubsubgo.adapters.http.schemas.frames import (
     parse_frame,
     parse_plain_publish,
 )
+from pubsubgo.adapters.websocket.pipeline import FramePipeline
 from pubsubgo.adapters.websocket.policy import SocketPolicy
 from pubsubgo.adapters.websocket.protocol import (
     FrameSender,
@@ -28,10 +29,11 @@ from pubsubgo.adapters.websocket.protocol import (
     error_frame,
     membership_frame,
 )
-from pubsubgo.adapters.websocket.settling import MergedAcks, owners
+from pubsubgo.adapters.websocket.publishing import FramePublisher, Publish
+from pubsubgo.adapters.websocket.settling import AckSettler, owners
 from pubsubgo.adapters.websocket.stream import SubscriptionStream
 from pubsubgo.core.errors import PubSubError
-from pubsubgo.core.messages import AckId, PublishRequest
+from pubsubgo.core.messages import AckId
 from pubsubgo.services.acknowledgment import AckResult
 from pubsubgo.services.broker import Broker
 
@@ -41,9 +43,10 @@ logger = logging.getLogger(__name__)
 class SocketSession:
     """Serves one socket: frames in order, one stream per subscribed subscription.
 
-    Ack frames are the exception: they are settled by :class:`MergedAcks` while the next
-    frames are read, those that queue up merged into one call. Every other frame waits
-    for the acks read before it, so its effect and answer still come after theirs.
+    Ack and publish frames are the exception: a :class:`FramePipeline` handles them in
+    order while the next frames are read, runs of them that queue up merged into one
+    storage call. Every other frame waits for the pipeline's frames read before it, so its
+    effect and answer still come after theirs.
 
     Args:
         ws: the prepared socket.
@@ -57,7 +60,10 @@ class SocketSession:
         self._policy = policy
         self._sender = FrameSender(ws)
         self._streams: dict[str, SubscriptionStream] = {}
-        self._acks = MergedAcks(broker.acks, self._sender, self._streams)
+        self._pipeline = FramePipeline(
+            AckSettler(broker.acks, self._sender, self._streams),
+            FramePublisher(broker.publisher, self._sender),
+        )
 
     async def run(self) -> None:
         """Read frames until the socket closes; then :meth:`close` must be awaited."""
@@ -66,7 +72,7 @@ class SocketSession:
                 if message.type is WSMsgType.TEXT:
                     await self._handle(message.data)
                 elif message.type is WSMsgType.BINARY:
-                    await self._acks.settled()
+                    await self._pipeline.done()
                     await self._sender.send(
                         error_frame("binary_frame", "frames are JSON text, not binary")
                     )
@@ -74,9 +80,9 @@ class SocketSession:
             pass
 
     async def close(self) -> None:
-        """Settle the acks already read, then stop every stream and leave every group: what
-        the socket held is delivered to others at once."""
-        await self._acks.aclose()
+        """Settle the acks and store the publishes already read, then stop every stream and
+        leave every group: what the socket held is delivered to others at once."""
+        await self._pipeline.aclose()
         streams = list(self._streams.values())
         self._streams.clear()
         results = await asyncio.gather(*(s.stop() for s in streams), return_exceptions=True)
@@ -95,24 +101,26 @@ class SocketSession:
             request_id = frame.request_id
             self._policy.admit(frame)
             if type(frame) is AckFrame:
-                await self._acks.put(frame)
-                return
-            await self._acks.settled()
-            if plain is not None:
-                await self._publish_requests(plain[0], plain[1])
+                await self._pipeline.put(frame)
+            elif plain is not None:
+                await self._pipeline.put(Publish(plain[0], plain[1]))
+            elif isinstance(frame, PublishFrame):
+                requests = [m.to_request() for m in frame.messages]
+                await self._pipeline.put(Publish(frame, requests))
             else:
+                await self._pipeline.done()
                 await self._dispatch(frame)
         except ProtocolError as error:
-            await self._acks.settled()
+            await self._pipeline.done()
             await self._sender.send(error_frame(error.code, error.message, error.request_id))
         except PubSubError as error:
-            await self._acks.settled()
+            await self._pipeline.done()
             await self._sender.send(domain_error_frame(error, request_id))
         except SocketClosed:
             raise
         except Exception:
             logger.exception("handling a WebSocket frame failed")
-            await self._acks.settled()
+            await self._pipeline.done()
             await self._sender.send(error_frame("internal", "internal error", request_id))
 
     async def _dispatch(self, frame: ClientFrame) -> None:
@@ -121,14 +129,10 @@ class SocketSession:
                 await self._subscribe(frame)
             case UnsubscribeFrame():
                 await self._unsubscribe(frame)
-            case PublishFrame():
-                await self._publish(frame)
             case NackFrame():
                 await self._settle(frame, "nacked")
             case ExtendFrame():
                 await self._settle(frame, "extended")
-            case AckFrame():
-                await self._acks.put(frame)
 
     async def _subscribe(self, frame: SubscribeFrame) -> None:
         old = self._streams.get(frame.subscription)
@@ -158,13 +162,6 @@ class SocketSession:
         await stream.stop()
         reply = {"type": "unsubscribed", "subscription": frame.subscription}
         await self._sender.send(_answer(reply, frame.request_id))
-
-    async def _publish(self, frame: PublishFrame) -> None:
-        await self._publish_requests(frame, [m.to_request() for m in frame.messages])
-
-    async def _publish_requests(self, frame: PublishFrame, requests: list[PublishRequest]) -> None:
-        ids = await self._broker.publisher.publish(frame.topic, requests)
-        await self._sender.send(_answer({"type": "published", "ids": ids}, frame.request_id))
 
     async def _settle(self, frame: NackFrame | ExtendFrame, done: str) -> None:
         """Nack or extend; answered only when the frame has a ``request_id``."""

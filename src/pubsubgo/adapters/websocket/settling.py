@@ -1,11 +1,10 @@
-"""MergedAcks: a socket's ack frames, settled together when they queue up behind a settle."""
+"""AckSettler: a run of a socket's ack frames, settled together and answered one by one."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -19,14 +18,9 @@ from pubsubgo.adapters.websocket.protocol import (
 from pubsubgo.adapters.websocket.stream import SubscriptionStream
 from pubsubgo.core.errors import PubSubError
 from pubsubgo.core.messages import AckId
-from pubsubgo.services.acknowledgment import MAX_ACK_IDS, AckService
+from pubsubgo.services.acknowledgment import AckService
 
 logger = logging.getLogger(__name__)
-
-#: Ack ids a socket may have waiting for storage before it stops reading frames: a client
-#: that acks faster than storage settles is slowed down instead of filling the broker's
-#: memory.
-MAX_PENDING_ACK_IDS = 4 * MAX_ACK_IDS
 
 
 def owners(
@@ -43,15 +37,10 @@ def owners(
     return grouped
 
 
-class MergedAcks:
-    """Settles the ack frames of one socket in a task of their own.
-
-    While one settle is in flight the socket keeps reading, and the ack frames that arrive
-    meanwhile are settled by the next call, one per subscription: a consumer acking each
-    message in a frame of its own is not held to one storage round trip per ack. Each frame
-    is still answered on its own (``acked`` with its count and unknown ids, or ``error``),
-    in the order the frames came, and frees room under ``max_in_flight`` once its settle is
-    done.
+class AckSettler:
+    """Settles a run of a socket's ack frames with one call per subscription, and answers
+    each frame as if it had been settled alone (``acked`` with its count and unknown ids,
+    or ``error``), in order; frees room under ``max_in_flight`` once the settle is done.
 
     Args:
         acks: the service that settles.
@@ -66,68 +55,9 @@ class MergedAcks:
         self._acks = acks
         self._sender = sender
         self._streams = streams
-        self._pending: deque[AckFrame] = deque()
-        self._pending_ids = 0
-        self._wake = asyncio.Event()
-        self._idle = asyncio.Event()
-        self._idle.set()
-        self._room = asyncio.Event()
-        self._room.set()
-        self._task: asyncio.Task[None] | None = None
 
-    async def put(self, frame: AckFrame) -> None:
-        """Queue ``frame``; waits only while MAX_PENDING_ACK_IDS ids are queued."""
-        self._pending.append(frame)
-        self._pending_ids += len(frame.ack_ids)
-        self._idle.clear()
-        self._wake.set()
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="ws acks")
-        if self._pending_ids >= MAX_PENDING_ACK_IDS:
-            self._room.clear()
-            await self._room.wait()
-
-    async def settled(self) -> None:
-        """Wait until every queued frame is settled and answered."""
-        if not self._idle.is_set():
-            await self._idle.wait()
-
-    async def aclose(self) -> None:
-        """Settle what is queued, then stop."""
-        if self._task is None:
-            return
-        await self.settled()
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-
-    async def _run(self) -> None:
-        while True:
-            await self._wake.wait()
-            self._wake.clear()
-            while self._pending:
-                batch = self._take()
-                try:
-                    await self._settle(batch)
-                except Exception:
-                    # Never expected: the frames were answered with an error by _settle.
-                    logger.exception("settling WebSocket acks failed")
-            self._idle.set()
-
-    def _take(self) -> list[AckFrame]:
-        """The oldest queued frames, as many as one settle call may take."""
-        batch = [self._pending.popleft()]
-        size = len(batch[0].ack_ids)
-        while self._pending and size + len(self._pending[0].ack_ids) <= MAX_ACK_IDS:
-            size += len(self._pending[0].ack_ids)
-            batch.append(self._pending.popleft())
-        self._pending_ids -= size
-        if self._pending_ids < MAX_PENDING_ACK_IDS:
-            self._room.set()
-        return batch
-
-    async def _settle(self, frames: Sequence[AckFrame]) -> None:
-        """Settle ``frames`` with one call per subscription, then answer each frame."""
+    async def settle(self, frames: Sequence[AckFrame]) -> None:
+        """Settle ``frames`` (at most MAX_ACK_IDS ids in all), then answer each frame."""
         parts = [owners(f.ack_ids, f.subscription, self._streams) for f in frames]
         calls, repeats = _merged(parts)
         outcomes: dict[str, set[AckId] | Exception] = {}

@@ -1,8 +1,10 @@
 -- claim.lua: put up to ``limit`` ready messages of a slot group's partitions in flight.
 -- KEYS[1]  the group's anchor, for routing
+-- KEYS[2]  (single node, with a member) the consumer group's members index
 -- ARGV     pre, sub, now, deadline, member ('' = none), limit, max in flight,
 --          held outside this group, ordered ('1'/'0'), g, partition...
--- Returns  {'OK', {ack id, attempt, partition, entry id, fields}...} or {'NOSUB'}
+-- Returns  {'OK', {ack id, attempt, partition, entry id, fields}...}, {'NOSUB'}, or with
+--          KEYS[2]: {'NOMEMBER'} (not in the group) or {'NOINDEX'} (no index: ask the group)
 local pre, sub, now_s, deadline, member = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local now = tonumber(now_s)
 local limit, max_in_flight, outside = tonumber(ARGV[6]), tonumber(ARGV[7]), tonumber(ARGV[8])
@@ -11,6 +13,13 @@ local parts = {}
 for i = 11, #ARGV do parts[#parts + 1] = ARGV[i] end
 
 if redis.call('EXISTS', k_sub(pre, g, sub, 'cur')) == 0 then return {'NOSUB'} end
+-- A member that left or was evicted claims nothing: checked here rather than by reading the
+-- group before each pull, which cost a round trip per pull of every streaming consumer.
+if KEYS[2] and member ~= '' then
+  local index = redis.call('HMGET', KEYS[2], '', member)
+  if not index[1] then return {'NOINDEX'} end
+  if not index[2] then return {'NOMEMBER'} end
+end
 local own = k_sub(pre, g, sub, 'own')
 local budget = math.min(limit, max_in_flight - outside - tonumber(redis.call('HGET', own, member) or '0'))
 -- What is handed out, as parallel arrays (a table per delivery costs more than the rest):

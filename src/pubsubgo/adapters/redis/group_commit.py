@@ -1,0 +1,156 @@
+"""GroupCommit: concurrent publishes to one topic, stored by one script call while another
+is in flight."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+from pubsubgo.core.errors import TopicFull
+from pubsubgo.core.messages import MessageDraft, MessageId
+from pubsubgo.core.topics import Topic
+
+logger = logging.getLogger(__name__)
+
+#: A merged call stores at most this many messages and payload bytes, so that one script
+#: never holds Redis for long (a batch of 1000 × 1 KiB takes about 6 ms of its time).
+MAX_MERGED_DRAFTS = 1000
+MAX_MERGED_BYTES = 4 << 20
+
+Store = Callable[[Topic, Sequence[MessageDraft]], Awaitable[list[MessageId]]]
+
+
+@dataclass(slots=True)
+class _Waiting:
+    """A publish that arrived while a call for its topic was in flight."""
+
+    topic: Topic
+    drafts: Sequence[MessageDraft]
+    ids: asyncio.Future[list[MessageId]]
+    size: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.size = sum(len(d.data) for d in self.drafts)
+
+
+class GroupCommit:
+    """Stores one topic's publishes, merging those that arrive while a call is in flight.
+
+    With nothing in flight a publish goes out at once, as its own call: no wait is added.
+    Publishes that arrive meanwhile wait for it, then go out together in one call (in the
+    order they arrived, each batch contiguous and in its own order), which turns a burst of
+    single-message requests into a few script calls instead of one round trip each.
+
+    Each batch stays atomic: a merged call is one script per slot group, like a single
+    batch. When a merged call is refused because the topic is full (overflow ``reject``),
+    each batch is stored alone for its own answer; any other failure (no such topic,
+    storage unavailable) is every waiting batch's, as it would have been alone.
+
+    Args:
+        store: stores one batch (the message log's own append).
+        idle: called when nothing is in flight or waiting any more.
+    """
+
+    def __init__(self, store: Store, idle: Callable[[], None]) -> None:
+        self._store = store
+        self._idle = idle
+        self._busy = False
+        self._waiting: deque[_Waiting] = deque()
+
+    async def append(self, topic: Topic, drafts: Sequence[MessageDraft]) -> list[MessageId]:
+        """Store ``drafts``; their ids in order."""
+        if self._busy:
+            waiting = _Waiting(topic, drafts, asyncio.get_running_loop().create_future())
+            self._waiting.append(waiting)
+            return await waiting.ids
+        self._busy = True
+        try:
+            return await self._store(topic, drafts)
+        finally:
+            self._hand_over()
+
+    def _hand_over(self) -> None:
+        """Our call is done: store what waited meanwhile, or be idle."""
+        if self._waiting:
+            asyncio.get_running_loop().create_task(self._drain(), name="redis group commit")
+        else:
+            self._busy = False
+            self._idle()
+
+    async def _drain(self) -> None:
+        try:
+            while self._waiting:
+                await self._store_merged(self._take())
+        except Exception:
+            # Never expected: failures are handed to the waiting publishes themselves.
+            logger.exception("storing merged publishes failed")
+        finally:
+            self._busy = False
+            for left in self._take_all():
+                left.ids.cancel()
+            self._idle()
+
+    def _take(self) -> list[_Waiting]:
+        """The oldest waiting publishes (not given up by their caller) within the caps."""
+        taken: list[_Waiting] = []
+        drafts = size = 0
+        while self._waiting:
+            head = self._waiting[0]
+            if head.ids.done():  # its caller went away before it was sent: not stored
+                self._waiting.popleft()
+                continue
+            if taken and (
+                drafts + len(head.drafts) > MAX_MERGED_DRAFTS or size + head.size > MAX_MERGED_BYTES
+            ):
+                break
+            taken.append(self._waiting.popleft())
+            drafts += len(head.drafts)
+            size += head.size
+        return taken
+
+    def _take_all(self) -> list[_Waiting]:
+        taken, self._waiting = list(self._waiting), deque()
+        return taken
+
+    async def _store_merged(self, batch: list[_Waiting]) -> None:
+        if not batch:
+            return
+        if len(batch) == 1:
+            await _settle(batch[0], self._store(batch[0].topic, batch[0].drafts))
+            return
+        merged = [draft for waiting in batch for draft in waiting.drafts]
+        try:
+            ids = await self._store(batch[-1].topic, merged)
+        except TopicFull:
+            # Together they did not fit; alone some may: each gets its own answer.
+            for waiting in batch:
+                await _settle(waiting, self._store(waiting.topic, waiting.drafts))
+            return
+        except Exception as error:
+            for waiting in batch:
+                _fail(waiting, error)
+            return
+        start = 0
+        for waiting in batch:
+            end = start + len(waiting.drafts)
+            if not waiting.ids.done():
+                waiting.ids.set_result(ids[start:end])
+            start = end
+
+
+async def _settle(waiting: _Waiting, stored: Awaitable[list[MessageId]]) -> None:
+    try:
+        ids = await stored
+    except Exception as error:
+        _fail(waiting, error)
+    else:
+        if not waiting.ids.done():
+            waiting.ids.set_result(ids)
+
+
+def _fail(waiting: _Waiting, error: Exception) -> None:
+    if not waiting.ids.done():
+        waiting.ids.set_exception(error)
