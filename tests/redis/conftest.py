@@ -1,12 +1,16 @@
-"""Fixtures of the Redis-only tests: a server of their own when they kill it."""
+"""Fixtures of the Redis-only tests: a broker on the session's server, and a server of their
+own when they kill it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
+from pubsubgo.adapters.clock import ManualClock
+from pubsubgo.adapters.redis import build_client, close_storage, redis_storage
+from pubsubgo.services.broker import Broker
 from tests.redis.servers import AOF_ALWAYS, EPHEMERAL, RedisServer
 
 
@@ -30,3 +34,15 @@ def aof_server(tmp_path: Path) -> Iterator[RedisServer]:
         yield server
     finally:
         server.kill()
+
+
+@pytest.fixture
+async def redis_broker(redis_server: RedisServer) -> AsyncIterator[Broker]:
+    """A broker on the session's single-node server, with a hand-driven clock."""
+    client = build_client(redis_server.url)
+    storage = redis_storage(client)
+    try:
+        yield Broker.build(storage, ManualClock())
+    finally:
+        await close_storage(storage)
+        await client.aclose()

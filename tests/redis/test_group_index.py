@@ -3,12 +3,9 @@ of the group's members that every change of generation rewrites."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
-from pubsubgo.adapters.clock import ManualClock
-from pubsubgo.adapters.redis import build_client, close_storage, keys, redis_storage
+from pubsubgo.adapters.redis import keys
 from pubsubgo.core.errors import MemberNotFound
 from pubsubgo.core.messages import PublishRequest
 from pubsubgo.core.subscriptions import StartPosition, Subscription
@@ -20,24 +17,13 @@ from tests.redis.servers import RedisServer
 pytestmark = pytest.mark.redis
 
 
-@pytest.fixture
-async def broker(redis_server: RedisServer) -> AsyncIterator[Broker]:
-    client = build_client(redis_server.url)
-    storage = redis_storage(client)
-    try:
-        yield Broker.build(storage, ManualClock())
-    finally:
-        await close_storage(storage)
-        await client.aclose()
-
-
-async def _subscription_with_a_message(broker: Broker) -> str:
+async def _subscription_with_a_message(redis_broker: Broker) -> str:
     topic, subscription = unique("topic"), unique("sub")
-    await broker.topics.create(Topic(topic, partitions=2))
-    await broker.subscriptions.create(
+    await redis_broker.topics.create(Topic(topic, partitions=2))
+    await redis_broker.subscriptions.create(
         Subscription(subscription, topic, start=StartPosition.EARLIEST)
     )
-    await broker.publisher.publish(topic, [PublishRequest(b"a")])
+    await redis_broker.publisher.publish(topic, [PublishRequest(b"a")])
     return subscription
 
 
@@ -48,12 +34,12 @@ def _members_index(redis_server: RedisServer, subscription: str) -> dict[bytes, 
 
 
 async def test_the_index_holds_the_members_of_the_current_generation(
-    broker: Broker, redis_server: RedisServer
+    redis_broker: Broker, redis_server: RedisServer
 ) -> None:
-    subscription = await _subscription_with_a_message(broker)
-    one = await broker.groups.join(subscription)
-    two = await broker.groups.join(subscription)
-    await broker.groups.leave(subscription, one.member_id)
+    subscription = await _subscription_with_a_message(redis_broker)
+    one = await redis_broker.groups.join(subscription)
+    two = await redis_broker.groups.join(subscription)
+    await redis_broker.groups.leave(subscription, one.member_id)
 
     index = _members_index(redis_server, subscription)
 
@@ -61,27 +47,27 @@ async def test_the_index_holds_the_members_of_the_current_generation(
 
 
 async def test_a_group_without_an_index_is_checked_the_long_way(
-    broker: Broker, redis_server: RedisServer
+    redis_broker: Broker, redis_server: RedisServer
 ) -> None:
     # Given a group whose index is missing, as for a group saved before indexes existed
-    subscription = await _subscription_with_a_message(broker)
-    member = await broker.groups.join(subscription)
+    subscription = await _subscription_with_a_message(redis_broker)
+    member = await redis_broker.groups.join(subscription)
     with redis_server.client() as client:
         client.delete(keys.group_members(subscription))
 
     # Then its member still pulls, and a stranger is still refused
-    [delivery] = await broker.subscriber.pull(subscription, 10, member_id=member.member_id)
+    [delivery] = await redis_broker.subscriber.pull(subscription, 10, member_id=member.member_id)
     assert delivery.message.data == b"a"
     with pytest.raises(MemberNotFound):
-        await broker.subscriber.pull(subscription, 10, member_id="stranger")
+        await redis_broker.subscriber.pull(subscription, 10, member_id="stranger")
 
 
 async def test_deleting_the_subscription_removes_its_index(
-    broker: Broker, redis_server: RedisServer
+    redis_broker: Broker, redis_server: RedisServer
 ) -> None:
-    subscription = await _subscription_with_a_message(broker)
-    await broker.groups.join(subscription)
+    subscription = await _subscription_with_a_message(redis_broker)
+    await redis_broker.groups.join(subscription)
 
-    await broker.subscriptions.delete(subscription)
+    await redis_broker.subscriptions.delete(subscription)
 
     assert _members_index(redis_server, subscription) == {}
