@@ -19,6 +19,9 @@ logger = logging.getLogger(__name__)
 #: never holds Redis for long (a batch of 1000 × 1 KiB takes about 6 ms of its time).
 MAX_MERGED_DRAFTS = 1000
 MAX_MERGED_BYTES = 4 << 20
+#: Calls for one topic at once: two keep Redis busy with one while the broker sends the
+#: next; more would only queue in Redis, which runs scripts one at a time.
+MAX_IN_FLIGHT = 2
 
 Store = Callable[[Topic, Sequence[MessageDraft]], Awaitable[list[MessageId]]]
 
@@ -37,12 +40,14 @@ class _Waiting:
 
 
 class GroupCommit:
-    """Stores one topic's publishes, merging those that arrive while a call is in flight.
+    """Stores one topic's publishes, merging those that arrive while calls are in flight.
 
-    With nothing in flight a publish goes out at once, as its own call: no wait is added.
-    Publishes that arrive meanwhile wait for it, then go out together in one call (in the
-    order they arrived, each batch contiguous and in its own order), which turns a burst of
-    single-message requests into a few script calls instead of one round trip each.
+    Up to ``max_in_flight`` publishes go out at once, each as its own call: with capacity
+    to spare no wait is added, and Redis works on one call while the broker prepares the
+    next. Publishes that arrive while all are busy wait for a call to finish, then go out
+    together in one call (in the order they arrived, each batch contiguous and in its own
+    order), which turns a burst of single-message requests into a few script calls
+    instead of one round trip each.
 
     Each batch stays atomic: a merged call is one script per slot group, like a single
     batch. When a merged call is refused because the topic is full (overflow ``reject``),
@@ -52,46 +57,47 @@ class GroupCommit:
     Args:
         store: stores one batch (the message log's own append).
         idle: called when nothing is in flight or waiting any more.
+        max_in_flight: calls for this topic at once.
     """
 
-    def __init__(self, store: Store, idle: Callable[[], None]) -> None:
+    def __init__(
+        self, store: Store, idle: Callable[[], None], max_in_flight: int = MAX_IN_FLIGHT
+    ) -> None:
         self._store = store
         self._idle = idle
-        self._busy = False
+        self._max_in_flight = max_in_flight
+        self._in_flight = 0
         self._waiting: deque[_Waiting] = deque()
 
     async def append(self, topic: Topic, drafts: Sequence[MessageDraft]) -> list[MessageId]:
         """Store ``drafts``; their ids in order."""
-        if self._busy:
+        if self._in_flight >= self._max_in_flight:
             waiting = _Waiting(topic, drafts, asyncio.get_running_loop().create_future())
             self._waiting.append(waiting)
             return await waiting.ids
-        self._busy = True
+        self._in_flight += 1
         try:
             return await self._store(topic, drafts)
         finally:
-            self._hand_over()
+            self._call_done()
 
-    def _hand_over(self) -> None:
-        """Our call is done: store what waited meanwhile, or be idle."""
+    def _call_done(self) -> None:
+        """A call finished: store what waited meanwhile, or be idle."""
+        self._in_flight -= 1
         if self._waiting:
+            self._in_flight += 1
             asyncio.get_running_loop().create_task(self._drain(), name="redis group commit")
-        else:
-            self._busy = False
+        elif self._in_flight == 0:
             self._idle()
 
     async def _drain(self) -> None:
         try:
-            while self._waiting:
-                await self._store_merged(self._take())
+            await self._store_merged(self._take())
         except Exception:
             # Never expected: failures are handed to the waiting publishes themselves.
             logger.exception("storing merged publishes failed")
         finally:
-            self._busy = False
-            for left in self._take_all():
-                left.ids.cancel()
-            self._idle()
+            self._call_done()
 
     def _take(self) -> list[_Waiting]:
         """The oldest waiting publishes (not given up by their caller) within the caps."""
@@ -109,10 +115,6 @@ class GroupCommit:
             taken.append(self._waiting.popleft())
             drafts += len(head.drafts)
             size += head.size
-        return taken
-
-    def _take_all(self) -> list[_Waiting]:
-        taken, self._waiting = list(self._waiting), deque()
         return taken
 
     async def _store_merged(self, batch: list[_Waiting]) -> None:
