@@ -36,10 +36,10 @@ _COMPRESSIONS = {c.value.encode(): c for c in Compression}
 _AT_LEAST_ONCE = DeliveryMode.AT_LEAST_ONCE
 _NONE = Compression.NONE
 _LENGTH = struct.Struct(">I").pack
-#: A draft's head in the append script's arguments: partition, rank, and the lengths of
-#: the publish time and of the options.
-_HEAD = struct.Struct(">HBBI").pack
-_NO_OPTIONS = b""
+#: A draft's head in the append script's arguments: partition, rank, and what the draft has
+#: in the times and options arguments (the sum of these flags).
+_HEAD = struct.Struct(">HBB").pack
+_HAS_TIME, _HAS_OPTIONS = 1, 2
 _new = tuple.__new__
 #: Flat fields of an entry without options: ``n``, ``t``, ``d`` and their values.
 _PLAIN_FIELDS = 6
@@ -89,23 +89,30 @@ def group_from_record(subscription: str, generation: int, raw: bytes | None) -> 
 
 def draft_args(drafts: Sequence[MessageDraft], indexes: Iterable[int]) -> list[bytes]:
     """The append script's arguments for ``drafts[i]`` of each index (format in
-    append.lua): one string of heads (partition, rank, publish time, options if any),
-    then each draft's payload as an argument of its own."""
-    heads: list[bytes] = []
-    args = [b""]
-    add_head, add_data = heads.append, args.append
-    # A batch's drafts share their publish time: format it once, not once per message.
-    last_time, published = None, b""
+    append.lua): a fixed-size head per draft (partition, rank, what it has in the next
+    two), the publish times where they change, the options of drafts that have any, then
+    each draft's payload as an argument of its own."""
+    heads = bytearray()
+    times: list[bytes] = []
+    options: list[bytes] = []
+    args = [b"", b"", b""]
+    add_data = args.append
+    # A batch's drafts share their publish time: send it once, not once per message.
+    last_time: float | None = None
     for i in indexes:
         d = drafts[i]
+        has = 0
         if d.published_at != last_time:
-            last_time, published = d.published_at, repr(d.published_at).encode()
-        options = _NO_OPTIONS if _is_plain(d) else _options(d)
-        add_head(_HEAD(d.partition, d.priority.rank, len(published), len(options)))
-        add_head(published)
-        add_head(options)
+            last_time = d.published_at
+            published = repr(last_time).encode()
+            times += (_LENGTH(len(published)), published)
+            has = _HAS_TIME
+        if not _is_plain(d):
+            options.append(_options(d))
+            has += _HAS_OPTIONS
+        heads += _HEAD(d.partition, d.priority.rank, has)
         add_data(d.data)
-    args[0] = b"".join(heads)
+    args[0], args[1], args[2] = bytes(heads), b"".join(times), b"".join(options)
     return args
 
 
