@@ -183,7 +183,13 @@ class RedisDeliveryQueue:
         add, new = deliveries.append, tuple.__new__
         for reply in replies:
             self._check_subscription(name, reply[0])
-            for ack, attempt, partition, entry_id, flat in reply[1:]:
+            # Five values per delivery, flat (see claim.lua): ack id, attempt, partition,
+            # entry id, fields.
+            values = iter(reply)
+            next(values)
+            for ack, attempt, partition, entry_id, flat in zip(
+                values, values, values, values, values, strict=True
+            ):
                 message = message_from_entry(topic, partition, entry_id, flat)
                 # Delivery(...) built as the tuple it is: this runs once per delivery.
                 add(new(Delivery, (message, ack.decode(), attempt, name, deadline)))
