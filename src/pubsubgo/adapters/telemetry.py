@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import replace
 
 from opentelemetry import trace
 from opentelemetry.context import Context
@@ -113,4 +112,4 @@ def _with_context(request: PublishRequest, span: Span) -> PublishRequest:
     for name in TRACE_ATTRIBUTES:
         carrier.pop(name, None)
     PROPAGATOR.inject(carrier, context=trace.set_span_in_context(span))
-    return replace(request, attributes=carrier)
+    return request._replace(attributes=carrier)

@@ -1,15 +1,16 @@
 """Messages: what a publisher sends, what the broker stores, and what a consumer receives.
 
-The records made once per message (``MessageDraft``, ``Message``, ``Delivery``) are
-``NamedTuple``s: immutable like the frozen dataclasses elsewhere, but about five times
-cheaper to build, which matters on a path that handles hundreds of thousands per second.
+The records made once per message (``PublishRequest``, ``MessageDraft``, ``Message``,
+``Delivery``) are ``NamedTuple``s: immutable like the frozen dataclasses elsewhere, but
+about four times cheaper to build, which matters on a path that handles hundreds of
+thousands per second.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from enum import StrEnum
+from types import MappingProxyType
 from typing import NamedTuple, NewType
 
 #: Assigned by the broker: ``"{partition}-{position}"``; the position increases within a
@@ -75,13 +76,19 @@ def partition_of(message_id: str) -> int | None:
     return int(head) if sep and head.isdigit() else None
 
 
-@dataclass(frozen=True, slots=True)
-class PublishRequest:
-    """One message as a publisher sends it, before the broker validates and stores it."""
+#: The attributes of a message that has none (read-only, so it can be shared).
+NO_ATTRIBUTES: Mapping[str, str] = MappingProxyType({})
+
+
+class PublishRequest(NamedTuple):
+    """One message as a publisher sends it, before the broker validates and stores it.
+
+    A tuple, like the drafts and messages it becomes (see the module's docstring).
+    """
 
     data: bytes
     key: str | None = None
-    attributes: Mapping[str, str] = field(default_factory=dict)
+    attributes: Mapping[str, str] = NO_ATTRIBUTES
     priority: Priority = Priority.NORMAL
     delivery_mode: DeliveryMode = DeliveryMode.AT_LEAST_ONCE
     ttl_seconds: float | None = None
