@@ -131,9 +131,10 @@ class WsLatencyPublisher:
 @dataclass(frozen=True, slots=True)
 class WsLatencyConsumer:
     """One socket subscribed to a subscription: for each pushed message, the time since
-    its publisher stamped it. Acks go out every WATCH_SECONDS, as a consumer that acks
-    each message would spend the socket on ack round trips (docs/performance.md). Stops
-    after ``count`` messages or the deadline; messages stamped before ``warm_up_until`` are
+    its publisher stamped it. Acks go out every WATCH_SECONDS in one frame, as the
+    baselines' consumers ack in batches too (an ack frame per message would also work: the
+    broker merges those that queue up, docs/api.md). Stops after ``count`` messages or the
+    deadline; messages stamped before ``warm_up_until`` are
     acked but not counted."""
 
     url: str
