@@ -131,10 +131,9 @@ class WsLatencyPublisher:
 @dataclass(frozen=True, slots=True)
 class WsLatencyConsumer:
     """One socket subscribed to a subscription: for each pushed message, the time since
-    its publisher stamped it. Acks go out every WATCH_SECONDS in one frame, as the
-    baselines' consumers ack in batches too (an ack frame per message would also work: the
-    broker merges those that queue up, docs/api.md). Stops after ``count`` messages or the
-    deadline; messages stamped before ``warm_up_until`` are
+    its publisher stamped it. Acks go out every WATCH_SECONDS in one frame (a frame per
+    ack works too: the broker merges those that queue up, docs/api.md). Stops after
+    ``count`` messages or the deadline; messages stamped before ``warm_up_until`` are
     acked but not counted."""
 
     url: str
