@@ -22,7 +22,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -42,6 +41,7 @@ from pubsubgo.cli import server as server_cli
 from pubsubgo.config import Settings, load_settings
 from pubsubgo.containers import build_container
 from pubsubgo.services.subscriber import MAX_PULL_WAIT_SECONDS
+from tests.broker_process import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deployments"
@@ -134,17 +134,15 @@ def _call(method: str, url: str, body: Any = None, expect: int = 200) -> Any:
 
 
 def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    give_up = time.monotonic() + START_DEADLINE_SECONDS
-    while time.monotonic() < give_up:
+    def healthy() -> bool | None:
         if process.poll() is not None:
             pytest.fail(f"pubsubgo-server exited with {process.returncode}:\n{log.read_text()}")
         try:
-            if _http("GET", f"{url}/healthz")[0] == 200:
-                return
+            return True if _http("GET", f"{url}/healthz")[0] == 200 else None
         except urllib.error.URLError:
-            pass  # not listening yet
-        time.sleep(0.05)
-    pytest.fail(f"pubsubgo-server did not answer /healthz within {START_DEADLINE_SECONDS} s")
+            return None  # not listening yet
+
+    wait_for(healthy, "pubsubgo-server answering /healthz", START_DEADLINE_SECONDS)
 
 
 @pytest.fixture(scope="module")
@@ -238,14 +236,17 @@ def _get(url: str) -> tuple[int, str]:
 def scrape(server: tuple[str, str]) -> Scrape:
     api, metrics = server
     _traffic(api)
-    give_up = time.monotonic() + GAUGE_DEADLINE_SECONDS
-    scraped = _get(f"{metrics}/metrics")
+
     # The storage gauges (backlog, members…) are refreshed by a background duty.
-    while scraped[0] == 200 and "pubsubgo_subscription_backlog{" not in scraped[1]:
-        if time.monotonic() > give_up:
-            break
-        time.sleep(0.05)
-        scraped = _get(f"{metrics}/metrics")
+    def gauges_refreshed() -> tuple[int, str] | None:
+        found = _get(f"{metrics}/metrics")
+        ready = found[0] != 200 or "pubsubgo_subscription_backlog{" in found[1]
+        return found if ready else None
+
+    try:
+        scraped = wait_for(gauges_refreshed, "the storage gauges", GAUGE_DEADLINE_SECONDS)
+    except AssertionError:
+        scraped = _get(f"{metrics}/metrics")  # the tests then name what is missing
     probes = {path: _get(f"{api}{path}")[0] for path in ("/healthz", "/readyz")}
     series = _series(scraped[1]) if scraped[0] == 200 else {}
     return Scrape(_get(f"{api}/metrics"), scraped, series, probes)

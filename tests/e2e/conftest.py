@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import signal
@@ -14,6 +13,8 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+
+from tests.broker_process import eventually
 
 #: How long the server may take to start answering, and to stop after SIGTERM.
 START_DEADLINE_SECONDS = 15.0
@@ -90,18 +91,16 @@ async def server(tmp_path: Path) -> AsyncIterator[RunningServer]:
 
 
 async def _wait_until_healthy(running: RunningServer) -> None:
-    loop = asyncio.get_running_loop()
-    give_up = loop.time() + START_DEADLINE_SECONDS
     async with aiohttp.ClientSession() as http:
-        while loop.time() < give_up:
+
+        async def healthy() -> bool | None:
             if running.process.poll() is not None:
                 _, log = running.process.communicate()
                 pytest.fail(f"the server exited with {running.process.returncode}:\n{log}")
             try:
                 async with http.get(f"{running.url}/healthz") as response:
-                    if response.status == 200:
-                        return
+                    return True if response.status == 200 else None
             except aiohttp.ClientConnectionError:
-                pass  # not listening yet
-            await asyncio.sleep(0.05)
-    pytest.fail(f"the server did not answer /healthz within {START_DEADLINE_SECONDS} s")
+                return None  # not listening yet
+
+        await eventually(healthy, "the server answering /healthz", START_DEADLINE_SECONDS)

@@ -144,7 +144,7 @@ async def _produce(
                     continue
         except (TimeoutError, aiohttp.ClientError):
             pass
-        await asyncio.sleep(RETRY_PAUSE_SECONDS)
+        await _pause(stop)
 
 
 async def _consume(
@@ -152,7 +152,14 @@ async def _consume(
 ) -> None:
     while not stop.is_set():
         if not await _pull_and_ack(http, subscription, ledger):
-            await asyncio.sleep(RETRY_PAUSE_SECONDS)
+            await _pause(stop)
+
+
+async def _pause(stop: asyncio.Event) -> None:
+    """Let an unreachable or empty broker be for a moment, or until the load stops."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(RETRY_PAUSE_SECONDS):
+            await stop.wait()
 
 
 async def _pull_and_ack(http: aiohttp.ClientSession, subscription: str, ledger: Ledger) -> bool:

@@ -8,6 +8,7 @@ import time
 import pytest
 
 from pubsubgo.core.errors import BackendUnavailable
+from tests.broker_process import eventually
 from tests.redis.servers import RedisClusterServers, RedisServer, storage_on
 
 pytestmark = pytest.mark.redis
@@ -74,11 +75,9 @@ class TestWakeUps:
 
 async def _until_subscribed(server: RedisServer) -> None:
     """Wait (with a deadline) until a client listens on the wake-up channel."""
-    loop = asyncio.get_running_loop()
-    give_up = loop.time() + 5
-    while True:
+
+    async def listening() -> bool | None:
         with server.client() as client:
-            if client.pubsub_numsub("psg:wake")[0][1] > 0:
-                return
-        assert loop.time() < give_up, "the listener never subscribed"
-        await asyncio.sleep(0.01)
+            return True if client.pubsub_numsub("psg:wake")[0][1] > 0 else None
+
+    await eventually(listening, "the listener to subscribe", deadline=5)
