@@ -52,24 +52,39 @@ class RedisDeliveryQueue:
             return []
         with translate_redis_errors("pull"):
             if layout.colocated and not self._runner.cluster:
-                [(group, parts)] = groups.items()
-                call = claim.call(group, parts, limit, 0, check_member=True)
-                [reply] = await self._runner.run("claim", [call])
-                if reply[0] == b"NOMEMBER":
-                    raise MemberNotFound(subscription.name, claim.member)
-                if reply[0] == b"NOINDEX":
-                    # A group saved before it had an index: check it the long way, once
-                    # per claim, until its next change of generation writes the index.
-                    await self._check_member(claim)
-                    [reply] = await self._runner.run("claim", [claim.call(group, parts, limit, 0)])
-                return self._deliveries(claim, [reply])
+                return await self._claim_on_one_node(claim, groups, limit)
             # In a cluster the group lives in another slot than the topic's keys.
             await self._check_member(claim)
             if layout.colocated:
-                [(group, parts)] = groups.items()
-                replies = await self._runner.run("claim", [claim.call(group, parts, limit, 0)])
-                return self._deliveries(claim, replies)
+                return self._deliveries(claim, await self._claim_group(claim, groups, limit))
             return await self._claim_spread(claim, groups, limit)
+
+    async def _claim_on_one_node(
+        self, claim: _Claim, groups: dict[int, list[int]], limit: int
+    ) -> list[Delivery]:
+        """One call, which also checks the member against the group's members index."""
+        [reply] = await self._claim_group(claim, groups, limit, check_member=True)
+        if reply[0] == b"NOMEMBER":
+            raise MemberNotFound(claim.subscription.name, claim.member)
+        if reply[0] == b"NOINDEX":
+            # A group saved before it had an index: check it the long way, once per claim,
+            # until its next change of generation writes the index.
+            await self._check_member(claim)
+            [reply] = await self._claim_group(claim, groups, limit)
+        return self._deliveries(claim, [reply])
+
+    async def _claim_group(
+        self,
+        claim: _Claim,
+        groups: dict[int, list[int]],
+        limit: int,
+        *,
+        check_member: bool = False,
+    ) -> list[Any]:
+        """The reply of the claim of a co-located topic (a single slot group)."""
+        [(group, parts)] = groups.items()
+        call = claim.call(group, parts, limit, 0, check_member=check_member)
+        return await self._runner.run("claim", [call])
 
     async def redeliver(self, subscription: str, entries: Sequence[Redelivery]) -> list[MessageId]:
         sub, layout = await self._definitions.subscription(subscription)

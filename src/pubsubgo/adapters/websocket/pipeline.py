@@ -128,13 +128,13 @@ class FramePipeline:
             following = self._pending[0]
             if not isinstance(following, Publish) or following.frame.topic != head.frame.topic:
                 break
-            messages += len(following.requests)
-            size += following.size
-            if messages > MAX_RUN_MESSAGES or size > MAX_RUN_BYTES:
+            more, larger = messages + len(following.requests), size + following.size
+            if more > MAX_RUN_MESSAGES or larger > MAX_RUN_BYTES:
                 break
+            messages, size = more, larger
             run.append(following)
             self._pending.popleft()
-        self._taken(sum(len(p.requests) for p in run))
+        self._taken(messages)
         return run
 
     def _taken(self, items: int) -> None:

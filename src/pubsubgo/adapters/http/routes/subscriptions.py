@@ -32,6 +32,7 @@ from pubsubgo.adapters.http.schemas.responses import (
 from pubsubgo.core.access import Action
 from pubsubgo.core.messages import AckId
 from pubsubgo.core.subscriptions import RetryPolicy, Subscription
+from pubsubgo.services.acknowledgment import AckResult
 
 routes = RouteTable(tag="subscriptions")
 
@@ -110,7 +111,7 @@ async def pull(request: web.Request) -> web.Response:
 async def ack(request: web.Request) -> web.Response:
     body = await read_body(request, AckRequest)
     done = await request.app[BROKER].acks.ack(request.match_info["sub"], _ack_ids(body))
-    return json_body(orjson.dumps({"acked": done.count, "unknown": done.unknown}))  # AckResponse
+    return _settled("acked", done)
 
 
 @routes.route(
@@ -123,7 +124,7 @@ async def nack(request: web.Request) -> web.Response:
     done = await request.app[BROKER].acks.nack(
         request.match_info["sub"], _ack_ids(body), body.delay_seconds
     )
-    return json_body(orjson.dumps({"nacked": done.count, "unknown": done.unknown}))  # NackResponse
+    return _settled("nacked", done)
 
 
 @routes.route(
@@ -136,8 +137,7 @@ async def extend(request: web.Request) -> web.Response:
     done = await request.app[BROKER].acks.extend(
         request.match_info["sub"], _ack_ids(body), body.seconds
     )
-    answer = {"extended": done.count, "unknown": done.unknown}
-    return json_body(orjson.dumps(answer))  # ExtendResponse
+    return _settled("extended", done)
 
 
 @routes.route(
@@ -169,6 +169,12 @@ def to_subscription(spec: CreateSubscription) -> Subscription:
     endpoint = None if spec.push_endpoint is None else str(spec.push_endpoint)
     retry = RetryPolicy(**spec.retry_policy.model_dump())
     return Subscription(**fields, push_endpoint=endpoint, retry_policy=retry)
+
+
+def _settled(counted: str, done: AckResult) -> web.Response:
+    """The answer of an ack, nack or extend (``AckResponse``, ``NackResponse``,
+    ``ExtendResponse``): the count under ``counted``, and the unknown ids."""
+    return json_body(orjson.dumps({counted: done.count, "unknown": done.unknown}))
 
 
 def _ack_ids(body: AckRequest) -> list[AckId]:
