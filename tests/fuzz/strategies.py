@@ -44,7 +44,7 @@ def _combined(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
     )
 
 
-#: Subscription filters in the grammar of ``core/filters.py`` (empty matches everything).
+#: Subscription filters in the grammar of ``core/filters`` (empty matches everything).
 FILTERS: st.SearchStrategy[str] = st.one_of(
     st.just(""), st.recursive(_ATOMS, _combined, max_leaves=4)
 )

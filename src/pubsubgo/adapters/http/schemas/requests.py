@@ -28,7 +28,7 @@ from pubsubgo.services.subscriber import MAX_PULL_MESSAGES, MAX_PULL_WAIT_SECOND
 from .fields import BASE64_REGEX, MAX_JSON_INT, Integer, Name, Timestamp
 
 Encoding = Literal["utf-8", "base64"]
-#: The JSON Schema ``format`` of subscription filters: the grammar of ``core/filters.py``,
+#: The JSON Schema ``format`` of subscription filters: the grammar of ``core/filters``,
 #: which a schema cannot state (a fuzzer needs a generator for it).
 FILTER_FORMAT = "pubsub-filter"
 
