@@ -8,20 +8,16 @@ does the same validation anyway).
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import dataclass
 
 import aiohttp
 import orjson
 
+from benchmarks.loops import ERROR_PAUSE_SECONDS, drain, publish_in_window, run_in_window
 from benchmarks.payloads import payload
 from benchmarks.timing import Counted, Window
 
 JSON = {"Content-Type": "application/json"}
-#: A refused request is retried after this long, so that an error never becomes a busy loop.
-ERROR_PAUSE_SECONDS = 0.01
-#: How long a drain consumer waits for more before deciding the backlog is empty.
-IDLE_SECONDS = 0.3
 #: A pull long-polls this long for its first message (an empty answer ends the drain soon).
 PULL_WAIT_SECONDS = 0.2
 
@@ -56,40 +52,23 @@ class RestPublish:
         done = Counted()
         body = publish_body(self.batch, self.size)
         target = f"{self.url}/v1/topics/{self.topic}/messages"
-        budget = [self.total // self.batch] if self.total else None
         async with session(self.connections) as http:
-            await self.window.opened()
-            started = time.process_time()
-            loops = (self._loop(http, target, body, done, budget) for _ in range(self.connections))
-            await asyncio.gather(*loops)
-            done.cpu_seconds = time.process_time() - started
-        return done
 
-    async def _loop(
-        self,
-        http: aiohttp.ClientSession,
-        target: str,
-        body: bytes,
-        done: Counted,
-        budget: list[int] | None,
-    ) -> None:
-        give_up = self.window.start_at + self.deadline_seconds
-        while time.time() < give_up:
-            if budget is None and not self.window.is_open(time.time()):
-                return
-            if budget is not None:
-                if budget[0] <= 0:
-                    return
-                budget[0] -= 1
-            async with http.post(target, data=body, headers=JSON) as response:
-                await response.read()
-                ok = response.status == 201
-            now = time.time()
-            if ok and (budget is not None or self.window.is_open(now)):
-                done.add(self.batch, now)
-            elif not ok:
-                done.errors += 1
-                await asyncio.sleep(ERROR_PAUSE_SECONDS)
+            async def send() -> bool:
+                async with http.post(target, data=body, headers=JSON) as response:
+                    await response.read()
+                    return response.status == 201
+
+            await publish_in_window(
+                self.window,
+                self.deadline_seconds,
+                self.batch,
+                send,
+                done,
+                loops=self.connections,
+                total=self.total,
+            )
+        return done
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,32 +88,24 @@ class PullConsume:
         base = f"{self.url}/v1/subscriptions/{self.subscription}"
         ask = orjson.dumps({"max_messages": self.batch, "wait_seconds": PULL_WAIT_SECONDS})
         async with session(self.connections) as http:
-            await self.window.opened()
-            started = time.process_time()
-            loops = (self._loop(http, base, ask, done) for _ in range(self.connections))
-            await asyncio.gather(*loops)
-            done.cpu_seconds = time.process_time() - started
-        return done
 
-    async def _loop(
-        self, http: aiohttp.ClientSession, base: str, ask: bytes, done: Counted
-    ) -> None:
-        give_up = self.window.start_at + self.deadline_seconds
-        idle_since = time.time()
-        while time.time() < give_up and time.time() - idle_since < IDLE_SECONDS:
-            async with http.post(f"{base}/pull", data=ask, headers=JSON) as response:
-                answer = orjson.loads(await response.read())
-            if response.status != 200:
-                done.errors += 1
-                await asyncio.sleep(ERROR_PAUSE_SECONDS)
-                continue
-            ack_ids = [m["ack_id"] for m in answer["messages"]]
-            if not ack_ids:
-                continue
-            if not done.count:
-                done.first = time.time()
-            body = orjson.dumps({"ack_ids": ack_ids})
-            async with http.post(f"{base}/ack", data=body, headers=JSON) as response:
-                acked = orjson.loads(await response.read()).get("acked", 0)
-            idle_since = time.time()
-            done.add(acked, idle_since)
+            async def pull() -> list[str] | None:
+                async with http.post(f"{base}/pull", data=ask, headers=JSON) as response:
+                    answer = orjson.loads(await response.read())
+                if response.status != 200:
+                    done.errors += 1
+                    await asyncio.sleep(ERROR_PAUSE_SECONDS)
+                    return None
+                return [m["ack_id"] for m in answer["messages"]] or None
+
+            async def ack(ack_ids: list[str]) -> int:
+                body = orjson.dumps({"ack_ids": ack_ids})
+                async with http.post(f"{base}/ack", data=body, headers=JSON) as response:
+                    return int(orjson.loads(await response.read()).get("acked", 0))
+
+            loops = (
+                drain(self.window, self.deadline_seconds, done, pull, ack)
+                for _ in range(self.connections)
+            )
+            await run_in_window(self.window, done, loops)
+        return done

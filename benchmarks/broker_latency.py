@@ -5,7 +5,7 @@ each pushed message against its stamp."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import functools
 import time
 from dataclasses import dataclass
 
@@ -13,8 +13,9 @@ import aiohttp
 import orjson
 
 from benchmarks.broker_http import JSON, session
-from benchmarks.broker_ws import WATCH_SECONDS, connect, subscribe
-from benchmarks.payloads import latency_ms, stamped
+from benchmarks.broker_ws import connect, subscribe
+from benchmarks.loops import WATCH_SECONDS, LatencyTally, cpu_into, every, fixed_schedule, stop
+from benchmarks.payloads import stamped
 from benchmarks.timing import Counted, Latencies, Window
 
 
@@ -40,13 +41,11 @@ class RestLatencyPublisher:
         slots = asyncio.Semaphore(self.max_in_flight)
         async with session(64) as http:
             await self.window.opened()
-            started = time.process_time()
-            async with asyncio.TaskGroup() as group:
-                for index in range(self.count):
-                    await _sleep_until(self.window.start_at + index / self.rate)
-                    await slots.acquire()
-                    group.create_task(self._send(http, target, slots, done))
-            done.cpu_seconds = time.process_time() - started
+            with cpu_into(done):
+                async with asyncio.TaskGroup() as group:
+                    async for _ in fixed_schedule(self.window.start_at, self.rate, self.count):
+                        await slots.acquire()
+                        group.create_task(self._send(http, target, slots, done))
         return done
 
     async def _send(
@@ -87,27 +86,23 @@ class WsLatencyPublisher:
             ws = await connect(http, self.url)
             reader = asyncio.create_task(self._answers(ws, slots, done))
             await self.window.opened()
-            started = time.process_time()
             try:
-                async with asyncio.timeout(self.deadline_seconds):
-                    await self._send_all(ws, slots)
-                    await reader
+                with cpu_into(done):
+                    try:
+                        async with asyncio.timeout(self.deadline_seconds):
+                            await self._send_all(ws, slots)
+                            await reader
+                    finally:
+                        if not reader.done():
+                            await stop(reader)
             finally:
-                if not reader.done():
-                    reader.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await reader
-                done.cpu_seconds = time.process_time() - started
                 await ws.close()
         return done
 
     async def _send_all(
         self, ws: aiohttp.ClientWebSocketResponse, slots: asyncio.Semaphore
     ) -> None:
-        for index in range(self.count):
-            delay = self.window.start_at + index / self.rate - time.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
+        async for _ in fixed_schedule(self.window.start_at, self.rate, self.count):
             await slots.acquire()
             message = {"data": stamped(self.size).decode()}
             frame = {"type": "publish", "topic": self.topic, "messages": [message]}
@@ -148,55 +143,43 @@ class WsLatencyConsumer:
         async with session(1) as http:
             ws = await connect(http, self.url)
             await subscribe(ws, self.subscription, 1000)
-            started = time.process_time()
-            pending: list[str] = []
-            flusher = asyncio.create_task(_flush_acks(ws, pending))
-            try:
-                async with asyncio.timeout(
-                    self.window.start_at + self.deadline_seconds - time.time()
-                ):
-                    await self._receive(ws, found, pending)
-            except TimeoutError:
-                found.errors += 1  # fewer messages than expected arrived in time
-            finally:
-                flusher.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await flusher
-            found.cpu_seconds = time.process_time() - started
+            tally = LatencyTally(found, self.count, self.warm_up_until)
+            with cpu_into(found):
+                pending: list[str] = []
+                flusher = asyncio.create_task(
+                    every(WATCH_SECONDS, functools.partial(_send_acks, ws, pending))
+                )
+                try:
+                    async with asyncio.timeout(
+                        self.window.start_at + self.deadline_seconds - time.time()
+                    ):
+                        await self._receive(ws, tally, pending)
+                except TimeoutError:
+                    found.errors += 1  # fewer messages than expected arrived in time
+                finally:
+                    await stop(flusher)
             await ws.close()
         return found
 
     async def _receive(
-        self, ws: aiohttp.ClientWebSocketResponse, found: Latencies, pending: list[str]
+        self, ws: aiohttp.ClientWebSocketResponse, tally: LatencyTally, pending: list[str]
     ) -> None:
-        seen = 0
-        warm_up_ns = self.warm_up_until * 1e9
         async for message in ws:
             if message.type is not aiohttp.WSMsgType.TEXT:
                 break
             frame = orjson.loads(message.data)
             if frame["type"] != "message":
                 continue
-            data = frame["data"]
-            if int(data[:20]) >= warm_up_ns:
-                found.values_ms.append(latency_ms(data))
+            tally.sample(frame["data"])
             pending.append(frame["ack_id"])
-            seen += 1
-            if seen >= self.count:
+            tally.arrived()
+            if tally.complete:
                 return
 
 
-async def _flush_acks(ws: aiohttp.ClientWebSocketResponse, pending: list[str]) -> None:
-    """Every WATCH_SECONDS, ack what arrived meanwhile in one frame."""
-    while True:
-        await asyncio.sleep(WATCH_SECONDS)
-        if pending:
-            frame = orjson.dumps({"type": "ack", "ack_ids": pending[:]}).decode()
-            pending.clear()
-            await ws.send_str(frame)
-
-
-async def _sleep_until(instant: float) -> None:
-    delay = instant - time.time()
-    if delay > 0:
-        await asyncio.sleep(delay)
+async def _send_acks(ws: aiohttp.ClientWebSocketResponse, pending: list[str]) -> None:
+    """Ack what arrived since the last time in one frame."""
+    if pending:
+        frame = orjson.dumps({"type": "ack", "ack_ids": pending[:]}).decode()
+        pending.clear()
+        await ws.send_str(frame)

@@ -4,7 +4,6 @@ acked in batches (raw aiohttp sockets, orjson)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,15 +12,14 @@ from typing import Any
 import aiohttp
 import orjson
 
-from benchmarks.broker_http import IDLE_SECONDS, session
+from benchmarks.broker_http import session
+from benchmarks.loops import IDLE_SECONDS, WATCH_SECONDS, run_in_window, stop
 from benchmarks.payloads import payload
 from benchmarks.timing import Counted, Window
 
 #: Publish frames a socket keeps in flight: the broker serves a socket's frames one after
 #: the other, so a small window hides the round trip without queueing much.
 PUBLISH_WINDOW = 4
-#: How often a consumer checks whether it should flush its acks or stop.
-WATCH_SECONDS = 0.005
 
 
 async def connect(http: aiohttp.ClientSession, url: str) -> aiohttp.ClientWebSocketResponse:
@@ -62,10 +60,8 @@ class WsPublish:
         frame = orjson.dumps({"type": "publish", "topic": self.topic, "messages": messages})
         async with session(self.connections) as http:
             sockets = [await connect(http, self.url) for _ in range(self.connections)]
-            await self.window.opened()
-            started = time.process_time()
-            await asyncio.gather(*(self._loop(ws, frame.decode(), done) for ws in sockets))
-            done.cpu_seconds = time.process_time() - started
+            loops = (self._loop(ws, frame.decode(), done) for ws in sockets)
+            await run_in_window(self.window, done, loops)
             for ws in sockets:
                 await ws.close()
         return done
@@ -167,10 +163,7 @@ class WsConsume:
         done = Counted()
         async with session(self.connections) as http:
             sockets = [await connect(http, self.url) for _ in range(self.connections)]
-            await self.window.opened()
-            started = time.process_time()
-            await asyncio.gather(*(self._consume(ws, done) for ws in sockets))
-            done.cpu_seconds = time.process_time() - started
+            await run_in_window(self.window, done, (self._consume(ws, done) for ws in sockets))
         return done
 
     async def _consume(self, ws: aiohttp.ClientWebSocketResponse, done: Counted) -> None:
@@ -196,6 +189,4 @@ class WsConsume:
         try:
             await _read(ws, on_frame)
         finally:
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
+            await stop(watcher)

@@ -172,6 +172,7 @@ async def _rabbitmq(ctx: Context) -> Sample:
         # A quarter of the backlog: RabbitMQ publishes with confirms an order of magnitude
         # slower than the others, and preparing the full one would dominate the run.
         share = s.consume_messages // 4 // s.processes
+        share -= share % s.batch  # it publishes whole batches: what the consumers expect
         deadline = _deadline(s.consume_messages)
         window = ctx.window(0)
         await ctx.run(

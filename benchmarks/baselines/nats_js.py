@@ -18,8 +18,8 @@ from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import ConsumerConfig, PubAck, StorageType
 
-from benchmarks.broker_http import IDLE_SECONDS
-from benchmarks.payloads import latency_ms, payload, stamped
+from benchmarks.loops import LatencyTally, cpu_into, drain, fixed_schedule
+from benchmarks.payloads import payload, stamped
 from benchmarks.timing import Counted, Latencies, Window
 
 URL = "nats://127.0.0.1:4222"
@@ -81,9 +81,8 @@ class JsPublish:
         try:
             js = nc.jetstream(publish_async_max_pending=MAX_PENDING)
             await self.window.opened()
-            started = time.process_time()
-            await self._publish(js, data, done)
-            done.cpu_seconds = time.process_time() - started
+            with cpu_into(done):
+                await self._publish(js, data, done)
         finally:
             await nc.close()
         return done
@@ -129,31 +128,25 @@ class JsConsume:
             sub = await js.pull_subscribe(
                 self.subject, durable=self.durable, stream=self.stream, config=config
             )
+
+            async def fetch() -> list[Msg] | None:
+                try:
+                    return await sub.fetch(self.batch, timeout=FETCH_TIMEOUT_SECONDS)
+                except NatsTimeout:
+                    return None
+
+            async def ack(messages: list[Msg]) -> int:
+                for message in messages:
+                    await message.ack()
+                await nc.flush()  # the acks have reached the server
+                return len(messages)
+
             await self.window.opened()
-            started = time.process_time()
-            await self._drain(nc, sub, done)
-            done.cpu_seconds = time.process_time() - started
+            with cpu_into(done):
+                await drain(self.window, self.deadline_seconds, done, fetch, ack)
         finally:
             await nc.close()
         return done
-
-    async def _drain(
-        self, nc: Client, sub: nats.js.JetStreamContext.PullSubscription, done: Counted
-    ) -> None:
-        give_up = self.window.start_at + self.deadline_seconds
-        idle_since = time.time()
-        while time.time() < give_up and time.time() - idle_since < IDLE_SECONDS:
-            try:
-                messages = await sub.fetch(self.batch, timeout=FETCH_TIMEOUT_SECONDS)
-            except NatsTimeout:
-                continue
-            if not done.first:
-                done.first = time.time()
-            for message in messages:
-                await message.ack()
-            await nc.flush()  # the acks have reached the server
-            idle_since = time.time()
-            done.add(len(messages), idle_since)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,16 +166,12 @@ class JsLatencyPublisher:
         try:
             js = nc.jetstream(publish_async_max_pending=MAX_PENDING)
             await self.window.opened()
-            started = time.process_time()
-            for index in range(self.count):
-                delay = self.window.start_at + index / self.rate - time.time()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                await js.publish_async(self.subject, stamped(self.size))
-                done.add(1, time.time())
-            async with asyncio.timeout(self.deadline_seconds):
-                await js.publish_async_completed()
-            done.cpu_seconds = time.process_time() - started
+            with cpu_into(done):
+                async for _ in fixed_schedule(self.window.start_at, self.rate, self.count):
+                    await js.publish_async(self.subject, stamped(self.size))
+                    done.add(1, time.time())
+                async with asyncio.timeout(self.deadline_seconds):
+                    await js.publish_async_completed()
         finally:
             await nc.close()
         return done
@@ -201,29 +190,19 @@ class JsLatencyConsumer:
 
     async def run(self) -> Latencies:
         found = Latencies()
-        finished = asyncio.Event()
-        warm_up_ns = self.warm_up_until * 1e9
-        seen = [0]
+        tally = LatencyTally(found, self.count, self.warm_up_until)
 
         async def handle(message: Msg) -> None:
-            if int(message.data[:20]) >= warm_up_ns:
-                found.values_ms.append(latency_ms(message.data))
+            tally.sample(message.data)
             await message.ack()
-            seen[0] += 1
-            if seen[0] >= self.count:
-                finished.set()
+            tally.arrived()
 
         nc = await _connect()
         try:
             js = nc.jetstream()
             await js.subscribe(self.subject, stream=self.stream, cb=handle, manual_ack=True)
-            started = time.process_time()
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(
-                    self.window.start_at + self.deadline_seconds - time.time()
-                ):
-                    await finished.wait()
-            found.cpu_seconds = time.process_time() - started
+            with cpu_into(found):
+                await tally.wait(self.window.start_at + self.deadline_seconds)
         finally:
             await nc.close()
         return found

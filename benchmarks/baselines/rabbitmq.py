@@ -13,18 +13,26 @@ import time
 from dataclasses import dataclass
 
 import aio_pika
-from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
+from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 
-from benchmarks.broker_http import IDLE_SECONDS
-from benchmarks.payloads import latency_ms, payload, stamped
+from benchmarks.loops import (
+    IDLE_SECONDS,
+    WATCH_SECONDS,
+    LatencyTally,
+    Rounds,
+    cpu_into,
+    every,
+    fixed_schedule,
+    publish_rounds,
+    stop,
+)
+from benchmarks.payloads import payload, stamped
 from benchmarks.timing import Counted, Latencies, Window
 
 URL = "amqp://guest:guest@127.0.0.1:5672/"
 PORT = 5672
 #: Unacked deliveries a consumer may hold.
 PREFETCH = 1000
-#: How often a consumer checks whether it should flush its acks or stop.
-WATCH_SECONDS = 0.005
 
 
 async def _connect() -> AbstractRobustConnection:
@@ -73,29 +81,20 @@ class AmqpPublish:
         done = Counted()
         body = payload(self.size)
         async with await _connect() as connection:
-            channel = await connection.channel(publisher_confirms=True)
-            await self.window.opened()
-            started = time.process_time()
-            await self._publish(channel, body, done)
-            done.cpu_seconds = time.process_time() - started
-        return done
+            exchange = (await connection.channel(publisher_confirms=True)).default_exchange
 
-    async def _publish(self, channel: AbstractChannel, body: bytes, done: Counted) -> None:
-        give_up = self.window.start_at + self.deadline_seconds
-        exchange = channel.default_exchange
-        rounds = self.total // self.batch if self.total else None
-        while time.time() < give_up:
-            if rounds is None and not self.window.is_open(time.time()):
-                return
-            if rounds is not None:
-                if rounds <= 0:
-                    return
-                rounds -= 1
-            sends = (exchange.publish(_message(body), self.queue) for _ in range(self.batch))
-            await asyncio.gather(*sends)
-            now = time.time()
-            if rounds is not None or self.window.is_open(now):
-                done.add(self.batch, now)
+            async def send() -> bool:
+                sends = (exchange.publish(_message(body), self.queue) for _ in range(self.batch))
+                await asyncio.gather(*sends)
+                return True
+
+            rounds = Rounds.of(self.total, self.batch)
+            await self.window.opened()
+            with cpu_into(done):
+                await publish_rounds(
+                    self.window, self.deadline_seconds, self.batch, send, done, rounds
+                )
+        return done
 
 
 class _Acks:
@@ -141,11 +140,10 @@ class AmqpConsume:
             await channel.set_qos(prefetch_count=PREFETCH)
             queue = await channel.declare_queue(self.queue, durable=True, passive=True)
             await self.window.opened()
-            started = time.process_time()
-            tag = await queue.consume(acks.received)
-            await self._watch(acks)
-            await queue.cancel(tag)
-            done.cpu_seconds = time.process_time() - started
+            with cpu_into(done):
+                tag = await queue.consume(acks.received)
+                await self._watch(acks)
+                await queue.cancel(tag)
         return done
 
     async def _watch(self, acks: _Acks) -> None:
@@ -174,14 +172,10 @@ class AmqpLatencyPublisher:
         async with await _connect() as connection, asyncio.TaskGroup() as group:
             exchange = (await connection.channel(publisher_confirms=True)).default_exchange
             await self.window.opened()
-            started = time.process_time()
-            for index in range(self.count):
-                delay = self.window.start_at + index / self.rate - time.time()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                group.create_task(exchange.publish(_message(stamped(self.size)), self.queue))
-                done.add(1, time.time())
-            done.cpu_seconds = time.process_time() - started
+            with cpu_into(done):
+                async for _ in fixed_schedule(self.window.start_at, self.rate, self.count):
+                    group.create_task(exchange.publish(_message(stamped(self.size)), self.queue))
+                    done.add(1, time.time())
         return done
 
 
@@ -198,37 +192,22 @@ class AmqpLatencyConsumer:
 
     async def run(self) -> Latencies:
         found = Latencies()
-        finished = asyncio.Event()
-        warm_up_ns = self.warm_up_until * 1e9
+        tally = LatencyTally(found, self.count, self.warm_up_until)
         acks = _Acks(PREFETCH, Counted())
 
         async def handle(message: AbstractIncomingMessage) -> None:
-            if int(message.body[:20]) >= warm_up_ns:
-                found.values_ms.append(latency_ms(message.body))
+            tally.sample(message.body)
             await acks.received(message)
             if acks.done.count + acks.unacked >= self.count:
-                finished.set()
+                tally.finished.set()
 
         async with await _connect() as connection:
             channel = await connection.channel()
             await channel.set_qos(prefetch_count=PREFETCH)
             queue = await channel.declare_queue(self.queue, durable=True, passive=True)
             await queue.consume(handle)
-            flusher = asyncio.create_task(_flush_every(acks))
-            started = time.process_time()
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(
-                    self.window.start_at + self.deadline_seconds - time.time()
-                ):
-                    await finished.wait()
-            flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await flusher
-            found.cpu_seconds = time.process_time() - started
+            flusher = asyncio.create_task(every(WATCH_SECONDS, acks.flush))
+            with cpu_into(found):
+                await tally.wait(self.window.start_at + self.deadline_seconds)
+                await stop(flusher)
         return found
-
-
-async def _flush_every(acks: _Acks) -> None:
-    while True:
-        await asyncio.sleep(WATCH_SECONDS)
-        await acks.flush()

@@ -9,13 +9,21 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import Redis
 
-from benchmarks.broker_http import IDLE_SECONDS
-from benchmarks.payloads import latency_ms, payload, stamped
+from benchmarks.loops import (
+    LatencyTally,
+    cpu_into,
+    drain,
+    fixed_schedule,
+    publish_in_window,
+    run_in_window,
+)
+from benchmarks.payloads import payload, stamped
 from benchmarks.timing import Counted, Latencies, Window
 
 #: How long a latency consumer's XREADGROUP blocks before looking again (ms).
@@ -68,34 +76,26 @@ class XaddPublish:
     async def run(self) -> Counted:
         done = Counted()
         data = payload(self.size)
-        budget = [self.total // self.batch] if self.total else None
         async with client(self.url) as redis:
             await redis.ping()
-            await self.window.opened()
-            started = time.process_time()
-            loops = (self._loop(redis, data, done, budget) for _ in range(self.connections))
-            await asyncio.gather(*loops)
-            done.cpu_seconds = time.process_time() - started
-        return done
 
-    async def _loop(
-        self, redis: Redis, data: bytes, done: Counted, budget: list[int] | None
-    ) -> None:
-        give_up = self.window.start_at + self.deadline_seconds
-        while time.time() < give_up:
-            if budget is None and not self.window.is_open(time.time()):
-                return
-            if budget is not None:
-                if budget[0] <= 0:
-                    return
-                budget[0] -= 1
-            pipe = redis.pipeline(transaction=False)
-            for _ in range(self.batch):
-                pipe.execute_command("XADD", self.stream, "*", "d", data)
-            await pipe.execute()
-            now = time.time()
-            if budget is not None or self.window.is_open(now):
-                done.add(self.batch, now)
+            async def send() -> bool:
+                pipe = redis.pipeline(transaction=False)
+                for _ in range(self.batch):
+                    pipe.execute_command("XADD", self.stream, "*", "d", data)
+                await pipe.execute()
+                return True
+
+            await publish_in_window(
+                self.window,
+                self.deadline_seconds,
+                self.batch,
+                send,
+                done,
+                loops=self.connections,
+                total=self.total,
+            )
+        return done
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,30 +114,22 @@ class XreadgroupConsume:
     async def run(self) -> Counted:
         done = Counted()
         async with client(self.url) as redis:
-            await self.window.opened()
-            started = time.process_time()
-            await asyncio.gather(
-                *(self._loop(redis, f"c{i}", done) for i in range(self.connections))
-            )
-            done.cpu_seconds = time.process_time() - started
-        return done
 
-    async def _loop(self, redis: Redis, consumer: str, done: Counted) -> None:
-        give_up = self.window.start_at + self.deadline_seconds
-        idle_since = time.time()
-        while time.time() < give_up and time.time() - idle_since < IDLE_SECONDS:
-            entries = await read_group(
-                redis, self.stream, self.group, consumer, self.batch, BLOCK_MS
-            )
-            if not entries:
-                continue
-            if not done.first:
-                done.first = time.time()
-            acked = await redis.xack(
-                self.stream, self.group, *(entry_id for entry_id, _ in entries)
-            )
-            idle_since = time.time()
-            done.add(int(acked), idle_since)
+            async def ack(entries: Entries) -> int:
+                return int(await redis.xack(self.stream, self.group, *(i for i, _ in entries)))
+
+            def loop(consumer: str) -> Awaitable[None]:
+                async def take() -> Entries | None:
+                    got = await read_group(
+                        redis, self.stream, self.group, consumer, self.batch, BLOCK_MS
+                    )
+                    return got or None
+
+                return drain(self.window, self.deadline_seconds, done, take, ack)
+
+            loops = (loop(f"c{i}") for i in range(self.connections))
+            await run_in_window(self.window, done, loops)
+        return done
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,14 +150,10 @@ class XaddLatencyPublisher:
         async with client(self.url) as redis, asyncio.TaskGroup() as group:
             await redis.ping()
             await self.window.opened()
-            started = time.process_time()
-            for index in range(self.count):
-                delay = self.window.start_at + index / self.rate - time.time()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                await slots.acquire()
-                group.create_task(self._send(redis, slots, done))
-            done.cpu_seconds = time.process_time() - started
+            with cpu_into(done):
+                async for _ in fixed_schedule(self.window.start_at, self.rate, self.count):
+                    await slots.acquire()
+                    group.create_task(self._send(redis, slots, done))
         return done
 
     async def _send(self, redis: Redis, slots: asyncio.Semaphore, done: Counted) -> None:
@@ -191,20 +179,16 @@ class XreadgroupLatencyConsumer:
     async def run(self) -> Latencies:
         found = Latencies()
         give_up = self.window.start_at + self.deadline_seconds
-        seen = 0
-        warm_up_ns = self.warm_up_until * 1e9
+        tally = LatencyTally(found, self.count, self.warm_up_until)
         async with client(self.url) as redis:
-            started = time.process_time()
-            while seen < self.count and time.time() < give_up:
-                entries = await read_group(redis, self.stream, self.group, "c", 100, BLOCK_MS)
-                for _, fields in entries:
-                    data = fields[b"d"]
-                    if int(data[:20]) >= warm_up_ns:
-                        found.values_ms.append(latency_ms(data))
-                if entries:
-                    await redis.xack(
-                        self.stream, self.group, *(entry_id for entry_id, _ in entries)
-                    )
-                    seen += len(entries)
-            found.cpu_seconds = time.process_time() - started
+            with cpu_into(found):
+                while not tally.complete and time.time() < give_up:
+                    entries = await read_group(redis, self.stream, self.group, "c", 100, BLOCK_MS)
+                    for _, fields in entries:
+                        tally.sample(fields[b"d"])
+                    if entries:
+                        await redis.xack(
+                            self.stream, self.group, *(entry_id for entry_id, _ in entries)
+                        )
+                        tally.arrived(len(entries))
         return found
