@@ -27,16 +27,21 @@ async def connect(http: aiohttp.ClientSession, url: str) -> aiohttp.ClientWebSoc
 
 
 async def subscribe(
-    ws: aiohttp.ClientWebSocketResponse, subscription: str, max_in_flight: int, batch: bool = False
+    ws: aiohttp.ClientWebSocketResponse,
+    subscription: str,
+    max_in_flight: int,
+    batch: bool = False,
+    wait: float = 10.0,
 ) -> None:
-    """Subscribe on ``ws``; with ``batch``, pushed messages come in ``messages`` frames."""
+    """Subscribe on ``ws``, waiting up to ``wait`` seconds for the answer; with ``batch``,
+    pushed messages come in ``messages`` frames."""
     frame: dict[str, Any] = {
         "type": "subscribe", "subscription": subscription, "max_in_flight": max_in_flight
     }  # fmt: skip
     if batch:
         frame["batch"] = True
     await ws.send_str(orjson.dumps(frame).decode())
-    answer = orjson.loads((await ws.receive(timeout=10)).data)
+    answer = orjson.loads((await ws.receive(timeout=wait)).data)
     if answer.get("type") != "subscribed":
         raise RuntimeError(f"subscribe refused: {answer}")
 

@@ -9,12 +9,21 @@ PUBLISH = "publish"
 CONSUME = "consume + ack"
 LATENCY = "end-to-end latency"
 ENGINE = "in-process engine"
+IDLE = "idle waiters"
+CROWD = "many sockets"
 
 #: issue 9's targets, through the broker on Redis (AOF everysec), one broker process.
 PUBLISH_TARGET = (Target(RATE, 100_000, at_least=True),)
 CONSUME_TARGET = (Target(RATE, 60_000, at_least=True),)
 LATENCY_TARGET = (Target(P50, 1.0, at_least=False), Target(P99, 3.0, at_least=False))
 ENGINE_TARGET = (Target(RATE, 300_000, at_least=True),)
+#: issue 14's targets: idle waiters cost next to nothing, thousands of sockets join fast.
+IDLE_TARGET = (Target("redis cmd/s", 200, at_least=False), Target("wake max ms", 5, at_least=False))
+CROWD_TARGET = (
+    Target("RSS KiB/socket", 32, at_least=False),
+    Target("publish p99 ms", 50, at_least=False),
+    Target("pull p99 ms", 50, at_least=False),
+)
 
 
 def rows(s: Settings) -> dict[str, Row]:
@@ -50,6 +59,27 @@ def rows(s: Settings) -> dict[str, Row]:
             "pubsubgo",
             f"memory backend publish -> pull -> ack, {batch}",
             ENGINE_TARGET,
+        ),
+        (
+            "idle-polls",
+            IDLE,
+            "pubsubgo",
+            f"{s.idle_polls:,} idle REST long polls (wait 20 s), one subscription",
+            IDLE_TARGET,
+        ),
+        (
+            "sockets",
+            CROWD,
+            "pubsubgo",
+            f"{s.crowd_sockets:,} WebSockets over {s.crowd_subscriptions} subscriptions",
+            (Target("join s", 30, at_least=False), *CROWD_TARGET),
+        ),
+        (
+            "sockets-10k",
+            CROWD,
+            "pubsubgo",
+            f"{2 * s.crowd_sockets:,} WebSockets over {s.crowd_subscriptions} subscriptions",
+            (Target("join s", 60, at_least=False), *CROWD_TARGET),
         ),
     ]
     return {

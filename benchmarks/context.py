@@ -18,8 +18,15 @@ from benchmarks.results import Sample
 from benchmarks.timing import CpuMonitor, Window
 
 R = TypeVar("R")
+#: Workloads a run does unless ``--only`` says otherwise.
+DEFAULT_WORKLOADS = (
+    "rest-publish", "ws-publish", "ws-consume", "pull-consume", "latency", "engine"
+)  # fmt: skip
+#: Workloads that only run when ``--only`` names them: many idle waiters and many sockets
+#: (issue 14's shapes), each a minute or more.
+RUNTIME_WORKLOADS = ("idle-polls", "sockets", "sockets-10k")
 #: Workloads that can be selected with ``--only``.
-WORKLOADS = ("rest-publish", "ws-publish", "ws-consume", "pull-consume", "latency", "engine")
+WORKLOADS = DEFAULT_WORKLOADS + RUNTIME_WORKLOADS
 #: Baseline systems; redis-py always runs, the others when their server answers.
 SYSTEMS = ("redis-py", "nats", "rabbitmq")
 #: Load generators get this long to connect before a window opens.
@@ -52,6 +59,16 @@ class Settings:
         ack_batch: ack ids per WebSocket ack frame (and RabbitMQ ``multiple`` ack).
         only: the workloads to run.
         workers: broker processes sharing the port (``pubsubgo-server --workers``).
+        backend: the broker's storage, ``redis`` or ``memory``.
+        idle_polls: long polls waiting at once in the idle workload.
+        idle_seconds: how long the idle workload measures them waiting.
+        wakeups: messages published one by one to time the idle waiters' wake-up.
+        crowd_sockets: subscribed sockets of the ``sockets`` workload (``sockets-10k``:
+            twice as many).
+        crowd_subscriptions: the subscriptions they spread over (every fifth ordered).
+        join_limit_seconds: how long the sockets may take to join before the run measures
+            anyway (and reports how many joined).
+        probe_seconds: how long publish and pull are timed while the sockets are connected.
     """
 
     runs: int = 3
@@ -67,13 +84,32 @@ class Settings:
     connections: int = 4
     pull_batch: int = 1000
     ack_batch: int = 100
-    only: frozenset[str] = frozenset(WORKLOADS)
+    only: frozenset[str] = frozenset(DEFAULT_WORKLOADS)
     workers: int = 1
+    backend: str = "redis"
+    idle_polls: int = 1000
+    idle_seconds: float = 5.0
+    wakeups: int = 10
+    crowd_sockets: int = 5000
+    crowd_subscriptions: int = 50
+    join_limit_seconds: float = 90.0
+    probe_seconds: float = 5.0
 
 
 #: ``--quick``: the same workloads, small enough for the whole run to take under a minute.
 QUICK = Settings(
-    runs=2, seconds=1.0, consume_messages=6_000, latency_seconds=1.0, engine_messages=40_000
+    runs=2,
+    seconds=1.0,
+    consume_messages=6_000,
+    latency_seconds=1.0,
+    engine_messages=40_000,
+    idle_polls=200,
+    idle_seconds=1.0,
+    wakeups=3,
+    crowd_sockets=400,
+    crowd_subscriptions=10,
+    join_limit_seconds=20.0,
+    probe_seconds=1.0,
 )
 
 
@@ -89,6 +125,8 @@ class Context:
     systems: frozenset[str] = frozenset({"redis-py"})
     broker_pid: int = 0
     profile_dir: Path | None = None
+    #: A scratch directory of the run (flag files the generators watch).
+    scratch: Path | None = None
     _names: itertools.count[int] = field(default_factory=itertools.count)
     _profiles: Counter[str] = field(default_factory=Counter)
 

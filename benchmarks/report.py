@@ -31,7 +31,16 @@ def machine(versions: dict[str, str]) -> dict[str, str]:
 def _number(value: float, metric: str) -> str:
     if math.isnan(value):
         return "-"
-    return f"{value:,.0f}" if metric == RATE else f"{value:.2f}"
+    return f"{value:,.0f}" if metric == RATE or abs(value) >= 1000 else f"{value:.2f}"
+
+
+def _named(metric: str, value: str) -> str:
+    """``value`` with the metric's name and unit: ``msg/s`` alone, ``"p99 ms"`` as
+    ``p99 <value> ms``, ``"joined sockets"`` as ``joined <value> sockets``."""
+    if metric == RATE:
+        return f"{value} msg/s"
+    name, _, unit = metric.rpartition(" ")
+    return f"{name} {value} {unit}" if name else f"{value} {unit}"
 
 
 def _values(row: Row) -> tuple[str, str]:
@@ -39,9 +48,7 @@ def _values(row: Row) -> tuple[str, str]:
     medians, ranges = [], []
     for metric in row.metrics:
         values = row.values(metric)
-        unit = "msg/s" if metric == RATE else "ms"
-        name = "" if metric == RATE else metric.split()[0] + " "
-        medians.append(f"{name}{_number(row.median(metric), metric)} {unit}")
+        medians.append(_named(metric, _number(row.median(metric), metric)))
         ranges.append(f"{_number(min(values), metric)}–{_number(max(values), metric)}")
     return " / ".join(medians), " / ".join(ranges)
 
@@ -55,7 +62,8 @@ def _target(row: Row) -> str:
         if target.metric == RATE:
             parts.append(f"{sign} {target.value:,.0f}: {verdict} ({measured / target.value:.0%})")
         else:
-            parts.append(f"{target.metric.split()[0]} {sign} {target.value:g}: {verdict}")
+            name = target.metric.rpartition(" ")[0] or target.metric
+            parts.append(f"{name} {sign} {target.value:g}: {verdict}")
     return "; ".join(parts)
 
 

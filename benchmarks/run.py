@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
+import resource
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -30,6 +31,8 @@ from benchmarks import catalog, profiling, report
 from benchmarks.baselines import nats_js, rabbitmq
 from benchmarks.consume import consume_round
 from benchmarks.context import BROKER_ROLE, QUICK, SYSTEMS, WORKLOADS, Context, Settings
+from benchmarks.crowd import crowd_round
+from benchmarks.idle import idle_round
 from benchmarks.in_process import engine_round
 from benchmarks.latency import latency_round
 from benchmarks.pool import WorkerPool
@@ -45,6 +48,8 @@ ROUNDS: tuple[tuple[str, Round], ...] = (
     ("consume", consume_round),
     ("latency", latency_round),
     ("engine", engine_round),
+    ("idle waiters", idle_round),
+    ("many sockets", crowd_round),
 )
 #: How long a baseline's server may take to answer the probe.
 PROBE_SECONDS = 10.0
@@ -70,6 +75,15 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument(
         "--workers", type=int, default=1, help="broker processes (pubsubgo-server --workers)"
     )
+    parser.add_argument(
+        "--backend", choices=("redis", "memory"), default="redis", help="the broker's storage"
+    )
+    parser.add_argument(
+        "--broker-src",
+        type=Path,
+        help="run the broker from this source tree (a checkout's src/), e.g. to measure a "
+        "baseline commit with the same harness",
+    )
     parser.add_argument("--json", type=Path, help="also write every measurement here")
     parser.add_argument("--profile", type=Path, help="py-spy the broker into this directory")
     return parser.parse_args()
@@ -85,7 +99,9 @@ def _settings(args: argparse.Namespace) -> Settings:
         settings = dataclasses.replace(settings, latency_rate=args.latency_rate)
     if args.workers < 1:
         raise SystemExit("--workers must be at least 1")
-    settings = dataclasses.replace(settings, workers=args.workers)
+    if args.workers > 1 and args.backend == "memory":
+        raise SystemExit("--workers above 1 needs the redis backend")
+    settings = dataclasses.replace(settings, workers=args.workers, backend=args.backend)
     if args.only:
         only = frozenset(w.strip() for w in args.only.split(","))
         unknown = only - set(WORKLOADS)
@@ -127,20 +143,28 @@ async def _measure(ctx: Context, rows: dict[str, Row]) -> None:
 
 
 @contextlib.contextmanager
-def _servers(ctx: Context, scratch: Path, env: Environment) -> Iterator[None]:
+def _servers(ctx: Context, scratch: Path, env: Environment, source: Path | None) -> Iterator[None]:
     """Redis and the broker for the run (none when only the in-process engine runs)."""
     if not ctx.settings.only - {"engine"}:
         yield
         return
     workers = ctx.settings.workers
-    with (
-        PrivateRedis(scratch / "redis") as redis,
-        BrokerServer(scratch / "broker", redis.url, workers) as broker,
-        CpuMonitor({"redis": redis.pid, **broker_roles(broker)}) as monitor,
-    ):
-        env.versions["redis"] = redis.version()
+    with contextlib.ExitStack() as stack:
+        redis = None
+        if ctx.settings.backend == "redis":
+            redis = stack.enter_context(PrivateRedis(scratch / "redis"))
+            env.versions["redis"] = redis.version()
+        broker = stack.enter_context(
+            BrokerServer(scratch / "broker", redis.url if redis else None, workers, source)
+        )
+        roles = ({"redis": redis.pid} if redis else {}) | broker_roles(broker)
+        monitor = stack.enter_context(CpuMonitor(roles))
         env.versions["broker workers"] = str(workers)
-        ctx.broker_url, ctx.redis_url, ctx.monitor = broker.url, redis.url, monitor
+        env.versions["backend"] = ctx.settings.backend
+        if source is not None:
+            env.versions["broker source"] = str(source)
+        ctx.broker_url, ctx.monitor = broker.url, monitor
+        ctx.redis_url = redis.url if redis else ""
         # With workers, --profile records the first one: they run the same code.
         ctx.broker_pid = broker.worker_pids[0]
         yield
@@ -169,8 +193,17 @@ def _report(rows: dict[str, Row], env: Environment, args: argparse.Namespace) ->
             print(profiling.summarize(stacks))
 
 
+def _allow_many_sockets() -> None:
+    """Raise this process's open-file limit to its maximum: the broker and the generators
+    inherit it, and the many-sockets workloads hold a descriptor per socket on both ends."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
 def main() -> None:
     args = _arguments()
+    _allow_many_sockets()
     settings = _settings(args)
     if args.profile:
         args.profile.mkdir(parents=True, exist_ok=True)
@@ -182,7 +215,8 @@ def main() -> None:
         WorkerPool(settings.processes) as pool,
     ):
         ctx = Context(settings, pool, systems=env.systems, profile_dir=args.profile)
-        with _servers(ctx, Path(scratch), env):
+        ctx.scratch = Path(scratch)
+        with _servers(ctx, Path(scratch), env, args.broker_src):
             asyncio.run(_measure(ctx, rows))
     _report(rows, env, args)
 

@@ -141,14 +141,23 @@ class PrivateRedis(_Child):
 
 
 class BrokerServer(_Child):
-    """``python -m pubsubgo`` on the Redis backend, as a user would run it: one process, or
-    a supervisor and ``workers`` broker processes sharing the port (``--workers``)."""
+    """``python -m pubsubgo`` on the Redis backend (the memory backend without
+    ``redis_url``), as a user would run it: one process, or a supervisor and ``workers``
+    broker processes sharing the port (``--workers``); from ``source`` (a ``src/``
+    directory) instead of the installed package when given."""
 
-    def __init__(self, directory: Path, redis_url: str, workers: int = 1) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        redis_url: str | None,
+        workers: int = 1,
+        source: Path | None = None,
+    ) -> None:
         super().__init__()
         self.directory = directory
         self.redis_url = redis_url
         self.workers = workers
+        self.source = source
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         #: The broker processes' pids: the one process, or the workers (not the supervisor).
@@ -163,8 +172,7 @@ class BrokerServer(_Child):
         # No PUBSUB_ variable of the caller's shell leaks in: the settings are these.
         env = {k: v for k, v in os.environ.items() if not k.startswith("PUBSUB_")}
         env |= {
-            "PUBSUB_STORAGE_BACKEND": "redis",
-            "PUBSUB_REDIS_URL": self.redis_url,
+            "PUBSUB_STORAGE_BACKEND": "redis" if self.redis_url else "memory",
             "PUBSUB_SERVER_PORT": str(self.port),
             "PUBSUB_METRICS_PORT": "0",
             "PUBSUB_LOG_ACCESS": "false",
@@ -172,6 +180,10 @@ class BrokerServer(_Child):
             # is a few lines at start.
             "PUBSUB_LOG_LEVEL": "WARNING" if self.workers == 1 else "INFO",
         }
+        if self.redis_url:
+            env["PUBSUB_REDIS_URL"] = self.redis_url
+        if self.source is not None:
+            env["PYTHONPATH"] = str(self.source.resolve())
         command = [sys.executable, "-m", "pubsubgo", "--host", "127.0.0.1"]
         if self.workers > 1:
             command += ["--workers", str(self.workers)]
