@@ -48,6 +48,7 @@ from pubsubgo.services.publisher import PublisherService
 from pubsubgo.services.subscriber import SubscriberService
 from pubsubgo.services.subscriptions import SubscriptionService
 from pubsubgo.services.topics import TopicService
+from pubsubgo.services.waiting import WaitingRoom
 
 T = TypeVar("T")
 
@@ -63,13 +64,15 @@ def build_broker(
     """Every service wired to ``storage``: the server's broker, and the tests'."""
     metrics = metrics or NullMetrics()
     s = storage
-    publisher = PublisherService(s.topics, s.messages, s.signal, clock, metrics, limits, tracer)
+    # One per broker: the long polls of this process wait here for the storage's signal.
+    waiting = WaitingRoom(s.signal, clock)
+    publisher = PublisherService(s.topics, s.messages, waiting, clock, metrics, limits, tracer)
     dead_letters = DeadLetterService(publisher, s.messages, s.in_flight, clock, metrics)
-    acks = AckService(s.subscriptions, s.in_flight, dead_letters, s.signal, clock, metrics)
+    acks = AckService(s.subscriptions, s.in_flight, dead_letters, waiting, clock, metrics)
     return Broker(
         topics=TopicService(s.topics, s.subscriptions, s.messages, clock),
         subscriptions=SubscriptionService(
-            s.topics, s.subscriptions, s.messages, s.deliveries, s.groups, s.signal, clock
+            s.topics, s.subscriptions, s.messages, s.deliveries, s.groups, waiting, clock
         ),
         publisher=publisher,
         subscriber=SubscriberService(
@@ -78,7 +81,7 @@ def build_broker(
             s.deliveries,
             s.in_flight,
             s.groups,
-            s.signal,
+            waiting,
             clock,
             metrics,
             tracer,

@@ -310,6 +310,65 @@ class TestLongPoll:
 
         assert await pull(broker, subscription, wait_seconds=0.05) == []
 
+    async def test_a_message_goes_to_one_of_many_waiting_pulls_the_others_wait_on(
+        self, broker: Broker
+    ) -> None:
+        topic = await new_topic(broker)
+        subscription = await new_subscription(broker, topic)
+        waiting = [
+            asyncio.create_task(pull(broker, subscription, wait_seconds=10)) for _ in range(20)
+        ]
+        await asyncio.sleep(0.05)  # let the pulls start waiting
+
+        await publish(broker, topic, "one")
+        done, _ = await asyncio.wait(waiting, timeout=2, return_when=asyncio.FIRST_COMPLETED)
+        await publish(broker, topic, "two")
+        await eventually_done(waiting, 2)
+
+        finished = [t for t in waiting if t.done()]
+        received = sorted(p for t in finished for p in payloads(t.result()))
+        assert len(done) == 1 and received == ["one", "two"] and len(finished) == 2
+        for task in waiting:
+            task.cancel()
+        await asyncio.gather(*waiting, return_exceptions=True)
+
+    async def test_a_nacked_message_wakes_a_waiting_pull_when_its_delay_ends(
+        self, broker: Broker, clock: ManualClock
+    ) -> None:
+        topic = await new_topic(broker)
+        subscription = await new_subscription(broker, topic)
+        await publish(broker, topic, "again")
+        [first] = await pull(broker, subscription)
+        await broker.acks.nack(subscription, [first.ack_id], delay_seconds=30)
+        waiting = asyncio.create_task(pull(broker, subscription, wait_seconds=10))
+        await asyncio.sleep(0.05)  # the pull finds nothing due and waits
+
+        clock.advance(30)
+        delivered = await asyncio.wait_for(waiting, timeout=2)
+
+        assert payloads(delivered) == ["again"]
+
+    async def test_a_delayed_message_wakes_a_waiting_pull_when_it_is_due(
+        self, broker: Broker, clock: ManualClock
+    ) -> None:
+        topic = await new_topic(broker)
+        subscription = await new_subscription(broker, topic)
+        await publish(broker, topic, "later", delay_seconds=20)
+        waiting = asyncio.create_task(pull(broker, subscription, wait_seconds=10))
+        await asyncio.sleep(0.05)
+
+        clock.advance(20)
+        delivered = await asyncio.wait_for(waiting, timeout=2)
+
+        assert payloads(delivered) == ["later"]
+
+
+async def eventually_done(tasks: list[asyncio.Task[list[Delivery]]], count: int) -> None:
+    """Return once ``count`` of ``tasks`` are done (TimeoutError after 2 s)."""
+    async with asyncio.timeout(2):
+        while sum(t.done() for t in tasks) < count:
+            await asyncio.wait(tasks, timeout=0.05, return_when=asyncio.FIRST_COMPLETED)
+
 
 async def _wait_for_redelivery(
     broker: Broker, subscription: str, clock: ManualClock

@@ -56,8 +56,14 @@ class PushWorker:
                 while True:
                     member_id = lease.member_id
                     try:
+                        # Everything pulled is settled before the next pull: it holds
+                        # nothing then, so a pull within max_in_flight is never cut short.
                         deliveries = await self._broker.subscriber.pull(
-                            self._sub.name, self._concurrency, MAX_PULL_WAIT_SECONDS, member_id
+                            self._sub.name,
+                            self._concurrency,
+                            MAX_PULL_WAIT_SECONDS,
+                            member_id,
+                            within_room=self._concurrency <= self._sub.max_in_flight,
                         )
                     except MemberNotFound:
                         await lease.rejoin(member_id)

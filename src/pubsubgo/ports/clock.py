@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
+
+
+class Timer(Protocol):
+    """A callback scheduled by :meth:`Clock.call_later`."""
+
+    def cancel(self) -> None:
+        """Do not run the callback (nothing happens if it already ran)."""
+        ...
 
 
 class Clock(Protocol):
@@ -16,4 +25,9 @@ class Clock(Protocol):
     def monotonic(self) -> float:
         """Seconds from an arbitrary start that never go back: what waits and latencies are
         measured in."""
+        ...
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> Timer:
+        """Run ``callback`` on the running event loop once ``delay`` seconds of the
+        monotonic clock have passed (a hand-driven clock also runs it when moved past)."""
         ...

@@ -1,17 +1,28 @@
-"""The MessageSignal port: waking long polls when a topic has something new."""
+"""The MessageSignal port: telling waiting consumers that a topic has something new."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
+
+#: Called with the topic that has news, or with None when notifications may have been
+#: missed (a lost connection, a listener that just started): then any topic may have news.
+Listener = Callable[[str | None], None]
 
 
 class MessageSignal(Protocol):
-    """Wakes waiters of a topic; a missed wake-up costs latency, never messages."""
+    """Carries "this topic has news" between the broker processes sharing a storage.
+
+    A missed notification costs latency, never messages: waiters look again on their own
+    now and then.
+    """
 
     def notify(self, topic: str) -> None:
-        """Wake everyone waiting on ``topic``."""
+        """Tell every listener, in this process at once and in the others as soon as they
+        hear, that ``topic`` has news."""
         ...
 
-    async def wait(self, topic: str, within: float) -> bool:
-        """Wait until ``topic`` is notified or ``within`` seconds pass; True if notified."""
+    def listen(self, listener: Listener) -> None:
+        """Call ``listener`` for every notification from now on (adding the same listener
+        twice has no effect)."""
         ...

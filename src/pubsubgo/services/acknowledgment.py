@@ -16,9 +16,9 @@ from pubsubgo.core.subscriptions import (
 from pubsubgo.ports.clock import Clock
 from pubsubgo.ports.in_flight import InFlightLedger
 from pubsubgo.ports.metrics import BrokerMetrics
-from pubsubgo.ports.signals import MessageSignal
 from pubsubgo.ports.subscriptions import SubscriptionRegistry
 from pubsubgo.services.dead_letters import DeadLetterService
+from pubsubgo.services.waiting import WaitingRoom
 
 #: One sweep handles at most this many overdue deliveries per subscription, so that a huge
 #: backlog of expiries cannot stall the other background duties.
@@ -43,14 +43,14 @@ class AckService:
         subscriptions: SubscriptionRegistry,
         in_flight: InFlightLedger,
         dead_letters: DeadLetterService,
-        signal: MessageSignal,
+        waiting: WaitingRoom,
         clock: Clock,
         metrics: BrokerMetrics,
     ) -> None:
         self._subscriptions = subscriptions
         self._in_flight = in_flight
         self._dead_letters = dead_letters
-        self._signal = signal
+        self._waiting = waiting
         self._clock = clock
         self._metrics = metrics
 
@@ -66,6 +66,7 @@ class AckService:
         result = await self._in_flight.settle(subscription, ack_ids, now)
         ages = [now - published for published in result.published_at]
         self._metrics.acked(sub.topic, subscription, ages)
+        self._freed(sub)
         return AckResult(len(result.settled), result.unknown)
 
     async def nack(
@@ -87,6 +88,7 @@ class AckService:
         await self._give_back(sub, deliveries, delay_seconds)
         found = {d.ack_id for d in deliveries}
         self._metrics.nacked(sub.topic, subscription, len(found))
+        self._freed(sub)
         return AckResult(len(found), tuple(a for a in ack_ids if a not in found))
 
     async def extend(
@@ -151,7 +153,7 @@ class AckService:
             for d in retried
         ]
         await self._in_flight.release(sub.name, releases)
-        self._signal.notify(sub.topic)
+        self._waiting.notify_at(sub.topic, {r.due_at for r in releases})
 
     async def _release_now(self, subscription: str, held: Sequence[InFlight]) -> int:
         if not held:
@@ -161,8 +163,17 @@ class AckService:
             subscription, [Release(d.ack_id, now) for d in held]
         )
         sub = await self._subscriptions.get(subscription)
-        self._signal.notify(sub.topic)
+        self._waiting.notify(sub.topic)
         return len(released)
+
+    def _freed(self, sub: Subscription) -> None:
+        """Deliveries of ``sub`` were settled: in an ordered subscription the next message
+        of their keys may be deliverable now (anywhere); pulls of this process held back by
+        ``max_in_flight`` may take more."""
+        if sub.ordered:
+            self._waiting.notify(sub.topic)
+        else:
+            self._waiting.settled(sub.name, sub.topic)
 
 
 def _check_ack_ids(ack_ids: Sequence[AckId]) -> None:

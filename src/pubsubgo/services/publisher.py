@@ -20,11 +20,11 @@ from pubsubgo.core.topics import Topic
 from pubsubgo.ports.clock import Clock
 from pubsubgo.ports.message_log import MessageLog
 from pubsubgo.ports.metrics import BrokerMetrics
-from pubsubgo.ports.signals import MessageSignal
 from pubsubgo.ports.topics import TopicRegistry
 from pubsubgo.ports.tracing import MessageTracer
 from pubsubgo.services.compression import pack
 from pubsubgo.services.tracing import NullTracer
+from pubsubgo.services.waiting import WaitingRoom
 
 
 def partition_for_key(key: str, partitions: int) -> int:
@@ -40,7 +40,7 @@ class PublisherService:
         self,
         topics: TopicRegistry,
         messages: MessageLog,
-        signal: MessageSignal,
+        waiting: WaitingRoom,
         clock: Clock,
         metrics: BrokerMetrics,
         limits: Limits | None = None,
@@ -48,7 +48,7 @@ class PublisherService:
     ) -> None:
         self._topics = topics
         self._messages = messages
-        self._signal = signal
+        self._waiting = waiting
         self._clock = clock
         self._metrics = metrics
         self._limits = limits or Limits()
@@ -79,10 +79,13 @@ class PublisherService:
         # A batch no bigger than the message limit cannot hold a message over it.
         sizes_checked = size <= self._limits.max_message_bytes
         now = self._clock.now()
+        delayed: list[float] = []
         with self._tracer.publishing(topic.name, requests) as traced:
-            drafts = self._drafts(topic, traced, now, internal, sizes_checked)
+            drafts = self._drafts(topic, traced, now, internal, sizes_checked, delayed)
             ids = await self._messages.append(topic, drafts)
-        self._signal.notify(topic.name)
+        self._waiting.notify(topic.name)
+        if delayed:
+            self._waiting.notify_at(topic.name, delayed)
         self._metrics.published(topic.name, len(ids), self._clock.monotonic() - started)
         return ids
 
@@ -105,11 +108,13 @@ class PublisherService:
         now: float,
         internal: bool,
         sizes_checked: bool,
+        delayed: list[float],
     ) -> list[MessageDraft]:
         """Validate and prepare a batch; one loop, as this runs once per message.
 
         ``sizes_checked``: no message can be over the size limit, so the plain path need not
-        look (messages that set more than data and priority are always checked in full)."""
+        look (messages that set more than data and priority are always checked in full).
+        ``delayed`` receives the delivery time of each delayed message."""
         max_bytes = self._limits.max_message_bytes
         compressing = topic.compression is not _UNCOMPRESSED
         turns = self._turns_of(topic)
@@ -128,7 +133,10 @@ class PublisherService:
                 or request.delivery_mode is not _DEFAULT_MODE
             ):
                 # One draft per request so far: their count is this request's index.
-                add(self._draft(topic, request, now, len(drafts), internal))
+                draft = self._draft(topic, request, now, len(drafts), internal)
+                if draft.deliver_at is not None:
+                    delayed.append(draft.deliver_at)
+                add(draft)
                 continue
             # A plain message: data and priority only, the common case kept short.
             data = request.data

@@ -16,19 +16,16 @@ from pubsubgo.ports.deliveries import DeliveryQueue
 from pubsubgo.ports.groups import GroupStore
 from pubsubgo.ports.in_flight import InFlightLedger
 from pubsubgo.ports.metrics import BrokerMetrics
-from pubsubgo.ports.signals import MessageSignal
 from pubsubgo.ports.subscriptions import SubscriptionRegistry
 from pubsubgo.ports.topics import TopicRegistry
 from pubsubgo.ports.tracing import MessageTracer
 from pubsubgo.services.compression import unpacked
 from pubsubgo.services.tracing import NullTracer
+from pubsubgo.services.waiting import Line, LineKey, WaitingRoom
 
 #: DESIGN §3: a pull asks for 1..1000 messages and waits at most 30 seconds.
 MAX_PULL_MESSAGES = 1000
 MAX_PULL_WAIT_SECONDS = 30.0
-#: A long poll also looks again this often, because delayed messages and retries become due
-#: with the passing of time rather than with a publish that would wake it.
-LONG_POLL_RECHECK_SECONDS = 0.25
 
 #: Filters are parsed once per distinct expression, not once per pull.
 compiled_filter = functools.lru_cache(maxsize=4096)(parse_filter)
@@ -55,7 +52,7 @@ class SubscriberService:
         deliveries: DeliveryQueue,
         in_flight: InFlightLedger,
         groups: GroupStore,
-        signal: MessageSignal,
+        waiting: WaitingRoom,
         clock: Clock,
         metrics: BrokerMetrics,
         tracer: MessageTracer | None = None,
@@ -65,7 +62,7 @@ class SubscriberService:
         self._deliveries = deliveries
         self._in_flight = in_flight
         self._groups = groups
-        self._signal = signal
+        self._waiting = waiting
         self._clock = clock
         self._metrics = metrics
         self._tracer = tracer or NullTracer()
@@ -76,8 +73,15 @@ class SubscriberService:
         max_messages: int = 100,
         wait_seconds: float = 0.0,
         member_id: str | None = None,
+        *,
+        within_room: bool = False,
     ) -> list[Delivery]:
         """Up to ``max_messages`` deliveries; waits up to ``wait_seconds`` for the first one.
+
+        Args:
+            within_room: the caller asks only for what its member has room for under
+                ``max_in_flight``, so a claim that finds nothing means nothing is there (its
+                wait is then shared with the other pulls of its kind).
 
         Raises:
             SubscriptionNotFound: no such subscription.
@@ -88,20 +92,74 @@ class SubscriberService:
         _check_pull(max_messages, wait_seconds)
         sub = await self._subscriptions.get(subscription)
         topic = await self._topics.get(sub.topic)
-        give_up_at = self._clock.monotonic() + wait_seconds
         partitions = await self._partitions_for(sub, topic, member_id)
+        if wait_seconds <= 0:
+            return (await self._fill(sub, topic, partitions, max_messages, member_id))[0]
+        holder = None if within_room else (member_id or "")
+        line = self._waiting.enter(topic.name, _line_key(sub, partitions, holder))
+        lines = [line]
+        try:
+            return await self._wait_in_line(
+                lines, sub, topic, max_messages, wait_seconds, member_id, partitions
+            )
+        finally:
+            self._waiting.leave(lines[0])
+
+    async def _wait_in_line(
+        self,
+        lines: list[Line],
+        sub: Subscription,
+        topic: Topic,
+        max_messages: int,
+        wait_seconds: float,
+        member_id: str | None,
+        partitions: Sequence[int],
+    ) -> list[Delivery]:
+        """Claim when it may find something (not while the line is quiet), wait for the
+        line's turn otherwise, until something comes or ``wait_seconds`` pass. ``lines``
+        holds the line the pull stands in (another one if its partitions change)."""
+        give_up_at = self._clock.monotonic() + wait_seconds
+        line = lines[0]
         while True:
-            deliveries = await self._fill(sub, topic, partitions, max_messages, member_id)
+            if not line.quiet:
+                found = await self._claim(line, sub, topic, partitions, max_messages, member_id)
+                if found is None:
+                    continue  # news came during the claim and nobody else will look
+                if found:
+                    return found
             remaining = give_up_at - self._clock.monotonic()
-            if deliveries or remaining <= 0:
-                return deliveries
-            await self._signal.wait(topic.name, within=min(remaining, LONG_POLL_RECHECK_SECONDS))
+            if remaining <= 0:
+                return []
+            await self._waiting.wait(line, remaining)
             if sub.ordered:
                 # An ordered subscription's assignment may change while it waits. Otherwise
                 # the membership checked when the pull began holds for the whole wait: the
                 # group is read once per pull, not once per wake-up (a consumer streaming
                 # one message at a time wakes once per message).
-                partitions = await self._partitions_for(sub, topic, member_id)
+                moved = await self._partitions_for(sub, topic, member_id)
+                if moved != partitions:
+                    partitions = moved
+                    line = lines[0] = self._waiting.move(line, _line_key(sub, moved, line.key[2]))
+
+    async def _claim(
+        self,
+        line: Line,
+        sub: Subscription,
+        topic: Topic,
+        partitions: Sequence[int],
+        max_messages: int,
+        member_id: str | None,
+    ) -> list[Delivery] | None:
+        """One claim as the line's turn; None when it found nothing but must look again."""
+        waiting = self._waiting
+        waiting.begin_claim(line)
+        try:
+            deliveries, full = await self._fill(sub, topic, partitions, max_messages, member_id)
+        except BaseException:
+            waiting.abandon_claim(line)
+            raise
+        again = waiting.end_claim(line, full=full)
+        return None if again and not deliveries else deliveries
 
     async def _fill(
         self,
@@ -110,9 +168,11 @@ class SubscriberService:
         partitions: Sequence[int],
         max_messages: int,
         member_id: str | None,
-    ) -> list[Delivery]:
+    ) -> tuple[list[Delivery], bool]:
+        """What one pull hands out, and whether the last claim took all it asked for (so
+        more may be left)."""
         if not partitions:
-            return []
+            return [], False
         while True:
             now = self._clock.now()
             claims = await self._deliveries.claim(
@@ -129,7 +189,7 @@ class SubscriberService:
                 self._metrics.delivered(sub.topic, sub.name, delivered, batch.redelivered)
                 if batch.deliveries:
                     self._tracer.delivered(batch.deliveries)
-                return batch.deliveries
+                return batch.deliveries, len(claims) >= max_messages
 
     async def _partitions_for(
         self, sub: Subscription, topic: Topic, member_id: str | None
@@ -147,6 +207,10 @@ class SubscriberService:
         # Pulls without a member take the partitions no member owns.
         owned = {p for parts in group.assignment.values() for p in parts}
         return [p for p in everything if p not in owned]
+
+
+def _line_key(sub: Subscription, partitions: Sequence[int], holder: str | None) -> LineKey:
+    return (sub.name, tuple(partitions) if sub.ordered else None, holder)
 
 
 def _sort_claims(sub: Subscription, claims: Sequence[Delivery], now: float) -> _Sorted:

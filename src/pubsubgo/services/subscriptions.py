@@ -14,10 +14,10 @@ from pubsubgo.ports.clock import Clock
 from pubsubgo.ports.deliveries import DeliveryQueue, SeekTarget
 from pubsubgo.ports.groups import GroupStore
 from pubsubgo.ports.message_log import MessageLog
-from pubsubgo.ports.signals import MessageSignal
 from pubsubgo.ports.subscriptions import SubscriptionRegistry
 from pubsubgo.ports.topics import TopicRegistry
 from pubsubgo.services.subscriber import compiled_filter
+from pubsubgo.services.waiting import WaitingRoom
 
 #: Redrive reads the dead-letter topic in pages of this many messages.
 REDRIVE_PAGE = 1000
@@ -42,7 +42,7 @@ class SubscriptionService:
         messages: MessageLog,
         deliveries: DeliveryQueue,
         groups: GroupStore,
-        signal: MessageSignal,
+        waiting: WaitingRoom,
         clock: Clock,
     ) -> None:
         self._topics = topics
@@ -50,7 +50,7 @@ class SubscriptionService:
         self._messages = messages
         self._deliveries = deliveries
         self._groups = groups
-        self._signal = signal
+        self._waiting = waiting
         self._clock = clock
 
     async def create(self, subscription: Subscription) -> Subscription:
@@ -114,7 +114,7 @@ class SubscriptionService:
         target = _seek_target(position, timestamp)
         subscription = await self._subscriptions.get(name)
         await self._deliveries.seek(subscription, target)
-        self._signal.notify(subscription.topic)
+        self._waiting.notify(subscription.topic)
 
     async def redrive(self, name: str) -> int:
         """Move the messages this subscription dead-lettered back to it alone.
@@ -138,7 +138,7 @@ class SubscriptionService:
             await self._messages.remove(dead_letter_topic, [originals[q] for q in queued])
             moved += len(queued)
         if moved:
-            self._signal.notify(subscription.topic)
+            self._waiting.notify(subscription.topic)
         return moved
 
     async def _dead_letters_of(

@@ -1,26 +1,20 @@
-"""InMemorySignal: wakes long polls in this process when a topic gets messages."""
+"""InMemorySignal: tells this process's listeners when a topic gets messages."""
 
 from __future__ import annotations
 
-import asyncio
+from pubsubgo.ports.signals import Listener
 
 
 class InMemorySignal:
-    """MessageSignal with one asyncio.Event per topic, replaced after each wake-up."""
+    """MessageSignal within one process: ``notify`` calls every listener at once."""
 
     def __init__(self) -> None:
-        self._events: dict[str, asyncio.Event] = {}
+        self._listeners: list[Listener] = []
 
     def notify(self, topic: str) -> None:
-        event = self._events.pop(topic, None)
-        if event is not None:
-            event.set()
+        for listener in self._listeners:
+            listener(topic)
 
-    async def wait(self, topic: str, within: float) -> bool:
-        event = self._events.setdefault(topic, asyncio.Event())
-        try:
-            async with asyncio.timeout(within):
-                await event.wait()
-        except TimeoutError:
-            return False
-        return True
+    def listen(self, listener: Listener) -> None:
+        if listener not in self._listeners:
+            self._listeners.append(listener)

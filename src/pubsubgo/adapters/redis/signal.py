@@ -1,4 +1,4 @@
-"""RedisSignal: wakes long polls in this process at once, and in other processes via pub/sub."""
+"""RedisSignal: tells listeners in this process at once, and in other processes via pub/sub."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from redis.exceptions import RedisClusterException, RedisError
 
 from pubsubgo.adapters.redis import keys
 from pubsubgo.adapters.redis.scripts import RedisClient
+from pubsubgo.ports.signals import Listener
 
 logger = logging.getLogger(__name__)
 
@@ -22,8 +23,8 @@ LISTEN_POLL_SECONDS = 1.0
 #: that a Redis outage costs one attempt per interval rather than a busy loop.
 LISTEN_RETRY_SECONDS = 0.5
 #: How long "no other process listens" is trusted. A broker process that starts listening
-#: is told nothing for at most this long: its long polls look again every 0.25 s anyway,
-#: so that costs latency only.
+#: may be told nothing for this long: so once subscribed, it tells its own listeners that
+#: anything may have news, at once and again after this long.
 PEERS_TTL_SECONDS = 1.0
 _REDIS_ERRORS = (RedisError, RedisClusterException, OSError)
 
@@ -31,13 +32,14 @@ _REDIS_ERRORS = (RedisError, RedisClusterException, OSError)
 class RedisSignal:
     """MessageSignal across broker processes.
 
-    ``notify`` wakes this process's waiters directly and publishes the topic on the
+    ``notify`` calls this process's listeners directly and publishes the topic on the
     ``psg:wake`` channel; notifications of one event-loop turn share one PUBLISH, and while
     the last PUBLISH reached no other process (its reply counts the listeners) only one
-    goes out per PEERS_TTL_SECONDS on a single node. A listener task, started by the first
-    ``wait``, wakes local waiters when another process publishes. Redis being away only
-    delays wake-ups: long polls look again on their own anyway. Call ``aclose`` before
-    closing the client.
+    goes out per PEERS_TTL_SECONDS on a single node. One subscriber task per process,
+    started by the first ``listen``, hears the other processes' notifications for every
+    listener of this one. Whenever it (re)subscribes it tells the listeners that anything
+    may have news (None): what was published while it was away is not lost, only late.
+    Redis being away only delays wake-ups. Call ``aclose`` before closing the client.
 
     Args:
         client: the backend's client (single node or cluster: PUBLISH reaches every node).
@@ -45,7 +47,7 @@ class RedisSignal:
 
     def __init__(self, client: RedisClient) -> None:
         self._client = client
-        self._events: dict[str, asyncio.Event] = {}
+        self._listeners: list[Listener] = []
         self._pending: set[str] = set()
         #: Tells our own messages apart when they come back from the channel.
         self._origin = secrets.token_hex(8)
@@ -58,21 +60,16 @@ class RedisSignal:
         self._peers_until = 0.0
 
     def notify(self, topic: str) -> None:
-        self._wake(topic)
+        self._tell(topic)
         self._pending.add(topic)
         if self._publisher is None or self._publisher.done():
             self._publisher = asyncio.get_running_loop().create_task(self._publish())
 
-    async def wait(self, topic: str, within: float) -> bool:
+    def listen(self, listener: Listener) -> None:
+        if listener not in self._listeners:
+            self._listeners.append(listener)
         if self._listener is None or self._listener.done():
             self._listener = asyncio.get_running_loop().create_task(self._listen())
-        event = self._events.setdefault(topic, asyncio.Event())
-        try:
-            async with asyncio.timeout(within):
-                await event.wait()
-        except TimeoutError:
-            return False
-        return True
 
     async def aclose(self) -> None:
         """Stop the listener and the publisher."""
@@ -83,10 +80,9 @@ class RedisSignal:
                     await task
         self._publisher = self._listener = None
 
-    def _wake(self, topic: str) -> None:
-        event = self._events.pop(topic, None)
-        if event is not None:
-            event.set()
+    def _tell(self, topic: str | None) -> None:
+        for listener in self._listeners:
+            listener(topic)
 
     async def _publish(self) -> None:
         await asyncio.sleep(0)  # let the rest of this loop turn add its topics
@@ -138,6 +134,10 @@ class RedisSignal:
         try:
             await pubsub.subscribe(keys.WAKE_CHANNEL)
             self._subscribed = True
+            # What others published before now (or skipped publishing: PEERS_TTL_SECONDS)
+            # was not heard: anything may have news.
+            self._tell(None)
+            asyncio.get_running_loop().call_later(PEERS_TTL_SECONDS, self._tell, None)
             while True:
                 message = await pubsub.get_message(
                     ignore_subscribe_messages=True, timeout=LISTEN_POLL_SECONDS
@@ -153,4 +153,4 @@ class RedisSignal:
         origin, *topics = data.decode().split("\n")
         if origin != self._origin:
             for topic in topics:
-                self._wake(topic)
+                self._tell(topic)

@@ -137,8 +137,14 @@ class SubscriptionStream:
         room = self.max_in_flight - len(self.outstanding)
         member_id = self._lease.member_id
         try:
+            # Never more than the room under max_in_flight: the member's claims are never
+            # cut short by its limit, so its waits are shared with the other sockets'.
             deliveries = await self._broker.subscriber.pull(
-                self.name, min(room, MAX_PULL_MESSAGES), MAX_PULL_WAIT_SECONDS, member_id
+                self.name,
+                min(room, MAX_PULL_MESSAGES),
+                MAX_PULL_WAIT_SECONDS,
+                member_id,
+                within_room=True,
             )
         except MemberNotFound:
             await self._lease.rejoin(member_id)
