@@ -327,7 +327,9 @@ class TestLongPoll:
 
         finished = [t for t in waiting if t.done()]
         received = sorted(p for t in finished for p in payloads(t.result()))
-        assert len(done) == 1 and received == ["one", "two"] and len(finished) == 2
+        assert len(done) == 1
+        assert received == ["one", "two"]
+        assert len(finished) == 2
         for task in waiting:
             task.cancel()
         await asyncio.gather(*waiting, return_exceptions=True)
