@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from pubsubgo.core.assignment import moved_partitions
@@ -44,6 +46,44 @@ class TestMembership:
         assert group.assignment[alive.member_id] == (0, 1)
         with pytest.raises(MemberNotFound):
             await broker.groups.heartbeat(subscription, silent.member_id)
+
+    async def test_joins_that_come_together_make_one_rebalance(self, broker: Broker) -> None:
+        topic = await new_topic(broker, partitions=4)
+        subscription = await new_subscription(broker, topic, ordered=True)
+
+        joined = await asyncio.gather(*(broker.groups.join(subscription) for _ in range(30)))
+
+        group = await broker.groups.describe(subscription)
+        assert {m.generation for m in joined} == {1}
+        assert group.generation == 1
+        assert len(group.members) == 30
+        assert sorted(p for m in joined for p in m.assignment) == [0, 1, 2, 3]
+
+    async def test_many_members_heartbeat_in_one_call(self, broker: Broker) -> None:
+        topic = await new_topic(broker, partitions=2)
+        subscription = await new_subscription(broker, topic)
+        one = await broker.groups.join(subscription)
+        two = await broker.groups.join(subscription)
+
+        beats = await broker.groups.heartbeats(
+            subscription, [one.member_id, two.member_id, "stranger"]
+        )
+
+        assert beats["stranger"] is None
+        for member in (one, two):
+            found = beats[member.member_id]
+            assert found is not None
+            assert (found.generation, found.assignment) == (two.generation, (0, 1))
+
+    async def test_a_stranger_leaving_changes_nothing(self, broker: Broker) -> None:
+        topic = await new_topic(broker)
+        subscription = await new_subscription(broker, topic)
+        member = await broker.groups.join(subscription)
+
+        with pytest.raises(MemberNotFound):
+            await broker.groups.leave(subscription, "stranger")
+
+        assert (await broker.groups.describe(subscription)).generation == member.generation
 
     async def test_a_heartbeat_keeps_the_generation(self, broker: Broker) -> None:
         topic = await new_topic(broker)

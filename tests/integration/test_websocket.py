@@ -6,6 +6,9 @@ from typing import Any
 
 from aiohttp import ClientWebSocketResponse, WSCloseCode, WSMsgType
 
+from pubsubgo.adapters.wire.keys import BROKER
+from pubsubgo.runtime.heartbeats import Heartbeats
+
 from tests.integration.conftest import (
     DEADLINE_SECONDS,
     Client,
@@ -16,6 +19,9 @@ from tests.integration.conftest import (
 )
 
 Frame = dict[str, Any]
+#: How long a socket is watched for a frame that should not come (whatever would send it
+#: has already run: this only lets it arrive).
+QUIET_SECONDS = 0.2
 
 
 async def receive(ws: ClientWebSocketResponse) -> Frame:
@@ -30,6 +36,16 @@ async def subscribe(ws: ClientWebSocketResponse, subscription: str, **fields: An
     await ws.send_json({"type": "subscribe", "subscription": subscription, **fields})
     frame = await receive(ws)
     assert frame["type"] == "subscribed", frame
+    return frame
+
+
+async def _next_or_none(ws: ClientWebSocketResponse) -> Frame | None:
+    """The next frame, or None if none comes within QUIET_SECONDS."""
+    try:
+        message = await ws.receive(timeout=QUIET_SECONDS)
+    except TimeoutError:
+        return None
+    frame: Frame = message.json()
     return frame
 
 
@@ -216,6 +232,35 @@ class TestGroupsAndShutdown:
         assert notice["generation"] == joined["generation"]
         assert len(notice["assignment"]) == 1
         assert sorted(notice["assignment"] + joined["assignment"]) == [0, 1]
+
+    async def test_members_whose_share_did_not_change_hear_nothing(
+        self, client: Client
+    ) -> None:
+        # Given sockets on an unordered subscription (members share every partition) and on
+        # an ordered one with fewer partitions than sockets
+        topic = await create_topic(client, partitions=2)
+        shared = await create_subscription(client, topic)
+        ordered = await create_subscription(client, topic, ordered=True)
+        sockets = [await client.ws_connect("/v1/ws") for _ in range(4)]
+        for ws in sockets:
+            await subscribe(ws, shared)
+        for ws in sockets[:2]:
+            await subscribe(ws, ordered)
+        heartbeats = Heartbeats.of(client.app[BROKER].groups)
+        await heartbeats.beat()
+        handed_over = await _next_or_none(sockets[0])  # the first owner gave a partition up
+        # When another socket joins both, and everyone's heartbeat has been answered
+        late = await client.ws_connect("/v1/ws")
+        await subscribe(late, shared)
+        await subscribe(late, ordered)
+        await heartbeats.beat()
+        # Then nobody else was told of a rebalance: no one else's partitions moved
+        heard = [await _next_or_none(ws) for ws in sockets]
+        for ws in [*sockets, late]:
+            await ws.close()
+        assert handed_over is not None
+        assert (handed_over["type"], handed_over["assignment"]) == ("rebalanced", [0])
+        assert heard == [None] * 4
 
     async def test_shutdown_closes_sockets_with_going_away(self, client: Client) -> None:
         topic = await create_topic(client)

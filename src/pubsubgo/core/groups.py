@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from pubsubgo.core.assignment import assign_partitions
@@ -14,6 +14,10 @@ class GroupSettings:
 
     heartbeat_interval_seconds: float = 3.0
     session_timeout_seconds: float = 15.0
+    #: Joins, leaves and evictions of one broker process that come within this long of
+    #: each other make one rebalance (one generation), so that a storm of joins does not
+    #: make a generation, and a notice to every member, each.
+    rebalance_settle_seconds: float = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,10 +55,32 @@ class GroupState:
         remaining = {mid: m for mid, m in self.members.items() if mid not in member_ids}
         return self._rebalanced(remaining, partitions)
 
+    def changed(
+        self, joins: Iterable[Member], leaves: set[str], partitions: int, *, assign: bool
+    ) -> GroupState:
+        """The next generation with ``joins`` added (or refreshed), then ``leaves`` removed.
+
+        ``assign``: rebalance the partitions; without it (unordered subscriptions, whose
+        members share every partition) the assignment is left empty.
+        """
+        members = {**self.members, **{m.id: m for m in joins}}
+        for member_id in leaves:
+            members.pop(member_id, None)
+        if not assign:
+            return GroupState(self.subscription, self.generation + 1, members, {})
+        return self._rebalanced(members, partitions)
+
     def heartbeat(self, member_id: str, now: float) -> GroupState:
         """The same generation with the member's heartbeat refreshed."""
-        member = replace(self.members[member_id], last_heartbeat=now)
-        return replace(self, members={**self.members, member_id: member})
+        return self.heartbeats([member_id], now)
+
+    def heartbeats(self, member_ids: Iterable[str], now: float) -> GroupState:
+        """The same generation with the heartbeats of ``member_ids`` (members all)
+        refreshed."""
+        members = dict(self.members)
+        for member_id in member_ids:
+            members[member_id] = replace(members[member_id], last_heartbeat=now)
+        return replace(self, members=members)
 
     def expired(self, now: float, session_timeout: float) -> set[str]:
         """Ids of the members whose session has timed out."""

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 
 from pubsubgo.core.assignment import moved_partitions
 from pubsubgo.core.errors import GenerationConflict, MemberNotFound, SubscriptionNotFound
@@ -18,6 +19,7 @@ from pubsubgo.ports.metrics import BrokerMetrics
 from pubsubgo.ports.subscriptions import SubscriptionRegistry
 from pubsubgo.ports.topics import TopicRegistry
 from pubsubgo.services.acknowledgment import AckService
+from pubsubgo.services.rebalancing import Batch, Rebalanced, Settler
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +59,7 @@ class GroupService:
         self._clock = clock
         self._metrics = metrics
         self.settings = settings or GroupSettings()
+        self._settler = Settler(clock, self.settings.rebalance_settle_seconds, self._apply)
 
     async def join(self, subscription: str, member_id: str | None = None) -> Membership:
         """Add a member (a new id unless one is given) and rebalance.
@@ -69,8 +72,8 @@ class GroupService:
         member_id = member_id or uuid.uuid4().hex
         now = self._clock.now()
         member = Member(member_id, joined_at=now, last_heartbeat=now)
-        state = await self._change(sub, lambda s: s.joined(member, partitions))
-        return self._membership(sub, state, member_id, partitions)
+        changed = await self._settler.join(sub.name, member)
+        return self._membership(sub, changed.after, member_id, partitions)
 
     async def heartbeat(self, subscription: str, member_id: str) -> Membership:
         """Keep a member alive; returns its current generation and assignment.
@@ -79,19 +82,36 @@ class GroupService:
             SubscriptionNotFound: no such subscription.
             MemberNotFound: the member left or was evicted; it must join again.
         """
+        membership = (await self.heartbeats(subscription, [member_id]))[member_id]
+        if membership is None:
+            raise MemberNotFound(subscription, member_id)
+        return membership
+
+    async def heartbeats(
+        self, subscription: str, member_ids: Sequence[str]
+    ) -> dict[str, Membership | None]:
+        """Keep several members alive at once (one storage round trip or two for all);
+        each one's membership, or None for those no longer in the group.
+
+        Raises:
+            SubscriptionNotFound: no such subscription.
+        """
         sub = await self._subscriptions.get(subscription)
         partitions = (await self._topics.get(sub.topic)).partitions
         for _ in range(MAX_UPDATE_ATTEMPTS):
             state = await self._groups.load(subscription)
-            if member_id not in state.members:
-                raise MemberNotFound(subscription, member_id)
-            try:
-                await self._groups.save(
-                    state.heartbeat(member_id, self._clock.now()), state.generation
-                )
-            except GenerationConflict:
-                continue
-            return self._membership(sub, state, member_id, partitions)
+            present = [m for m in member_ids if m in state.members]
+            if present:
+                try:
+                    await self._groups.save(
+                        state.heartbeats(present, self._clock.now()), state.generation
+                    )
+                except GenerationConflict:
+                    continue
+            return {
+                m: self._membership(sub, state, m, partitions) if m in state.members else None
+                for m in member_ids
+            }
         raise GenerationConflict(f"group of {subscription!r} is changing too fast")
 
     async def leave(self, subscription: str, member_id: str) -> None:
@@ -101,20 +121,24 @@ class GroupService:
             SubscriptionNotFound: no such subscription.
             MemberNotFound: the member is not in the group.
         """
-        sub = await self._subscriptions.get(subscription)
-        state = await self._groups.load(subscription)
-        if member_id not in state.members:
+        await self._subscriptions.get(subscription)
+        changed = await self._settler.leave(subscription, {member_id})
+        if not changed.knew(member_id):
             raise MemberNotFound(subscription, member_id)
-        await self._remove(sub, {member_id})
 
     async def describe(self, subscription: str) -> GroupState:
-        """The group's current state.
+        """The group's current state; in an unordered subscription each member's
+        assignment is every partition (they share them all).
 
         Raises:
             SubscriptionNotFound: no such subscription.
         """
-        await self._subscriptions.get(subscription)
-        return await self._groups.load(subscription)
+        sub = await self._subscriptions.get(subscription)
+        state = await self._groups.load(subscription)
+        if sub.ordered:
+            return state
+        everything = tuple(range((await self._topics.get(sub.topic)).partitions))
+        return replace(state, assignment=dict.fromkeys(state.members, everything))
 
     async def evict_expired(self) -> int:
         """Background duty: remove members whose session timed out; returns how many."""
@@ -125,27 +149,40 @@ class GroupService:
             expired = state.expired(now, self.settings.session_timeout_seconds)
             if expired:
                 logger.info("evicting %d member(s) of %s", len(expired), sub.name)
-                await self._remove(sub, expired)
+                await self._settler.leave(sub.name, expired)
                 evicted += len(expired)
         return evicted
 
-    async def _remove(self, sub: Subscription, member_ids: set[str]) -> None:
+    async def _apply(self, subscription: str, batch: Batch) -> Rebalanced:
+        """One settle window's joins and leaves as one generation; what the leavers held
+        is handed to the others at once."""
+        sub = await self._subscriptions.get(subscription)
         partitions = (await self._topics.get(sub.topic)).partitions
-        state = await self._change(sub, lambda s: s.without(member_ids, partitions))
-        for member_id in member_ids:
-            await self._acks.release_member(sub.name, member_id)
-        if not sub.durable and not state.members:
+        joins, leaves = list(batch.joins.values()), batch.leaves
+
+        def change(state: GroupState) -> GroupState:
+            if not joins and not leaves & state.members.keys():
+                return state  # only strangers left: nothing to do
+            return state.changed(joins, leaves, partitions, assign=sub.ordered)
+
+        changed = await self._change(sub, change)
+        gone = [m for m in leaves if changed.knew(m)]
+        await asyncio.gather(*(self._acks.release_member(sub.name, m) for m in gone))
+        if not sub.durable and not changed.after.members:
             # DESIGN §2: a non-durable subscription lives as long as its consumers.
             with contextlib.suppress(SubscriptionNotFound):
                 await self._subscriptions.delete(sub.name)
+        return changed
 
     async def _change(
         self, sub: Subscription, change: Callable[[GroupState], GroupState]
-    ) -> GroupState:
+    ) -> Rebalanced:
         """Apply a membership change to the latest generation, then hand revoked partitions over."""
         for _ in range(MAX_UPDATE_ATTEMPTS):
             before = await self._groups.load(sub.name)
             after = change(before)
+            if after is before:
+                return Rebalanced(before, after)
             try:
                 await self._groups.save(after, before.generation)
             except GenerationConflict:
@@ -154,7 +191,7 @@ class GroupService:
             if sub.ordered:
                 revoked = _revoked(before, after)
                 await self._acks.release_partitions(sub.name, sorted(revoked))
-            return after
+            return Rebalanced(before, after)
         raise GenerationConflict(f"group of {sub.name!r} is changing too fast")
 
     def _membership(
