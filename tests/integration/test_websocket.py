@@ -8,7 +8,6 @@ from aiohttp import ClientWebSocketResponse, WSCloseCode, WSMsgType
 
 from pubsubgo.adapters.wire.keys import BROKER
 from pubsubgo.runtime.heartbeats import Heartbeats
-
 from tests.integration.conftest import (
     DEADLINE_SECONDS,
     Client,
@@ -233,9 +232,7 @@ class TestGroupsAndShutdown:
         assert len(notice["assignment"]) == 1
         assert sorted(notice["assignment"] + joined["assignment"]) == [0, 1]
 
-    async def test_members_whose_share_did_not_change_hear_nothing(
-        self, client: Client
-    ) -> None:
+    async def test_members_whose_share_did_not_change_hear_nothing(self, client: Client) -> None:
         # Given sockets on an unordered subscription (members share every partition) and on
         # an ordered one with fewer partitions than sockets
         topic = await create_topic(client, partitions=2)
