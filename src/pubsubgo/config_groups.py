@@ -27,6 +27,11 @@ class ServerSettings(_Group):
     shutdown_timeout_seconds: float = Field(10.0, gt=0)
     #: WebSocket ping interval; a peer that does not answer in time is disconnected.
     websocket_heartbeat_seconds: float = Field(20.0, gt=0)
+    #: Offer permessage-deflate to WebSocket clients that ask for it. Off by default: each
+    #: compressing socket keeps a zlib compressor and decompressor (about 100 KiB more per
+    #: socket) and spends CPU on every frame; worth it only for large, repetitive frames
+    #: over slow links.
+    websocket_compression: bool = False
     #: A request not answered within this is refused with 503 ``timeout`` (0 = no limit).
     #: Long polls get their ``wait_seconds`` (at most 30) on top; WebSockets are exempt.
     request_timeout_seconds: float = Field(30.0, ge=0)

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import logging
+import os
+import socket
+import struct
 from typing import Any
 
+import pytest
 from aiohttp import ClientWebSocketResponse, WSCloseCode, WSMsgType
 
-from pubsubgo.adapters.wire.keys import BROKER
+from pubsubgo.adapters.wire.keys import BROKER, SOCKETS
 from pubsubgo.runtime.heartbeats import Heartbeats
 from tests.integration.conftest import (
     DEADLINE_SECONDS,
@@ -271,3 +278,40 @@ class TestGroupsAndShutdown:
         assert message.type is WSMsgType.CLOSE
         assert message.data == WSCloseCode.GOING_AWAY
         await ws.close()
+
+
+class TestSocketCost:
+    async def test_compression_is_not_negotiated_unless_configured(self, client: Client) -> None:
+        # A browser offers permessage-deflate; the broker declines it by default
+        async with client.ws_connect("/v1/ws", compress=15) as ws:
+            assert ws.compress == 0
+
+
+class TestClientsThatLeave:
+    async def test_a_client_gone_during_the_upgrade_logs_no_error(
+        self, client: Client, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        caplog.set_level(logging.DEBUG)
+        host, port = client.server.host, client.server.port
+        assert port is not None
+        # When clients send an upgrade and reset the connection at once
+        for _ in range(20):
+            _, writer = await asyncio.open_connection(host, port)
+            key = base64.b64encode(os.urandom(16)).decode()
+            writer.write(
+                f"GET /v1/ws HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\n"
+                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+                "Sec-WebSocket-Version: 13\r\n\r\n".encode()
+            )
+            sock = writer.get_extra_info("socket")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            writer.close()
+        # Then once the broker has forgotten them, nothing was logged as an error
+        sockets = client.app[SOCKETS]
+        await eventually(lambda: _none_left(sockets), "the sockets to be forgotten")
+        errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+        assert errors == []
+
+
+async def _none_left(sockets: Any) -> bool | None:
+    return True if not len(sockets) else None

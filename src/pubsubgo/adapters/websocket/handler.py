@@ -7,6 +7,7 @@ import logging
 
 from aiohttp import WSCloseCode, web
 
+from pubsubgo.adapters.websocket.memory import MemoryReturn
 from pubsubgo.adapters.websocket.policy import SocketPolicy
 from pubsubgo.adapters.websocket.session import SocketSession
 from pubsubgo.adapters.wire.access import Access
@@ -18,6 +19,11 @@ from pubsubgo.core.errors import TooManyWebSockets
 logger = logging.getLogger(__name__)
 
 routes = RouteTable(tag="websocket", always=())
+#: What a socket may queue for its client before a send waits for the client to read:
+#: bounds the memory of a slow consumer's socket (aiohttp's default is 256 KiB).
+WRITER_LIMIT_BYTES = 64 * 1024
+#: The heap is the process's: one for every app it serves.
+_memory = MemoryReturn()
 
 
 @routes.route(
@@ -39,14 +45,22 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     ws = web.WebSocketResponse(
         heartbeat=settings.server.websocket_heartbeat_seconds,
         max_msg_size=settings.limits.max_body_bytes,
+        compress=settings.server.websocket_compression,
+        writer_limit=WRITER_LIMIT_BYTES,
     )
     # Counted before the first await, so that concurrent upgrades cannot overshoot the limit.
     sockets.add(ws)
     try:
-        await ws.prepare(request)
+        try:
+            await ws.prepare(request)
+        except ConnectionError as error:
+            # The client went away during the upgrade: nothing to serve, nothing wrong here.
+            logger.debug("client left during the WebSocket upgrade: %r", error)
+            return ws
         await _serve(request, ws)
     finally:
         sockets.discard(ws)
+        _memory.closed()
     return ws
 
 
