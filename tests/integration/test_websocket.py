@@ -313,5 +313,5 @@ class TestClientsThatLeave:
         assert errors == []
 
 
-async def _none_left(sockets: Any) -> bool | None:
-    return True if not len(sockets) else None
+async def _none_left(sockets: Any) -> bool:
+    return not len(sockets)
