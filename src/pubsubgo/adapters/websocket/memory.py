@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import ctypes.util
+import gc
 import logging
 from collections.abc import Callable
 
@@ -29,7 +30,8 @@ def _malloc_trim() -> Callable[[], None] | None:
 
 class MemoryReturn:
     """Counts closed sockets; after a wave of them (RETURN_AFTER_CLOSED, then quiet for
-    QUIET_SECONDS) hands the memory the allocator keeps free back to the system. Socket
+    QUIET_SECONDS) collects their garbage and hands the memory the allocator keeps free
+    back to the system. Socket
     buffers are freed when a socket closes, but glibc keeps freed memory for reuse, so
     without this the broker's RSS stays at its peak after thousands of sockets leave."""
 
@@ -52,6 +54,9 @@ class MemoryReturn:
     def _give_back(self) -> None:
         self._timer = None
         self._closed = 0
+        # Closed sockets leave reference cycles (tasks, futures, protocols) that only a
+        # full collection frees; collected first, their memory can go back too.
+        gc.collect()
         if self._trim is not None:
             self._trim()
             logger.debug("returned free heap memory after sockets closed")
