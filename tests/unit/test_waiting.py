@@ -6,7 +6,13 @@ import asyncio
 
 from pubsubgo.adapters.memory.signal import InMemorySignal
 from pubsubgo.runtime.clock import ManualClock
-from pubsubgo.services.waiting import RECHECK_JITTER, RECHECK_SECONDS, Line, WaitingRoom
+from pubsubgo.services.waiting import (
+    KEEP_SECONDS,
+    RECHECK_JITTER,
+    RECHECK_SECONDS,
+    Line,
+    WaitingRoom,
+)
 
 KEY = ("sub", None, None)
 #: Longer than any wait below ends by itself: a turn must come from the room.
@@ -162,11 +168,27 @@ class TestRechecks:
         assert pulls.turns == [0]
         await pulls.close()
 
-    async def test_the_last_pull_to_leave_drops_the_line(self) -> None:
-        room, _, _ = await _room()
-        first = room.enter("orders", KEY)
-        second = room.enter("orders", KEY)
-        room.leave(first)
-        room.leave(second)
+    async def test_a_line_left_empty_is_kept_a_while_then_dropped(self) -> None:
+        room, _, clock = await _room()
+        line = room.enter("orders", KEY)
+        room.leave(line)
+        kept = room.enter("orders", KEY)  # a stream pulling again right away
+        room.leave(kept)
 
-        assert room.enter("orders", KEY) is not first
+        clock.advance(KEEP_SECONDS)
+
+        assert kept is line
+        assert room.enter("orders", KEY) is not line
+
+    async def test_a_line_kept_empty_still_hears_news(self) -> None:
+        room, signal, _ = await _room()
+        line = room.enter("orders", KEY)
+        room.begin_claim(line)
+        room.end_claim(line, full=False)
+        room.leave(line)
+        quiet_after_claim = line.quiet
+
+        signal.notify("orders")
+
+        assert quiet_after_claim
+        assert not room.enter("orders", KEY).quiet

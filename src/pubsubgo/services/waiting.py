@@ -29,6 +29,9 @@ from pubsubgo.services.due import DueTimes
 RECHECK_SECONDS = 3.0
 #: Rechecks are spread by this fraction either way, so that lines do not claim in step.
 RECHECK_JITTER = 0.25
+#: A line nobody stands in is kept this long, with what it knows: a consumer that pulls
+#: again right after its messages (a stream) finds it quiet and waits without claiming.
+KEEP_SECONDS = RECHECK_SECONDS
 
 #: What makes two waiting pulls interchangeable: (subscription, partitions of an ordered
 #: subscription or None, holder). The holder is the member id, ``""`` for memberless pulls
@@ -40,7 +43,9 @@ LineKey = tuple[str, tuple[int, ...] | None, str | None]
 class Line:
     """The waiting pulls of one :data:`LineKey`, and what the line knows of its claims."""
 
-    __slots__ = ("claiming", "key", "news", "quiet", "timer", "topic", "users", "waiters")
+    __slots__ = (
+        "claiming", "drop", "key", "news", "quiet", "timer", "topic", "users", "waiters"
+    )  # fmt: skip
 
     def __init__(self, topic: str, key: LineKey) -> None:
         self.topic = topic
@@ -53,6 +58,8 @@ class Line:
         self.news = False
         self.quiet = False
         self.timer: Timer | None = None
+        #: Set while nobody uses the line: when it will be forgotten.
+        self.drop: Timer | None = None
 
 
 class WaitingRoom:
@@ -99,6 +106,9 @@ class WaitingRoom:
         line = lines.get(key)
         if line is None:
             line = lines[key] = Line(topic, key)
+        elif line.drop is not None:
+            line.drop.cancel()
+            line.drop = None
         line.users += 1
         return line
 
@@ -109,6 +119,13 @@ class WaitingRoom:
             return
         if line.timer is not None:
             line.timer.cancel()
+            line.timer = None
+        line.drop = self._clock.call_later(KEEP_SECONDS, lambda: self._forget(line))
+
+    def _forget(self, line: Line) -> None:
+        line.drop = None
+        if line.users:
+            return
         lines = self._lines.get(line.topic, {})
         if lines.get(line.key) is line:
             del lines[line.key]

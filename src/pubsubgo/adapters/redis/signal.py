@@ -61,6 +61,8 @@ class RedisSignal:
 
     def notify(self, topic: str) -> None:
         self._tell(topic)
+        if not self._worth_publishing():
+            return  # no other process listens: not even a task for it
         self._pending.add(topic)
         if self._publisher is None or self._publisher.done():
             self._publisher = asyncio.get_running_loop().create_task(self._publish())
