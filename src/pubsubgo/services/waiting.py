@@ -44,7 +44,7 @@ class Line:
     """The waiting pulls of one :data:`LineKey`, and what the line knows of its claims."""
 
     __slots__ = (
-        "claiming", "drop", "key", "news", "quiet", "timer", "topic", "users", "waiters"
+        "claiming", "idle_since", "key", "news", "quiet", "timer", "topic", "users", "waiters"
     )  # fmt: skip
 
     def __init__(self, topic: str, key: LineKey) -> None:
@@ -58,8 +58,8 @@ class Line:
         self.news = False
         self.quiet = False
         self.timer: Timer | None = None
-        #: Set while nobody uses the line: when it will be forgotten.
-        self.drop: Timer | None = None
+        #: When the last pull left it (monotonic clock): it is forgotten KEEP_SECONDS later.
+        self.idle_since = 0.0
 
 
 class WaitingRoom:
@@ -80,6 +80,8 @@ class WaitingRoom:
         self._lines: dict[str, dict[LineKey, Line]] = {}
         self._due = DueTimes(clock, signal.notify)
         self._listening = False
+        #: Forgets lines left empty for KEEP_SECONDS; runs while there may be some.
+        self._sweeper: Timer | None = None
 
     def notify(self, topic: str) -> None:
         """``topic`` has news: tell every process's waiters."""
@@ -106,9 +108,6 @@ class WaitingRoom:
         line = lines.get(key)
         if line is None:
             line = lines[key] = Line(topic, key)
-        elif line.drop is not None:
-            line.drop.cancel()
-            line.drop = None
         line.users += 1
         return line
 
@@ -120,17 +119,29 @@ class WaitingRoom:
         if line.timer is not None:
             line.timer.cancel()
             line.timer = None
-        line.drop = self._clock.call_later(KEEP_SECONDS, lambda: self._forget(line))
+        # A time rather than a timer per line: a stream leaves and re-enters its line
+        # once per message, and one sweep forgets every line left long enough.
+        line.idle_since = self._clock.monotonic()
+        if self._sweeper is None:
+            self._sweeper = self._clock.call_later(KEEP_SECONDS, self._sweep)
 
-    def _forget(self, line: Line) -> None:
-        line.drop = None
-        if line.users:
-            return
-        lines = self._lines.get(line.topic, {})
-        if lines.get(line.key) is line:
-            del lines[line.key]
+    def _sweep(self) -> None:
+        """Forget the lines nobody has used for KEEP_SECONDS."""
+        self._sweeper = None
+        cutoff = self._clock.monotonic() - KEEP_SECONDS
+        idle = False
+        for topic, lines in list(self._lines.items()):
+            for key, line in list(lines.items()):
+                if line.users:
+                    continue
+                if line.idle_since <= cutoff:
+                    del lines[key]
+                else:
+                    idle = True
             if not lines:
-                del self._lines[line.topic]
+                del self._lines[topic]
+        if idle:
+            self._sweeper = self._clock.call_later(KEEP_SECONDS, self._sweep)
 
     def move(self, line: Line, key: LineKey) -> Line:
         """Leave ``line`` for the line ``key`` of the same topic (a pull whose partitions
