@@ -88,7 +88,7 @@ def build_broker(
         ),
         acks=acks,
         groups=GroupService(
-            s.topics, s.subscriptions, s.groups, acks, clock, metrics, group_settings
+            s.topics, s.subscriptions, s.groups, acks, clock, metrics, group_settings, waiting
         ),
     )
 

@@ -35,6 +35,18 @@ class TestWakeUps:
             await heard.topic("orders", WAKE_BOUND_SECONDS)
             assert time.monotonic() - started < WAKE_BOUND_SECONDS
 
+    async def test_news_for_one_subscription_reaches_another_process_as_such(
+        self, redis_server: RedisServer
+    ) -> None:
+        async with storage_on(redis_server.url) as waiter, storage_on(redis_server.url) as other:
+            heard = _Heard(waiter.signal)
+            await _until_subscribed(redis_server)
+
+            other.signal.notify("orders", "billing")
+
+            await heard.topic("orders", WAKE_BOUND_SECONDS)
+            assert ("orders", "billing") in heard.scoped
+
     async def test_a_notify_reaches_other_processes_through_a_cluster(
         self, redis_cluster: RedisClusterServers
     ) -> None:
@@ -103,11 +115,13 @@ class _Heard:
 
     def __init__(self, signal: MessageSignal) -> None:
         self.topics: list[str | None] = []
+        self.scoped: list[tuple[str | None, str | None]] = []
         self._news = asyncio.Event()
         signal.listen(self._heard)
 
-    def _heard(self, topic: str | None) -> None:
+    def _heard(self, topic: str | None, subscription: str | None) -> None:
         self.topics.append(topic)
+        self.scoped.append((topic, subscription))
         self._news.set()
 
     async def topic(self, topic: str | None, within: float) -> None:

@@ -71,6 +71,37 @@ class TestWakeUps:
         assert pulls.turns == []
         await pulls.close()
 
+    async def test_news_of_one_subscription_wakes_only_its_lines(self) -> None:
+        room, signal, _ = await _room()
+        pulls = _Pulls(room, 3)  # subscription "sub"
+        await pulls.settle()
+
+        signal.notify("orders", "other")
+        await pulls.settle()
+        others = list(pulls.turns)
+        signal.notify("orders", "sub")
+        await pulls.settle()
+
+        assert (others, pulls.turns) == ([], [0])
+        await pulls.close()
+
+    async def test_news_of_a_topic_skips_pulls_that_own_no_partition(self) -> None:
+        room, signal, _ = await _room()
+        idle = room.enter("orders", ("sub", (), None))
+        owner = room.enter("orders", ("sub", (1,), None))
+        idle_turn = asyncio.create_task(room.wait(idle, WAIT))
+        owner_turn = asyncio.create_task(room.wait(owner, WAIT))
+        await asyncio.sleep(0)
+
+        signal.notify("orders")
+        await asyncio.sleep(0)
+        told = (idle_turn.done(), owner_turn.done())
+        signal.notify("orders", "sub")  # a rebalance: everyone reads their partitions
+        await asyncio.sleep(0)
+
+        assert told == (False, True)
+        assert idle_turn.done()
+
     async def test_a_claim_that_filled_its_pull_passes_the_turn_on(self) -> None:
         room, signal, _ = await _room()
         pulls = _Pulls(room, 10)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-#: Called with the topic that has news, or with None when notifications may have been
-#: missed (a lost connection, a listener that just started): then any topic may have news.
-Listener = Callable[[str | None], None]
+#: Called with the topic that has news and, when the news concerns one subscription of it
+#: only, that subscription (else None); with (None, None) when notifications may have been
+#: missed (a lost connection, a listener that just started): then anything may have news.
+Listener = Callable[[str | None, str | None], None]
 
 
 class MessageSignal(Protocol):
@@ -17,9 +18,9 @@ class MessageSignal(Protocol):
     now and then.
     """
 
-    def notify(self, topic: str) -> None:
+    def notify(self, topic: str, subscription: str | None = None) -> None:
         """Tell every listener, in this process at once and in the others as soon as they
-        hear, that ``topic`` has news."""
+        hear, that ``topic`` has news (for ``subscription`` only, when given)."""
         ...
 
     def listen(self, listener: Listener) -> None:

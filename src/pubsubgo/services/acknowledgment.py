@@ -153,7 +153,7 @@ class AckService:
             for d in retried
         ]
         await self._in_flight.release(sub.name, releases)
-        self._waiting.notify_at(sub.topic, {r.due_at for r in releases})
+        self._waiting.notify_at(sub.topic, {r.due_at for r in releases}, sub.name)
 
     async def _release_now(self, subscription: str, held: Sequence[InFlight]) -> int:
         if not held:
@@ -163,15 +163,15 @@ class AckService:
             subscription, [Release(d.ack_id, now) for d in held]
         )
         sub = await self._subscriptions.get(subscription)
-        self._waiting.notify(sub.topic)
+        self._waiting.notify(sub.topic, subscription)
         return len(released)
 
     def _freed(self, sub: Subscription) -> None:
         """Deliveries of ``sub`` were settled: in an ordered subscription the next message
-        of their keys may be deliverable now (anywhere); pulls of this process held back by
-        ``max_in_flight`` may take more."""
+        of their keys may be deliverable now (to the subscription's pulls anywhere); pulls
+        of this process held back by ``max_in_flight`` may take more."""
         if sub.ordered:
-            self._waiting.notify(sub.topic)
+            self._waiting.notify(sub.topic, sub.name)
         else:
             self._waiting.settled(sub.name, sub.topic)
 

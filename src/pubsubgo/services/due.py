@@ -13,30 +13,34 @@ GRAIN_SECONDS = 0.01
 #: Distinct due times kept per topic. Beyond them a message is found by the waiters'
 #: own rechecks (later, never lost), so that a flood of delays cannot grow this for ever.
 MAX_DUE_PER_TOPIC = 1024
+#: What a due time concerns: a topic, and one of its subscriptions or all of them (None).
+Scope = tuple[str, str | None]
 #: A timer that fires this early (the wall and monotonic clocks drift apart) still counts.
 EARLY_SECONDS = 0.005
 
 
 class DueTimes:
-    """One timer per topic, for its earliest due time; ``notify(topic)`` when it comes.
+    """One timer per topic (or subscription), for its earliest due time; ``notify`` when it
+    comes.
 
     Args:
         clock: what "now" and the timers are measured by.
         notify: tells every process's waiters of the topic.
     """
 
-    def __init__(self, clock: Clock, notify: Callable[[str], None]) -> None:
+    def __init__(self, clock: Clock, notify: Callable[[str, str | None], None]) -> None:
         self._clock = clock
         self._notify = notify
-        self._due: dict[str, list[float]] = {}
-        self._timers: dict[str, tuple[float, Timer]] = {}
+        self._due: dict[Scope, list[float]] = {}
+        self._timers: dict[Scope, tuple[float, Timer]] = {}
 
-    def add(self, topic: str, due: Iterable[float]) -> None:
-        """Notify ``topic`` at each of the times ``due`` (at once for those not ahead)."""
+    def add(self, topic: Scope, due: Iterable[float]) -> None:
+        """Notify ``topic`` (a topic, and a subscription or None) at each of the times
+        ``due`` (at once for those not ahead)."""
         now = self._clock.now()
         times = {math.ceil(t / GRAIN_SECONDS) * GRAIN_SECONDS for t in due}
         if any(t <= now for t in times):
-            self._notify(topic)
+            self._notify(*topic)
         ahead = sorted(t for t in times if t > now)
         if not ahead:
             return
@@ -49,7 +53,7 @@ class DueTimes:
                 heapq.heappush(heap, t)
         self._arm(topic)
 
-    def _arm(self, topic: str) -> None:
+    def _arm(self, topic: Scope) -> None:
         earliest = self._due[topic][0]
         current = self._timers.get(topic)
         if current is not None:
@@ -60,7 +64,7 @@ class DueTimes:
         timer = self._clock.call_later(delay, lambda: self._fire(topic))
         self._timers[topic] = (earliest, timer)
 
-    def _fire(self, topic: str) -> None:
+    def _fire(self, topic: Scope) -> None:
         self._timers.pop(topic, None)
         heap = self._due.get(topic, [])
         reached = self._clock.now() + EARLY_SECONDS
@@ -69,7 +73,7 @@ class DueTimes:
             heapq.heappop(heap)
             fired = True
         if fired:
-            self._notify(topic)
+            self._notify(*topic)
         if heap:
             self._arm(topic)
         else:

@@ -20,6 +20,7 @@ from pubsubgo.ports.subscriptions import SubscriptionRegistry
 from pubsubgo.ports.topics import TopicRegistry
 from pubsubgo.services.acknowledgment import AckService
 from pubsubgo.services.rebalancing import Batch, Rebalanced, Settler
+from pubsubgo.services.waiting import WaitingRoom
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +52,7 @@ class GroupService:
         clock: Clock,
         metrics: BrokerMetrics,
         settings: GroupSettings | None = None,
+        waiting: WaitingRoom | None = None,
     ) -> None:
         self._topics = topics
         self._subscriptions = subscriptions
@@ -59,6 +61,7 @@ class GroupService:
         self._clock = clock
         self._metrics = metrics
         self.settings = settings or GroupSettings()
+        self._waiting = waiting
         self._settler = Settler(clock, self.settings.rebalance_settle_seconds, self._apply)
 
     async def join(self, subscription: str, member_id: str | None = None) -> Membership:
@@ -191,6 +194,10 @@ class GroupService:
             if sub.ordered:
                 revoked = _revoked(before, after)
                 await self._acks.release_partitions(sub.name, sorted(revoked))
+                if self._waiting is not None:
+                    # Waiting pulls of the subscription, here and elsewhere, read their
+                    # partitions again.
+                    self._waiting.notify(sub.topic, sub.name)
             return Rebalanced(before, after)
         raise GenerationConflict(f"group of {sub.name!r} is changing too fast")
 

@@ -114,7 +114,7 @@ class SubscriptionService:
         target = _seek_target(position, timestamp)
         subscription = await self._subscriptions.get(name)
         await self._deliveries.seek(subscription, target)
-        self._waiting.notify(subscription.topic)
+        self._waiting.notify(subscription.topic, subscription.name)
 
     async def redrive(self, name: str) -> int:
         """Move the messages this subscription dead-lettered back to it alone.
@@ -138,7 +138,7 @@ class SubscriptionService:
             await self._messages.remove(dead_letter_topic, [originals[q] for q in queued])
             moved += len(queued)
         if moved:
-            self._waiting.notify(subscription.topic)
+            self._waiting.notify(subscription.topic, subscription.name)
         return moved
 
     async def _dead_letters_of(

@@ -83,14 +83,16 @@ class WaitingRoom:
         #: Forgets lines left empty for KEEP_SECONDS; runs while there may be some.
         self._sweeper: Timer | None = None
 
-    def notify(self, topic: str) -> None:
-        """``topic`` has news: tell every process's waiters."""
-        self._signal.notify(topic)
+    def notify(self, topic: str, subscription: str | None = None) -> None:
+        """``topic`` has news (for ``subscription`` only, when given): tell every
+        process's waiters."""
+        self._signal.notify(topic, subscription)
 
-    def notify_at(self, topic: str, due: Iterable[float]) -> None:
-        """Messages of ``topic`` become deliverable at the times ``due`` (clock.now()
-        terms): tell every process's waiters then (at once for those already due)."""
-        self._due.add(topic, due)
+    def notify_at(self, topic: str, due: Iterable[float], subscription: str | None = None) -> None:
+        """Messages of ``topic`` (of ``subscription`` only, when given) become deliverable
+        at the times ``due`` (clock.now() terms): tell every process's waiters then (at
+        once for those already due)."""
+        self._due.add((topic, subscription), due)
 
     def settled(self, subscription: str, topic: str) -> None:
         """Deliveries of ``subscription`` were settled here: pulls held back by their
@@ -192,13 +194,20 @@ class WaitingRoom:
         finally:
             turn.cancel()
 
-    def _heard(self, topic: str | None) -> None:
+    def _heard(self, topic: str | None, subscription: str | None) -> None:
         if topic is None:
             lines = [line for by_key in self._lines.values() for line in by_key.values()]
         else:
             lines = list(self._lines.get(topic, {}).values())
         for line in lines:
-            self._stir(line)
+            if subscription is None:
+                # Pulls of an ordered subscription's members that own no partition can
+                # claim nothing: only news of their subscription (a rebalance) or a
+                # recheck wakes them to read their partitions again.
+                if topic is None or line.key[1] != ():
+                    self._stir(line)
+            elif line.key[0] == subscription:
+                self._stir(line)
 
     def _stir(self, line: Line) -> None:
         """Something may be deliverable to ``line``: one of its pulls claims."""

@@ -11,9 +11,9 @@ class InMemorySignal:
     def __init__(self) -> None:
         self._listeners: list[Listener] = []
 
-    def notify(self, topic: str) -> None:
+    def notify(self, topic: str, subscription: str | None = None) -> None:
         for listener in self._listeners:
-            listener(topic)
+            listener(topic, subscription)
 
     def listen(self, listener: Listener) -> None:
         if listener not in self._listeners:

@@ -59,11 +59,12 @@ class RedisSignal:
         self._peers = True
         self._peers_until = 0.0
 
-    def notify(self, topic: str) -> None:
-        self._tell(topic)
+    def notify(self, topic: str, subscription: str | None = None) -> None:
+        self._tell(topic, subscription)
         if not self._worth_publishing():
             return  # no other process listens: not even a task for it
-        self._pending.add(topic)
+        # Names never hold a tab (core/names.py): "topic" or "topic<TAB>subscription".
+        self._pending.add(topic if subscription is None else f"{topic}\t{subscription}")
         if self._publisher is None or self._publisher.done():
             self._publisher = asyncio.get_running_loop().create_task(self._publish())
 
@@ -82,9 +83,9 @@ class RedisSignal:
                     await task
         self._publisher = self._listener = None
 
-    def _tell(self, topic: str | None) -> None:
+    def _tell(self, topic: str | None, subscription: str | None = None) -> None:
         for listener in self._listeners:
-            listener(topic)
+            listener(topic, subscription)
 
     async def _publish(self) -> None:
         await asyncio.sleep(0)  # let the rest of this loop turn add its topics
@@ -152,7 +153,8 @@ class RedisSignal:
                 await pubsub.aclose()
 
     def _on_message(self, data: bytes) -> None:
-        origin, *topics = data.decode().split("\n")
+        origin, *news = data.decode().split("\n")
         if origin != self._origin:
-            for topic in topics:
-                self._tell(topic)
+            for line in news:
+                topic, _, subscription = line.partition("\t")
+                self._tell(topic, subscription or None)
