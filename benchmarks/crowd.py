@@ -88,7 +88,8 @@ async def _measure(
         joined_at = time.time()
         rss_connected = rss_kib(ctx.broker_pid)
         first = time.time()
-        publishes, pulls = await _probe(http, ctx.broker_url, topic, probe, s.probe_seconds)
+        with ctx.profiled("sockets"):
+            publishes, pulls = await _probe(http, ctx.broker_url, topic, probe, s.probe_seconds)
         sample_cpu = ctx.sample({}, first, time.time(), 0.0).cpu
         raise_flag(flag)
         reports: list[CrowdReport] = await crowd

@@ -94,13 +94,17 @@ class TestWakeUps:
         await asyncio.sleep(0)
 
         signal.notify("orders")
+        signal.notify("orders", "sub")
         await asyncio.sleep(0)
         told = (idle_turn.done(), owner_turn.done())
-        signal.notify("orders", "sub")  # a rebalance: everyone reads their partitions
+        news_rereads = owner.reread  # news of messages leaves the partitions as they are
+        room.rebalanced("orders", "sub")  # everyone reads their partitions again
         await asyncio.sleep(0)
 
         assert told == (False, True)
+        assert not news_rereads
         assert idle_turn.done()
+        assert idle.reread
 
     async def test_a_claim_that_filled_its_pull_passes_the_turn_on(self) -> None:
         room, signal, _ = await _room()

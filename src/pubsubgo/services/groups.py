@@ -195,9 +195,9 @@ class GroupService:
                 revoked = _revoked(before, after)
                 await self._acks.release_partitions(sub.name, sorted(revoked))
                 if self._waiting is not None:
-                    # Waiting pulls of the subscription, here and elsewhere, read their
-                    # partitions again.
-                    self._waiting.notify(sub.topic, sub.name)
+                    # This process's waiting pulls read their partitions again at once;
+                    # other processes' at their next recheck.
+                    self._waiting.rebalanced(sub.topic, sub.name)
             return Rebalanced(before, after)
         raise GenerationConflict(f"group of {sub.name!r} is changing too fast")
 

@@ -131,7 +131,8 @@ class SubscriberService:
             if remaining <= 0:
                 return []
             await self._waiting.wait(line, remaining)
-            if sub.ordered:
+            if sub.ordered and line.reread:
+                line.reread = False
                 # An ordered subscription's assignment may change while it waits. Otherwise
                 # the membership checked when the pull began holds for the whole wait: the
                 # group is read once per pull, not once per wake-up (a consumer streaming

@@ -44,7 +44,8 @@ class Line:
     """The waiting pulls of one :data:`LineKey`, and what the line knows of its claims."""
 
     __slots__ = (
-        "claiming", "idle_since", "key", "news", "quiet", "timer", "topic", "users", "waiters"
+        "claiming", "idle_since", "key", "news", "quiet", "reread", "timer", "topic", "users",
+        "waiters",
     )  # fmt: skip
 
     def __init__(self, topic: str, key: LineKey) -> None:
@@ -57,6 +58,9 @@ class Line:
         #: A notification came while a claim was running: that claim may have missed it.
         self.news = False
         self.quiet = False
+        #: The group may have changed: an ordered subscription's pulls read their
+        #: partitions again before they claim (news of messages does not change them).
+        self.reread = False
         self.timer: Timer | None = None
         #: When the last pull left it (monotonic clock): it is forgotten KEEP_SECONDS later.
         self.idle_since = 0.0
@@ -93,6 +97,13 @@ class WaitingRoom:
         at the times ``due`` (clock.now() terms): tell every process's waiters then (at
         once for those already due)."""
         self._due.add((topic, subscription), due)
+
+    def rebalanced(self, topic: str, subscription: str) -> None:
+        """The group of ``subscription`` changed here: its waiting pulls read their
+        partitions again (in other processes they do at their next recheck)."""
+        for line in list(self._lines.get(topic, {}).values()):
+            if line.key[0] == subscription:
+                self._stir(line, reread=True)
 
     def settled(self, subscription: str, topic: str) -> None:
         """Deliveries of ``subscription`` were settled here: pulls held back by their
@@ -195,23 +206,22 @@ class WaitingRoom:
             turn.cancel()
 
     def _heard(self, topic: str | None, subscription: str | None) -> None:
-        if topic is None:
-            lines = [line for by_key in self._lines.values() for line in by_key.values()]
-        else:
-            lines = list(self._lines.get(topic, {}).values())
-        for line in lines:
-            if subscription is None:
-                # Pulls of an ordered subscription's members that own no partition can
-                # claim nothing: only news of their subscription (a rebalance) or a
-                # recheck wakes them to read their partitions again.
-                if topic is None or line.key[1] != ():
-                    self._stir(line)
-            elif line.key[0] == subscription:
+        if topic is None:  # anything may have news, the groups too
+            for by_key in list(self._lines.values()):
+                for line in list(by_key.values()):
+                    self._stir(line, reread=True)
+            return
+        for line in list(self._lines.get(topic, {}).values()):
+            # Pulls of an ordered subscription's members that own no partition can claim
+            # nothing: only a rebalance or a recheck wakes them (to read it again).
+            if line.key[1] != () and subscription in (None, line.key[0]):
                 self._stir(line)
 
-    def _stir(self, line: Line) -> None:
-        """Something may be deliverable to ``line``: one of its pulls claims."""
+    def _stir(self, line: Line, *, reread: bool = False) -> None:
+        """Something may be deliverable to ``line``: one of its pulls claims (after reading
+        its partitions again, with ``reread``)."""
         line.quiet = False
+        line.reread = line.reread or reread
         if line.claiming:
             line.news = True
         else:
@@ -237,6 +247,6 @@ class WaitingRoom:
     def _recheck_line(self, line: Line) -> None:
         line.timer = None
         if line.users:
-            self._stir(line)
+            self._stir(line, reread=True)
             if line.waiters:
                 self._arm(line)
