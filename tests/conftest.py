@@ -13,6 +13,8 @@ from pubsubgo.core.groups import GroupSettings
 from pubsubgo.ports.storage import Storage
 from pubsubgo.runtime.clock import ManualClock
 from pubsubgo.services.broker import Broker
+from tests.postgres.servers import PostgresServer, drop_schema
+from tests.postgres.servers import storage_on as postgres_storage_on
 from tests.redis.servers import RedisClusterServers, RedisServer, storage_on
 
 #: Every backend the contract suite runs against. A backend that needs a server is added with
@@ -24,6 +26,7 @@ BACKENDS = [
     # The whole suite runs on the cluster too: every rule must hold when a topic's
     # partitions live on different shards.
     pytest.param("redis_cluster", marks=pytest.mark.redis),
+    pytest.param("postgres", marks=pytest.mark.postgres),
 ]
 
 _names = itertools.count()
@@ -80,6 +83,27 @@ async def redis_cluster_storage_backend(
     redis_cluster.flush()
     async with storage_on(redis_cluster.url) as storage:
         yield storage
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A private PostgreSQL for the whole session (never the shared one on 5432)."""
+    server = PostgresServer()
+    try:
+        server.init()
+        server.start()
+        yield server
+    finally:
+        server.remove()
+
+
+@pytest.fixture
+async def postgres_storage_backend(postgres_server: PostgresServer) -> AsyncIterator[Storage]:
+    """The backend in a schema of this test's own, dropped afterwards."""
+    schema = unique("test").replace("-", "_")
+    async with postgres_storage_on(postgres_server.url, schema) as storage:
+        yield storage
+    await drop_schema(postgres_server.url, schema)
 
 
 @pytest.fixture(params=BACKENDS)
