@@ -31,6 +31,7 @@ from pubsubgo.config_groups import (
     LimitSettings,
     LogSettings,
     MetricsSettings,
+    PostgresSettings,
     PushSettings,
     RedisSettings,
     ServerSettings,
@@ -47,6 +48,7 @@ __all__ = [
     "LimitSettings",
     "LogSettings",
     "MetricsSettings",
+    "PostgresSettings",
     "PushSettings",
     "RedisSettings",
     "ServerSettings",
@@ -92,6 +94,7 @@ class Settings(BaseSettings):
     server: ServerSettings = Field(default_factory=ServerSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
+    postgres: PostgresSettings = Field(default_factory=PostgresSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     tracing: TracingSettings = Field(default_factory=TracingSettings)
     log: LogSettings = Field(default_factory=LogSettings)
@@ -157,9 +160,10 @@ def _workers_problem(settings: Settings) -> tuple[str, str] | None:
     workers = settings.server.workers
     if workers == 1:
         return None
-    if settings.storage.backend != "redis":
+    if settings.storage.backend == "memory":
         return "server.workers", (
-            f"{workers} workers need storage.backend redis: memory storage lives in one process"
+            f"{workers} workers need storage.backend redis or postgres: memory storage lives"
+            " in one process"
         )
     metrics = settings.metrics
     if not (metrics.enabled and metrics.port):

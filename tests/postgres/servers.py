@@ -12,6 +12,7 @@ import glob
 import os
 import pwd
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import AsyncIterator
@@ -103,6 +104,21 @@ class PostgresServer:
         """Stop the server (if running) and delete its directory."""
         self.stop("immediate")
         shutil.rmtree(self.directory, ignore_errors=True)
+
+    def pause(self) -> None:
+        """SIGSTOP the postmaster and its backends: connections stay open, nothing answers."""
+        for pid in self._pids():
+            os.kill(pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        for pid in self._pids():
+            os.kill(pid, signal.SIGCONT)
+
+    def _pids(self) -> list[int]:
+        """The postmaster and every process it started."""
+        postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
+        children = Path(f"/proc/{postmaster}/task/{postmaster}/children").read_text().split()
+        return [postmaster, *map(int, children)]
 
     def answers(self) -> bool:
         """True when the server accepts a connection (not while it recovers)."""

@@ -12,9 +12,10 @@ from pubsubgo.adapters.postgres.errors import CONNECTION_ERRORS, Refusal, transl
 
 #: Connections to PostgreSQL at most, per broker process.
 POOL_SIZE = 16
-#: Longest a statement may run (PostgreSQL's statement_timeout); the client gives up a
-#: second later, for a server that stopped answering altogether.
+#: Longest a statement may run (PostgreSQL's statement_timeout)...
 STATEMENT_TIMEOUT_SECONDS = 5.0
+#: ...and the client gives up this much later, for a server that stopped answering.
+CLIENT_MARGIN_SECONDS = 0.5
 #: Longest a connection attempt may take.
 CONNECT_TIMEOUT_SECONDS = 2.0
 #: Idle connections are closed after this long (a restarted server leaves them stale).
@@ -35,7 +36,7 @@ class PoolOptions:
         """asyncpg's arguments for a connection working in ``schema``."""
         return {
             "timeout": self.connect_timeout,
-            "command_timeout": self.statement_timeout + 1.0,
+            "command_timeout": self.statement_timeout + CLIENT_MARGIN_SECONDS,
             "server_settings": {
                 "search_path": schema,
                 "statement_timeout": str(int(self.statement_timeout * 1000)),
@@ -72,7 +73,7 @@ class Database:
                     rows: list[asyncpg.Record] = await connection.fetch(query, *args)
                     return rows
             except CONNECTION_ERRORS:
-                self.pool.expire_connections()
+                await self.pool.expire_connections()
                 raise
 
     async def fetchval(

@@ -30,7 +30,11 @@ LISTEN_CHECK_SECONDS = 5.0
 STORED_GRACE_SECONDS = 0.1
 #: NOTIFY payloads must stay under 8000 bytes: topics per notification.
 TOPICS_PER_NOTIFY = 24
-_LISTEN_ERRORS = (*CONNECTION_ERRORS, asyncpg.PostgresError, TimeoutError)
+_LISTEN_ERRORS: tuple[type[BaseException], ...] = (
+    *CONNECTION_ERRORS,
+    asyncpg.PostgresError,
+    TimeoutError,
+)
 
 Connect = Callable[[], Coroutine[Any, Any, asyncpg.Connection]]
 

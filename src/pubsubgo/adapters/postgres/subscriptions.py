@@ -41,8 +41,9 @@ class PostgresSubscriptionRegistry:
         return await self._definitions.subscription(name)
 
     async def list(self, topic: str | None = None) -> list[Subscription]:
+        args: tuple[str, ...] = ()
         if topic is None:
-            query, args = "SELECT record FROM subscriptions ORDER BY name", ()
+            query = "SELECT record FROM subscriptions ORDER BY name"
         else:
             query = (
                 "SELECT s.record FROM subscriptions s JOIN topics t ON t.id = s.topic_id"
