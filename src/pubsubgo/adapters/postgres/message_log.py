@@ -29,9 +29,8 @@ SELECT t.id, pt.partition FROM topics t JOIN partitions pt ON pt.topic_id = t.id
 """
 _FETCH = """
 SELECT m.* FROM topics t
-  JOIN unnest($2::int[], $3::bigint[]) AS x (p, s) ON true
-  JOIN messages m ON m.topic_id = t.id AND m.partition = x.p AND m.rank = x.s % 4
-                 AND m.s = x.s
+ CROSS JOIN unnest($2::int[], $3::bigint[]) AS x (p, s)
+ CROSS JOIN LATERAL psg_message(t.id, x.p, x.s) AS m
  WHERE t.name = $1
 """
 _STATS = """

@@ -1,6 +1,16 @@
 -- claims.sql: putting a subscription's messages in flight (schema version 1).
 -- Errors the broker maps: PSG03 subscription not found, PSG04 member not in the group.
 
+-- One stored message by (partition, position), or no row. Joined LATERAL, it is an index
+-- lookup per position: a plain join of a few hundred positions may be planned as a scan
+-- of the whole partition (a hash join), whose cost grows with the backlog.
+CREATE FUNCTION psg_message(p_topic bigint, p_partition int, p_s bigint)
+RETURNS SETOF messages LANGUAGE sql STABLE AS $$
+    SELECT * FROM messages
+     WHERE topic_id = p_topic AND partition = p_partition AND rank = p_s % 4 AND s = p_s
+     LIMIT 1
+$$;
+
 -- Redeliveries of one partition due by p_now, earliest due first (then publish order);
 -- messages removed meanwhile (retention) are dropped from the schedule and skipped.
 CREATE FUNCTION psg_claim_due(
@@ -28,8 +38,7 @@ BEGIN
                count(*)
           INTO got_s, got_a, seen
           FROM picked pk
-          LEFT JOIN messages m ON m.topic_id = p_topic AND m.partition = p_partition
-                              AND m.rank = pk.s % 4 AND m.s = pk.s;
+          LEFT JOIN LATERAL psg_message(p_topic, p_partition, pk.s) AS m ON true;
         EXIT WHEN seen = 0;
         positions := positions || coalesce(got_s, '{}');
         attempts := attempts || coalesce(got_a, '{}');
@@ -254,8 +263,7 @@ BEGIN
         SELECT u.i, u.p, u.s, u.a, m.published_at, m.data, m.key, m.attributes, m.mode,
                m.expires_at, m.deliver_at, m.dedup_id, m.compression
           FROM unnest(out_p, out_s, out_a) WITH ORDINALITY AS u (p, s, a, i)
-          JOIN messages m ON m.topic_id = sub.topic_id AND m.partition = u.p
-                         AND m.rank = u.s % 4 AND m.s = u.s
+         CROSS JOIN LATERAL psg_message(sub.topic_id, u.p, u.s) AS m
     ), recorded AS (
         INSERT INTO in_flight (sub_id, ack, partition, s, attempt, deadline, member, key,
                                exactly_once, published_at)

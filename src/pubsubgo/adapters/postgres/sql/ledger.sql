@@ -116,8 +116,7 @@ BEGIN
         WITH present AS (
             SELECT DISTINCT ON (x.p, x.s) x.p, x.s, x.due, x.attempts
               FROM unnest(p_parts, p_positions, p_due, p_attempts) AS x (p, s, due, attempts)
-              JOIN messages m ON m.topic_id = sub.topic_id AND m.partition = x.p
-                             AND m.rank = x.s % 4 AND m.s = x.s
+             CROSS JOIN LATERAL psg_message(sub.topic_id, x.p, x.s) AS m
         ), queued AS (
             INSERT INTO scheduled (sub_id, partition, s, due, attempts)
             SELECT sub.id, f.p, f.s, f.due, f.attempts FROM present f
@@ -132,8 +131,7 @@ BEGIN
     FOR e IN
         SELECT x.p, x.s, x.due, x.attempts, m.key
           FROM unnest(p_parts, p_positions, p_due, p_attempts) AS x (p, s, due, attempts)
-          JOIN messages m ON m.topic_id = sub.topic_id AND m.partition = x.p
-                         AND m.rank = x.s % 4 AND m.s = x.s
+         CROSS JOIN LATERAL psg_message(sub.topic_id, x.p, x.s) AS m
     LOOP
         IF e.key IS NOT NULL AND EXISTS (SELECT 1 FROM busy_keys WHERE sub_id = sub.id
                                             AND partition = e.p AND key = e.key) THEN

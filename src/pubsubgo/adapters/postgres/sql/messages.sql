@@ -192,19 +192,18 @@ END $$;
 CREATE FUNCTION psg_drop_oldest(p_topic bigint, p_partitions int, p_excess bigint)
 RETURNS void LANGUAGE sql AS $$
     WITH victims AS (
-        SELECT m.partition, m.rank, m.s
+        SELECT m.ctid AS row_id
           FROM generate_series(0, p_partitions - 1) AS p
          CROSS JOIN generate_series(0, 3) AS r
          CROSS JOIN LATERAL (
-               SELECT partition, rank, s, published_at FROM messages
+               SELECT ctid, partition, s, published_at FROM messages
                 WHERE topic_id = p_topic AND partition = p AND rank = r
                 ORDER BY s LIMIT p_excess) AS m
          ORDER BY m.published_at, m.partition, m.s
          LIMIT p_excess
     ), gone AS (
-        DELETE FROM messages m USING victims v
-         WHERE m.topic_id = p_topic AND m.partition = v.partition AND m.rank = v.rank
-           AND m.s = v.s
+        -- By row address: a join on the key may be planned as a scan of the whole topic.
+        DELETE FROM messages m WHERE m.ctid = ANY (ARRAY(SELECT row_id FROM victims))
         RETURNING m.partition, length(m.data) AS size
     )
     UPDATE partitions pt SET messages = pt.messages - g.cnt, bytes = pt.bytes - g.size
@@ -226,8 +225,12 @@ BEGIN
     PERFORM 1 FROM partitions WHERE topic_id = tid AND partition = ANY (p_parts)
       ORDER BY partition FOR UPDATE;
     WITH gone AS (
-        DELETE FROM messages m USING unnest(p_parts, p_positions) AS x (p, s)
-         WHERE m.topic_id = tid AND m.partition = x.p AND m.rank = x.s % 4 AND m.s = x.s
+        DELETE FROM messages m WHERE m.ctid = ANY (ARRAY(
+            SELECT found.ctid FROM unnest(p_parts, p_positions) AS x (p, s)
+             CROSS JOIN LATERAL (
+                   SELECT ctid FROM messages
+                    WHERE topic_id = tid AND partition = x.p AND rank = x.s % 4 AND s = x.s
+                    LIMIT 1) AS found))
         RETURNING m.partition, length(m.data) AS size
     ), counted AS (
         UPDATE partitions pt SET messages = pt.messages - g.cnt, bytes = pt.bytes - g.size
@@ -249,23 +252,21 @@ DECLARE
 BEGIN
     PERFORM 1 FROM partitions WHERE topic_id = p_topic AND partition = p_partition FOR UPDATE;
     WITH heads AS (
-        SELECT m.rank, m.s, m.published_at
+        SELECT m.ctid AS row_id, m.rank, m.s, m.published_at
           FROM generate_series(0, 3) AS r
          CROSS JOIN LATERAL (
-               SELECT rank, s, published_at FROM messages
+               SELECT ctid, rank, s, published_at FROM messages
                 WHERE topic_id = p_topic AND partition = p_partition AND rank = r
                 ORDER BY s LIMIT p_most) AS m
     ), stops AS (  -- per lane, the first message young enough to stay
         SELECT rank, min(s) FILTER (WHERE published_at >= p_before) AS stop FROM heads
          GROUP BY rank
     ), victims AS (
-        SELECT h.rank, h.s FROM heads h JOIN stops st USING (rank)
+        SELECT h.row_id FROM heads h JOIN stops st USING (rank)
          WHERE st.stop IS NULL OR h.s < st.stop
          ORDER BY h.s LIMIT p_most
     ), gone AS (
-        DELETE FROM messages m USING victims v
-         WHERE m.topic_id = p_topic AND m.partition = p_partition AND m.rank = v.rank
-           AND m.s = v.s
+        DELETE FROM messages m WHERE m.ctid = ANY (ARRAY(SELECT row_id FROM victims))
         RETURNING length(m.data) AS size
     ), counted AS (
         UPDATE partitions pt

@@ -117,14 +117,12 @@ BEGIN
                        AND m.rank = r AND m.s > c.c[r + 1] ORDER BY m.s LIMIT 1) AS t
               FROM cursors c CROSS JOIN generate_series(0, 3) AS r WHERE c.sub_id = sub.id
             UNION ALL
-            SELECT m.published_at FROM scheduled q JOIN messages m
-                ON m.topic_id = sub.topic_id AND m.partition = q.partition
-               AND m.rank = q.s % 4 AND m.s = q.s
+            SELECT m.published_at FROM scheduled q
+             CROSS JOIN LATERAL psg_message(sub.topic_id, q.partition, q.s) AS m
              WHERE q.sub_id = sub.id
             UNION ALL
-            SELECT m.published_at FROM held h JOIN messages m
-                ON m.topic_id = sub.topic_id AND m.partition = h.partition
-               AND m.rank = h.s % 4 AND m.s = h.s
+            SELECT m.published_at FROM held h
+             CROSS JOIN LATERAL psg_message(sub.topic_id, h.partition, h.s) AS m
              WHERE h.sub_id = sub.id
             UNION ALL
             SELECT published_at FROM in_flight WHERE sub_id = sub.id
