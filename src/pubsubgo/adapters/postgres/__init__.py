@@ -82,7 +82,7 @@ async def postgres_storage(
     definitions = Definitions(db, definition_ttl)
     return Storage(
         topics=PostgresTopicRegistry(db, definitions),
-        messages=PostgresMessageLog(db, definitions, signal),
+        messages=PostgresMessageLog(db, definitions),
         subscriptions=PostgresSubscriptionRegistry(db, definitions),
         deliveries=PostgresDeliveryQueue(db, definitions),
         in_flight=PostgresInFlightLedger(db),

@@ -10,7 +10,6 @@ from pubsubgo.adapters.postgres.codec import draft_columns, message_from_row, sp
 from pubsubgo.adapters.postgres.database import Database
 from pubsubgo.adapters.postgres.definitions import Definitions
 from pubsubgo.adapters.postgres.errors import TOPIC_FULL
-from pubsubgo.adapters.postgres.signal import PostgresSignal
 from pubsubgo.core.errors import PubSubError, TopicFull, TopicNotFound
 from pubsubgo.core.messages import Message, MessageDraft, MessageId
 from pubsubgo.core.topics import Topic, TopicStats
@@ -50,10 +49,9 @@ class PostgresMessageLog:
     (``GroupCommit``), so a burst of small publishes costs a few transactions.
     """
 
-    def __init__(self, db: Database, definitions: Definitions, signal: PostgresSignal) -> None:
+    def __init__(self, db: Database, definitions: Definitions) -> None:
         self._db = db
         self._definitions = definitions
-        self._signal = signal
         self._commits: dict[str, GroupCommit] = {}
 
     async def append(self, topic: Topic, drafts: Sequence[MessageDraft]) -> list[MessageId]:
@@ -78,13 +76,11 @@ class PostgresMessageLog:
 
         ids: list[MessageId] = await self._db.fetchval(
             "publish",
-            "SELECT psg_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            "SELECT psg_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
             topic.name,
-            self._signal.origin,
             *draft_columns(drafts),
             refusal=refused,
         )
-        self._signal.stored(topic.name)
         return ids
 
     async def fetch(self, topic: str, ids: Sequence[MessageId]) -> dict[MessageId, Message]:

@@ -25,9 +25,10 @@ LISTEN_RETRY_SECONDS = 0.5
 #: How often the listener checks that its connection still answers (a silent network
 #: failure is not noticed otherwise).
 LISTEN_CHECK_SECONDS = 5.0
-#: A publish notifies other processes from its own transaction (psg_append); a ``notify``
-#: of the same topic this soon after it sends nothing more.
-STORED_GRACE_SECONDS = 0.1
+#: At most one NOTIFY per this many seconds per process: each is a transaction that
+#: takes a database-wide lock at commit, so under load wake-ups of other processes are
+#: batched (local waiters are woken at once all the same).
+NOTIFY_INTERVAL_SECONDS = 0.005
 #: NOTIFY payloads must stay under 8000 bytes: topics per notification.
 TOPICS_PER_NOTIFY = 24
 _LISTEN_ERRORS: tuple[type[BaseException], ...] = (
@@ -42,13 +43,14 @@ Connect = Callable[[], Coroutine[Any, Any, asyncpg.Connection]]
 class PostgresSignal:
     """MessageSignal across broker processes.
 
-    ``notify`` wakes this process's waiters directly. Other processes hear of a publish
-    from the NOTIFY its transaction sends on commit (no extra round trip, and never before
-    the messages are visible); other notifications (releases, seeks, redrives) go out as
-    one ``pg_notify`` per event-loop turn. One listening connection per process, started by
-    the first ``wait``, wakes the local waiters of what others notify. A lost notification
-    costs latency only: long polls look again on their own (every 0.25 s). Call ``aclose``
-    to stop the listener.
+    ``notify`` wakes this process's waiters directly, and other processes through one
+    ``pg_notify`` for every topic notified meanwhile, sent in the background at most every
+    NOTIFY_INTERVAL_SECONDS (never from a publish's own transaction: a notifying
+    transaction holds a database-wide lock from commit to flush, which would serialise
+    every publish). One listening connection per process, started by the first ``wait``,
+    wakes the local waiters of what others notify. A lost notification costs latency only:
+    long polls look again on their own (every 0.25 s). Call ``aclose`` to stop the
+    listener.
 
     Args:
         db: the backend's database, for the notifications this process sends.
@@ -62,23 +64,14 @@ class PostgresSignal:
         self.origin = secrets.token_hex(8)
         self._events: dict[str, asyncio.Event] = {}
         self._pending: set[str] = set()
-        self._stored: dict[str, float] = {}
         self._sender: asyncio.Task[None] | None = None
         self._listener: asyncio.Task[None] | None = None
 
-    def stored(self, topic: str) -> None:
-        """A publish to ``topic`` committed, and with it its NOTIFY."""
-        self._stored[topic] = asyncio.get_running_loop().time()
-
     def notify(self, topic: str) -> None:
         self._wake(topic)
-        loop = asyncio.get_running_loop()
-        stored_at = self._stored.get(topic)
-        if stored_at is not None and loop.time() - stored_at < STORED_GRACE_SECONDS:
-            return
         self._pending.add(topic)
         if self._sender is None or self._sender.done():
-            self._sender = loop.create_task(self._send())
+            self._sender = asyncio.get_running_loop().create_task(self._send())
 
     async def wait(self, topic: str, within: float) -> bool:
         if self._listener is None or self._listener.done():
@@ -108,6 +101,11 @@ class PostgresSignal:
     async def _send(self) -> None:
         await asyncio.sleep(0)  # let the rest of this loop turn add its topics
         while self._pending:
+            await self._send_pending()
+            await asyncio.sleep(NOTIFY_INTERVAL_SECONDS)
+
+    async def _send_pending(self) -> None:
+        if self._pending:
             topics = sorted(self._pending)
             self._pending.clear()
             for first in range(0, len(topics), TOPICS_PER_NOTIFY):
@@ -116,7 +114,6 @@ class PostgresSignal:
                     await self._db.fetch("notify", "SELECT pg_notify($1, $2)", CHANNEL, payload)
                 except BackendUnavailable as error:
                     logger.debug("could not send a wake-up: %s", error)
-                    return
 
     async def _listen(self) -> None:
         while True:

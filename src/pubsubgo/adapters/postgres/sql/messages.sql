@@ -76,7 +76,7 @@ END $$;
 -- Store a batch atomically; returns one id per draft, in order. Option arrays may be
 -- NULL (no draft has that option): unnest pads them with NULLs.
 CREATE FUNCTION psg_append(
-    p_topic text, p_origin text,
+    p_topic text,
     p_parts int[], p_ranks smallint[], p_data bytea[], p_published float8[],
     p_keys text[], p_attributes bytea[], p_modes smallint[], p_expires float8[],
     p_delivers float8[], p_dedups text[], p_compressions smallint[]
@@ -182,8 +182,9 @@ BEGIN
     IF t.max_messages > 0 AND t.drop_oldest AND stored + fresh_count > t.max_messages THEN
         PERFORM psg_drop_oldest(t.id, t.partitions, stored + fresh_count - t.max_messages);
     END IF;
-    -- Delivered when this transaction commits: never before the messages are visible.
-    PERFORM pg_notify('psg_wake', p_origin || ' ' || p_topic);
+    -- No NOTIFY here: a transaction that notifies holds a database-wide lock from its
+    -- commit until it is flushed, which would serialise every publish (the broker sends
+    -- wake-ups afterwards, a few per second at most per process; see signal.py).
     RETURN ids;
 END $$;
 
