@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from aiohttp import ClientResponse
 from dependency_injector import providers
 from pytest_aiohttp import AiohttpClient
 
@@ -66,80 +67,82 @@ def error(code: str, message: str, **details: Any) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, **details}}
 
 
-def invalid(field: str, message: str) -> dict[str, Any]:
-    return error(
-        "invalid_request",
-        f"{field or 'body'}: {message}",
-        field=field,
-        errors=[{"field": field, "message": message}],
-    )
+def invalid(field: str) -> dict[str, Any]:
+    """A validation error: our code and the field it names. Its message is the validator's
+    wording, which is not ours to pin, so only its presence is checked."""
+    return {"error": {"code": "invalid_request", "field": field}}
 
 
-#: Bodies the plain path must leave to the model, with the broker's answer to each
-#: (status and JSON), as it answered before the plain path existed.
+#: The body is not JSON at all (where the parser stopped is its own wording).
+NOT_JSON = {"error": {"code": "invalid_json"}}
+
+
+async def assert_refused(response: ClientResponse, status: int, expected: dict[str, Any]) -> None:
+    """The answer has ``status`` and the error shape, with a message and every field of
+    ``expected`` (our code, field and details)."""
+    answer = await response.json()
+    assert (response.status, list(answer)) == (status, ["error"])
+    assert answer["error"]["message"]
+    assert answer["error"] | expected["error"] == answer["error"]
+
+
+#: Bodies the plain path must leave to the model, with the broker's answer to each (status,
+#: code, field, and the wording and details where the broker words the error), as it answered
+#: before the plain path existed.
 REFUSED = {
     "another field": (
         batch('{"data":"a","extra":1}'),
         400,
-        invalid("messages.0.extra", "Extra inputs are not permitted"),
+        invalid("messages.0.extra"),
     ),
     "number data": (
         batch('{"data":5}'),
         400,
-        invalid("messages.0.data", "Input should be a valid string"),
+        invalid("messages.0.data"),
     ),
     "null data": (
         batch('{"data":null}'),
         400,
-        invalid("messages.0.data", "Input should be a valid string"),
+        invalid("messages.0.data"),
     ),
-    "no data": (batch("{}"), 400, invalid("messages.0.data", "Field required")),
+    "no data": (batch("{}"), 400, invalid("messages.0.data")),
     "a message not an object": (
         batch('"a"'),
         400,
-        invalid("messages.0", "Input should be an object"),
+        invalid("messages.0"),
     ),
     "messages not a list": (
         b'{"messages":{"data":"a"}}',
         400,
-        invalid("messages", "Input should be a valid array"),
+        invalid("messages"),
     ),
     "no messages": (
         batch(),
         400,
-        invalid("messages", "List should have at least 1 item after validation, not 0"),
+        invalid("messages"),
     ),
     "another top-level field": (
         b'{"messages":[{"data":"a"}],"x":1}',
         400,
-        invalid("x", "Extra inputs are not permitted"),
+        invalid("x"),
     ),
-    "an empty object": (b"{}", 400, invalid("messages", "Field required")),
-    "an empty body": (b"", 400, invalid("messages", "Field required")),
-    "an array": (b'[{"data":"a"}]', 400, invalid("", "Input should be an object")),
+    "an empty object": (b"{}", 400, invalid("messages")),
+    "an empty body": (b"", 400, invalid("messages")),
+    "an array": (b'[{"data":"a"}]', 400, invalid("")),
     "bad JSON": (
         b'{"messages":[',
         400,
-        error(
-            "invalid_json",
-            "the body is not JSON: Invalid JSON: EOF while parsing a list at line 1 column 13",
-        ),
+        NOT_JSON,
     ),
     "a lone surrogate": (
         batch('{"data":"\\ud800"}'),
         400,
-        error(
-            "invalid_json",
-            "the body is not JSON: Invalid JSON: unexpected end of hex escape at line 1 column 29",
-        ),
+        NOT_JSON,
     ),
     "invalid UTF-8": (
         b'{"messages":[{"data":"\xff"}]}',
         400,
-        error(
-            "invalid_json",
-            "the body is not JSON: Invalid JSON: invalid unicode code point at line 1 column 24",
-        ),
+        NOT_JSON,
     ),
     "a message over its size": (
         batch('{"data":"' + "x" * 17 + '"}'),
@@ -169,7 +172,7 @@ REFUSED = {
     "a body over its size": (
         batch('{"data":"' + "x" * 5000 + '"}'),
         413,
-        error("request_too_large", "Maximum request body size 4096 exceeded."),
+        {"error": {"code": "request_too_large"}},
     ),
 }
 
@@ -208,7 +211,7 @@ class TestPlainPublish:
         body, status, answer = REFUSED[case]
         topic = await create_topic(limited)
         response = await limited.post(f"/v1/topics/{topic}/messages", data=body, headers=JSON)
-        assert (response.status, await response.json()) == (status, answer)
+        await assert_refused(response, status, answer)
         assert response.headers["Content-Type"] == "application/json; charset=utf-8"
         assert await browse(limited, topic) == []
 
@@ -252,10 +255,7 @@ class TestPlainPublish:
         response = await client.post(
             f"/v1/topics/{topic}/messages?async=yes", data=b"not json", headers=JSON
         )
-        assert (response.status, await response.json()) == (
-            400,
-            invalid("async", "Value error, use true or false"),
-        )
+        await assert_refused(response, 400, invalid("async"))
 
 
 class TestPullAnswer:
