@@ -9,10 +9,11 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from pubsubgo.adapters.clock import ManualClock
 from pubsubgo.adapters.memory import memory_storage
+from pubsubgo.containers import build_broker
 from pubsubgo.core.groups import GroupSettings
 from pubsubgo.ports.storage import Storage
+from pubsubgo.runtime.clock import ManualClock
 from pubsubgo.services.broker import Broker
 from tests.redis.servers import RedisClusterServers, RedisServer, storage_on
 
@@ -126,4 +127,4 @@ def storage(request: pytest.FixtureRequest) -> Storage:
 
 @pytest.fixture
 def broker(storage: Storage, clock: ManualClock) -> Broker:
-    return Broker.build(storage, clock, group_settings=GroupSettings(3.0, 15.0))
+    return build_broker(storage, clock, group_settings=GroupSettings(3.0, 15.0))

@@ -13,12 +13,11 @@ from aiohttp import ClientResponse
 from dependency_injector import providers
 from pytest_aiohttp import AiohttpClient
 
-from pubsubgo.adapters.clock import ManualClock
-from pubsubgo.adapters.http.app import create_app
-from pubsubgo.adapters.http.schemas.responses import PublishResponse, PullResponse
+from pubsubgo.adapters.wire.schemas.responses import PublishResponse, PullResponse
 from pubsubgo.config import LimitSettings, Settings
-from pubsubgo.containers import build_container
+from pubsubgo.containers import api_app, build_container
 from pubsubgo.ports.storage import Storage
+from pubsubgo.runtime.clock import ManualClock
 from tests.integration.conftest import (
     DEADLINE_SECONDS,
     Client,
@@ -49,7 +48,7 @@ async def limited(aiohttp_client: AiohttpClient, settings: Settings, storage: St
     """The app with small size limits."""
     container = build_container(settings.model_copy(update={"limits": LIMITS}))
     container.storage.override(providers.Object(storage))
-    return await aiohttp_client(create_app(container))
+    return await aiohttp_client(api_app(container))
 
 
 async def post_messages(
@@ -326,7 +325,7 @@ class TestRequestTimeout:
         server = settings.server.model_copy(update={"request_timeout_seconds": 0.2})
         container = build_container(settings.model_copy(update={"server": server}))
         container.storage.override(providers.Object(storage))
-        return await aiohttp_client(create_app(container))
+        return await aiohttp_client(api_app(container))
 
     async def test_slow_requests_time_out_while_others_are_answered(self, timed: Client) -> None:
         # Given requests whose bodies never finish, sent one after another

@@ -12,13 +12,13 @@ from typing import Any
 import orjson
 import pytest
 
-from pubsubgo.adapters.http.schemas.messages import (
+from pubsubgo.adapters.wire.schemas.messages import (
     MessageView,
     ReceivedMessage,
     delivery_fields,
     message_fields,
 )
-from pubsubgo.adapters.http.schemas.responses import PullResponse
+from pubsubgo.adapters.wire.schemas.responses import PullResponse
 from pubsubgo.core.messages import AckId, Delivery, DeliveryMode, Message, MessageId, Priority
 
 #: Texts that JSON writers are known to escape differently, if at all.

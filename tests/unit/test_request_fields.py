@@ -10,13 +10,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from pubsubgo.adapters.http.schemas.fields import (
+from pubsubgo.adapters.wire.schemas.fields import (
     BASE64_REGEX,
     MAX_EPOCH_SECONDS,
     Integer,
     Timestamp,
 )
-from pubsubgo.adapters.http.schemas.requests import decode_data
+from pubsubgo.adapters.wire.schemas.requests import decode_data
 
 
 class Model(BaseModel):

@@ -9,11 +9,11 @@ import logging
 import aiohttp
 import orjson
 
-from pubsubgo.adapters.http.schemas.messages import delivery_fields
-from pubsubgo.adapters.membership import MemberLease
+from pubsubgo.adapters.wire.schemas.messages import delivery_fields
 from pubsubgo.core.errors import MemberNotFound, SubscriptionNotFound
 from pubsubgo.core.messages import Delivery, DeliveryMode
 from pubsubgo.core.subscriptions import Subscription, SubscriptionType
+from pubsubgo.runtime.membership import MemberLease
 from pubsubgo.services.broker import Broker
 from pubsubgo.services.subscriber import MAX_PULL_WAIT_SECONDS
 

@@ -9,8 +9,8 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from pubsubgo.adapters.http.schemas.frames import RequestId
-from pubsubgo.adapters.http.schemas.messages import delivery_fields
+from pubsubgo.adapters.wire.schemas.frames import RequestId
+from pubsubgo.adapters.wire.schemas.messages import delivery_fields
 from pubsubgo.core.errors import PubSubError
 from pubsubgo.core.messages import Delivery
 from pubsubgo.services.groups import Membership

@@ -8,18 +8,6 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from pubsubgo.adapters.http.schemas.frames import (
-    AckFrame,
-    ClientFrame,
-    ExtendFrame,
-    NackFrame,
-    ProtocolError,
-    PublishFrame,
-    SubscribeFrame,
-    UnsubscribeFrame,
-    parse_frame,
-    parse_plain_publish,
-)
 from pubsubgo.adapters.websocket.pipeline import FramePipeline
 from pubsubgo.adapters.websocket.policy import SocketPolicy
 from pubsubgo.adapters.websocket.protocol import (
@@ -32,6 +20,18 @@ from pubsubgo.adapters.websocket.protocol import (
 from pubsubgo.adapters.websocket.publishing import FramePublisher, Publish
 from pubsubgo.adapters.websocket.settling import AckSettler, owners
 from pubsubgo.adapters.websocket.stream import SubscriptionStream
+from pubsubgo.adapters.wire.schemas.frames import (
+    AckFrame,
+    ClientFrame,
+    ExtendFrame,
+    NackFrame,
+    ProtocolError,
+    PublishFrame,
+    SubscribeFrame,
+    UnsubscribeFrame,
+    parse_frame,
+    parse_plain_publish,
+)
 from pubsubgo.core.errors import PubSubError
 from pubsubgo.core.messages import AckId
 from pubsubgo.services.acknowledgment import AckResult

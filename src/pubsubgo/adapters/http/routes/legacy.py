@@ -9,13 +9,13 @@ from typing import Any
 from aiohttp import web
 from pydantic import ValidationError
 
-from pubsubgo.adapters.http.access import Access
-from pubsubgo.adapters.http.api import RouteTable
-from pubsubgo.adapters.http.errors import TooManyMessages
-from pubsubgo.adapters.http.keys import BROKER, SETTINGS
-from pubsubgo.adapters.http.parsing import json_response, read_body
-from pubsubgo.adapters.http.schemas.legacy import LegacyBatch, LegacyMessage, RawBatch
-from pubsubgo.adapters.http.schemas.responses import (
+from pubsubgo.adapters.wire.access import Access
+from pubsubgo.adapters.wire.api import RouteTable
+from pubsubgo.adapters.wire.errors import TooManyMessages
+from pubsubgo.adapters.wire.keys import BROKER, SETTINGS
+from pubsubgo.adapters.wire.parsing import json_response, read_body
+from pubsubgo.adapters.wire.schemas.legacy import LegacyBatch, LegacyMessage, RawBatch
+from pubsubgo.adapters.wire.schemas.responses import (
     ErrorDetail,
     LegacyBatchResponse,
     LegacyFailure,

@@ -5,13 +5,13 @@ from __future__ import annotations
 import orjson
 from aiohttp import web
 
-from pubsubgo.adapters.http.access import Access, require, visible
-from pubsubgo.adapters.http.api import RouteTable
-from pubsubgo.adapters.http.keys import BROKER
-from pubsubgo.adapters.http.parsing import json_body, json_response, read_body, read_query
-from pubsubgo.adapters.http.schemas.messages import delivery_fields
-from pubsubgo.adapters.http.schemas.queries import ListSubscriptionsQuery
-from pubsubgo.adapters.http.schemas.requests import (
+from pubsubgo.adapters.wire.access import Access, require, visible
+from pubsubgo.adapters.wire.api import RouteTable
+from pubsubgo.adapters.wire.keys import BROKER
+from pubsubgo.adapters.wire.parsing import json_body, json_response, read_body, read_query
+from pubsubgo.adapters.wire.schemas.messages import delivery_fields
+from pubsubgo.adapters.wire.schemas.queries import ListSubscriptionsQuery
+from pubsubgo.adapters.wire.schemas.requests import (
     AckRequest,
     CreateSubscription,
     ExtendRequest,
@@ -19,7 +19,7 @@ from pubsubgo.adapters.http.schemas.requests import (
     PullRequest,
     SeekRequest,
 )
-from pubsubgo.adapters.http.schemas.responses import (
+from pubsubgo.adapters.wire.schemas.responses import (
     AckResponse,
     ExtendResponse,
     NackResponse,

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 import orjson
 from aiohttp import web
 
-from pubsubgo.adapters.http.access import Access, require, visible
-from pubsubgo.adapters.http.api import RouteTable
-from pubsubgo.adapters.http.background import run_in_background
-from pubsubgo.adapters.http.keys import BROKER, RATES
-from pubsubgo.adapters.http.parsing import (
+from pubsubgo.adapters.wire.access import Access, require, visible
+from pubsubgo.adapters.wire.api import RouteTable
+from pubsubgo.adapters.wire.background import run_in_background
+from pubsubgo.adapters.wire.keys import BROKER, RATES
+from pubsubgo.adapters.wire.parsing import (
     json_body,
     json_response,
     message_id,
@@ -19,15 +19,15 @@ from pubsubgo.adapters.http.parsing import (
     read_json,
     read_query,
 )
-from pubsubgo.adapters.http.schemas.messages import MessageView
-from pubsubgo.adapters.http.schemas.queries import BrowseQuery, ForceQuery, PublishQuery
-from pubsubgo.adapters.http.schemas.requests import (
+from pubsubgo.adapters.wire.schemas.messages import MessageView
+from pubsubgo.adapters.wire.schemas.queries import BrowseQuery, ForceQuery, PublishQuery
+from pubsubgo.adapters.wire.schemas.requests import (
     CreateTopic,
     MessageIn,
     PublishMessages,
     plain_batch,
 )
-from pubsubgo.adapters.http.schemas.responses import (
+from pubsubgo.adapters.wire.schemas.responses import (
     AcceptedResponse,
     MessageList,
     PublishResponse,

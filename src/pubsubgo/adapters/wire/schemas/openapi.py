@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaValue, models_json_schema
 
-from pubsubgo.adapters.http.api import Operation
+from pubsubgo.adapters.wire.api import Operation
 from pubsubgo.core.names import NAME_PATTERN
 
 from .responses import ErrorResponse

@@ -8,8 +8,8 @@ from typing import TypeVar
 from aiohttp import web
 from pydantic import BaseModel
 
-from pubsubgo.adapters.http.errors import UnsupportedContentType
-from pubsubgo.adapters.http.schemas.fields import MESSAGE_ID_REGEX
+from pubsubgo.adapters.wire.errors import UnsupportedContentType
+from pubsubgo.adapters.wire.schemas.fields import MESSAGE_ID_REGEX
 from pubsubgo.core.errors import InvalidArgument, MessageNotFound
 from pubsubgo.core.messages import MessageId
 
