@@ -24,9 +24,8 @@ from typing import Any
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from pubsubgo.adapters.http.app import create_app
-from pubsubgo.adapters.http.keys import OPENAPI
-from pubsubgo.containers import build_container
+from pubsubgo.adapters.wire.keys import OPENAPI
+from pubsubgo.containers import api_app, build_container
 from tests.fuzz.conftest import TOKEN, ThreadedServer, fuzz_settings
 from tests.fuzz.strategies import FORMATS, within_cross_field_rules
 
@@ -44,7 +43,7 @@ for _name, _strategy in FORMATS.items():
 def _api_schema() -> schemathesis.BaseSchema:
     """The served document, with the token as its bearer scheme: schemathesis then also
     sends requests without it (and expects 401) and checks that no operation ignores it."""
-    document = create_app(build_container(fuzz_settings()))[OPENAPI]
+    document = api_app(build_container(fuzz_settings()))[OPENAPI]
     config = schemathesis.Config.from_dict({"auth": {"openapi": {"bearer": {"bearer": TOKEN}}}})
     loaded = schemathesis.openapi.from_dict(document, config=config)
 
