@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 from msgspec import Meta, Struct, field
+from msgspec.structs import asdict
 
 from pubsubgo.adapters.wire.codec import RuleBroken
 from pubsubgo.core.access import Action
@@ -115,17 +116,8 @@ class CreateTopic(Strict):
         return [(Action.ADMIN, self.name)]
 
     def to_topic(self) -> Topic:
-        """The domain topic this request describes."""
-        return Topic(
-            name=self.name,
-            partitions=self.partitions,
-            retention_seconds=self.retention_seconds,
-            max_messages=self.max_messages,
-            overflow=self.overflow,
-            dedup_window_seconds=self.dedup_window_seconds,
-            compression=self.compression,
-            compression_min_bytes=self.compression_min_bytes,
-        )
+        """The domain topic this request describes (its fields are the topic's settings)."""
+        return Topic(**asdict(self))
 
 
 class MessageIn(Strict):
@@ -298,25 +290,9 @@ class CreateSubscription(Strict):
         return needs
 
     def to_subscription(self) -> Subscription:
-        """The domain subscription this request describes."""
-        policy = self.retry_policy
-        return Subscription(
-            name=self.name,
-            topic=self.topic,
-            type=self.type,
-            push_endpoint=self.push_endpoint,
-            ack_deadline_seconds=self.ack_deadline_seconds,
-            retry_policy=RetryPolicy(
-                policy.minimum_backoff_seconds, policy.maximum_backoff_seconds
-            ),
-            max_delivery_attempts=self.max_delivery_attempts,
-            dead_letter_topic=self.dead_letter_topic,
-            filter=self.filter,
-            ordered=self.ordered,
-            start=self.start,
-            durable=self.durable,
-            max_in_flight=self.max_in_flight,
-        )
+        """The domain subscription this request describes (its fields are the settings)."""
+        retry_policy = RetryPolicy(**asdict(self.retry_policy))
+        return Subscription(**{**asdict(self), "retry_policy": retry_policy})
 
 
 class JoinRequest(Strict):
