@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import os
+import shutil
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -13,7 +15,7 @@ from pubsubgo.core.groups import GroupSettings
 from pubsubgo.ports.storage import Storage
 from pubsubgo.runtime.clock import ManualClock
 from pubsubgo.services.broker import Broker
-from tests.postgres.servers import PostgresServer, drop_schema
+from tests.postgres.servers import PostgresServer, debian_binary, drop_schema
 from tests.postgres.servers import storage_on as postgres_storage_on
 from tests.redis.servers import RedisClusterServers, RedisServer, storage_on
 
@@ -29,7 +31,44 @@ BACKENDS = [
     pytest.param("postgres", marks=pytest.mark.postgres),
 ]
 
+#: The binaries the tests with each marker run, and the Debian package that installs them.
+BINARIES = {
+    "redis": (("redis-server", "redis-cli"), "redis-server"),
+    "promtool": (("promtool",), "prometheus"),
+    # Debian keeps these off PATH, in /usr/lib/postgresql/<version>/bin.
+    "postgres": (("initdb", "pg_ctl", "pg_isready"), "postgresql"),
+}
+#: Set (``.ci/run`` does) to make a missing binary stop the run instead of skipping the
+#: tests that need it: CI installs them, so it can never pass by skipping.
+REQUIRE_BINARIES = "PUBSUB_TEST_REQUIRE_SERVERS"
+
 _names = itertools.count()
+
+
+def missing_binaries() -> dict[str, str]:
+    """For each marker whose binaries are not all on PATH, the line saying what to install."""
+    missing = {}
+    for marker, (binaries, package) in BINARIES.items():
+        absent = [n for n in binaries if shutil.which(n) is None and debian_binary(n) is None]
+        if absent:
+            missing[marker] = f"{', '.join(absent)} not on PATH: apt-get install {package}"
+    return missing
+
+
+def pytest_report_header() -> list[str]:
+    if os.environ.get(REQUIRE_BINARIES):
+        return []
+    return [f"skipping the tests marked {m}: {why}" for m, why in missing_binaries().items()]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Skip the tests whose binaries are missing, or stop if they are required."""
+    for marker, why in missing_binaries().items():
+        needing = [item for item in items if item.get_closest_marker(marker)]
+        if needing and os.environ.get(REQUIRE_BINARIES):
+            raise pytest.UsageError(f"{why} ({REQUIRE_BINARIES} is set: nothing may be skipped)")
+        for item in needing:
+            item.add_marker(pytest.mark.skip(reason=why))
 
 
 def unique(prefix: str) -> str:

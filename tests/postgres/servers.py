@@ -41,12 +41,15 @@ EPHEMERAL = ("-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page
 DURABLE: tuple[str, ...] = ()
 
 
+def debian_binary(name: str) -> str | None:
+    """``name`` in Debian's PostgreSQL directory (the newest version), if there."""
+    candidates = sorted(glob.glob(f"{DEBIAN_BINARIES}/{name}"), reverse=True)
+    return candidates[0] if candidates else None
+
+
 def binary(name: str) -> str:
     """The path of PostgreSQL's ``name`` (PATH first, then Debian's directory)."""
-    found = shutil.which(name)
-    if found is None:
-        candidates = sorted(glob.glob(f"{DEBIAN_BINARIES}/{name}"), reverse=True)
-        found = candidates[0] if candidates else None
+    found = shutil.which(name) or debian_binary(name)
     if found is None:
         pytest.fail(INSTALL_HINT, pytrace=False)
     return found
