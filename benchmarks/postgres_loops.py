@@ -50,7 +50,10 @@ async def publish_window(one_batch: Callable[[], Awaitable[int]], work: Workload
 
     async def publisher() -> None:
         while time.perf_counter() < deadline:
-            stored[0] += await one_batch()
+            # Awaited first: ``stored[0] += await ...`` would read the count before the
+            # await and lose what other publishers added meanwhile.
+            count = await one_batch()
+            stored[0] += count
 
     started = time.perf_counter()
     await asyncio.gather(*(publisher() for _ in range(work.tasks)))

@@ -18,6 +18,11 @@ from pubsubgo.core.topics import Topic, TopicStats
 #: statement holds a partition's row (and so its publishes) for long; the duty's next
 #: round removes the rest.
 TRIM_BATCH = 5000
+#: Publish calls in flight per topic and process. One: the calls of a topic would wait for
+#: each other anyway (each holds the rows of the partitions it writes until its commit is
+#: flushed), so whatever arrives meanwhile is better merged into the next call: one
+#: transaction, and one WAL flush, for all of it.
+CALLS_IN_FLIGHT = 1
 _PARTITIONS_TO_TRIM = """
 SELECT t.id, pt.partition FROM topics t JOIN partitions pt ON pt.topic_id = t.id
  WHERE t.name = $1 AND EXISTS (
@@ -45,7 +50,7 @@ class PostgresMessageLog:
     A publish is one call of ``psg_append``: one round trip and one transaction, which
     locks the partitions it writes (so positions are committed in order), resolves dedup
     ids, applies the topic's bound and inserts the batch from column arrays (``unnest``).
-    Concurrent publishes to one topic are merged while calls are in flight
+    Concurrent publishes to one topic are merged while a call is in flight
     (``GroupCommit``), so a burst of small publishes costs a few transactions.
     """
 
@@ -59,7 +64,11 @@ class PostgresMessageLog:
             return []
         commit = self._commits.get(topic.name)
         if commit is None:
-            commit = GroupCommit(self._append_now, functools.partial(self._forget, topic.name))
+            commit = GroupCommit(
+                self._append_now,
+                functools.partial(self._forget, topic.name),
+                max_in_flight=CALLS_IN_FLIGHT,
+            )
             self._commits[topic.name] = commit
         return await commit.append(topic, drafts)
 
