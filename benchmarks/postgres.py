@@ -10,9 +10,8 @@ so that both see the same load on a noisy machine:
 - publish: batches of 100 messages of 1 KiB, 8 concurrent publishers, through the
   broker's publisher service (validation, partitioning, ``psg_append``) vs a plain
   ``INSERT ... SELECT FROM unnest(...)`` of the same batches;
-- pull + ack: a backlog drained by 8 consumers (group members) pulling 500 and acking
-  them (``psg_claim``, ``psg_settle``) vs ``UPDATE ... FOR UPDATE SKIP LOCKED RETURNING``
-  + ``DELETE``;
+- pull + ack: a backlog drained by 8 consumers pulling 500 and acking them (``psg_claim``,
+  ``psg_settle``) vs ``UPDATE ... FOR UPDATE SKIP LOCKED RETURNING`` + ``DELETE``;
 - latency: one message every 5 ms to a waiting consumer (long poll woken by the signal)
   vs insert + NOTIFY -> LISTEN-woken claim.
 
@@ -61,13 +60,9 @@ async def broker_consume(broker: Broker, work: Workload, topic: str, sub: str) -
     for chunk in spread(work.backlog, 1000):
         await broker.publisher.publish(topic, [PublishRequest(data=work.payload)] * chunk)
 
-    # Each consumer joins the group, as a WebSocket consumer does: members claim in
-    # parallel (memberless pulls count as one consumer and take turns).
-    members = [(await broker.groups.join(sub)).member_id for _ in range(work.tasks)]
-
-    async def consumer(member: str, left: list[int]) -> None:
+    async def consumer(left: list[int]) -> None:
         while left[0] > 0:
-            deliveries = await broker.subscriber.pull(sub, work.pull, member_id=member)
+            deliveries = await broker.subscriber.pull(sub, work.pull)
             if not deliveries:
                 return
             await broker.acks.ack(sub, [d.ack_id for d in deliveries])
@@ -75,7 +70,7 @@ async def broker_consume(broker: Broker, work: Workload, topic: str, sub: str) -
 
     left = [work.backlog]
     started = time.perf_counter()
-    await asyncio.gather(*(consumer(member, left) for member in members))
+    await asyncio.gather(*(consumer(left) for _ in range(work.tasks)))
     return work.backlog / (time.perf_counter() - started)
 
 
@@ -101,7 +96,10 @@ async def broker_latency(broker: Broker, work: Workload, topic: str, sub: str) -
 async def _fresh(broker: Broker, work: Workload, run: int, what: str) -> tuple[str, str]:
     topic, sub = f"bench-{what}-{run}", f"bench-{what}-{run}-sub"
     await broker.topics.create(Topic(topic, partitions=work.partitions))
-    await broker.subscriptions.create(Subscription(sub, topic, start=StartPosition.EARLIEST))
+    # Eight memberless consumers count as one: let them hold what they pull together.
+    await broker.subscriptions.create(
+        Subscription(sub, topic, start=StartPosition.EARLIEST, max_in_flight=work.tasks * work.pull)
+    )
     return topic, sub
 
 
