@@ -1,47 +1,26 @@
 """PostgreSQL only: with PostgreSQL away every port fails fast with storage_unavailable, and
-the same storage recovers by itself when it returns."""
+the same storage recovers by itself when it returns (the Redis outage tests' checks)."""
 
 from __future__ import annotations
-
-import time
-from collections.abc import Awaitable, Callable
 
 import pytest
 
 from pubsubgo.containers import build_broker
 from pubsubgo.core.errors import BackendUnavailable
-from pubsubgo.core.messages import AckId, PublishRequest
-from pubsubgo.core.subscriptions import StartPosition, Subscription
-from pubsubgo.core.topics import Topic
+from pubsubgo.core.messages import PublishRequest
 from pubsubgo.runtime.clock import ManualClock
-from pubsubgo.services.broker import Broker
 from tests.postgres.servers import PostgresServer, storage_on
+from tests.redis.test_outage import (
+    FAILURE_BOUND_SECONDS,
+    _broker_with_a_delivery,
+    _fails_fast,
+    every_port,
+)
 
 pytestmark = pytest.mark.postgres
 
-#: A client hears of an outage in under three seconds.
-FAILURE_BOUND_SECONDS = 3.0
 #: A short statement timeout, for the server that stops answering without closing anything.
 SHORT_STATEMENT_TIMEOUT = 0.5
-
-
-async def _fails_fast(operation: Callable[[], Awaitable[object]]) -> float:
-    started = time.monotonic()
-    with pytest.raises(BackendUnavailable) as caught:
-        await operation()
-    assert caught.value.code == "storage_unavailable"
-    assert caught.value.__cause__ is not None  # chained to the asyncpg or OS error
-    return time.monotonic() - started
-
-
-async def _broker_with_a_delivery(broker: Broker) -> tuple[str, str, AckId]:
-    await broker.topics.create(Topic("orders", partitions=2))
-    await broker.subscriptions.create(
-        Subscription("orders-sub", "orders", start=StartPosition.EARLIEST)
-    )
-    await broker.publisher.publish("orders", [PublishRequest(b"first")])
-    [delivery] = await broker.subscriber.pull("orders-sub")
-    return "orders", "orders-sub", delivery.ack_id
 
 
 class TestPostgresAway:
@@ -51,27 +30,13 @@ class TestPostgresAway:
         async with storage_on(own_postgres.url, "pubsubgo", definition_ttl=0) as storage:
             # Given a broker with a topic, a subscription and a delivery in flight
             broker = build_broker(storage, ManualClock())
-            topic, sub, ack_id = await _broker_with_a_delivery(broker)
+            _, sub, ack_id = await _broker_with_a_delivery(broker)
 
             # When PostgreSQL stops at once (no shutdown checkpoint)
             own_postgres.stop("immediate")
 
             # Then every operation fails with storage_unavailable well within the bound
-            operations: list[Callable[[], Awaitable[object]]] = [
-                lambda: broker.publisher.publish(topic, [PublishRequest(b"lost")]),
-                lambda: broker.subscriber.pull(sub),
-                lambda: broker.acks.ack(sub, [ack_id]),
-                lambda: broker.acks.nack(sub, [ack_id]),
-                lambda: broker.acks.extend(sub, [ack_id], 30),
-                lambda: broker.topics.describe(topic),
-                lambda: broker.topics.list(),
-                lambda: broker.subscriptions.describe(sub),
-                lambda: broker.subscriptions.seek(sub, position="earliest"),
-                lambda: broker.groups.join(sub),
-                lambda: broker.run_duties(),
-                lambda: storage.connection.ping(),
-            ]
-            took = [await _fails_fast(operation) for operation in operations]
+            took = [await _fails_fast(op) for op in every_port(broker, storage, sub, ack_id)]
             assert max(took) < FAILURE_BOUND_SECONDS
 
     async def test_a_postgres_that_stops_answering_fails_calls_after_the_statement_timeout(

@@ -11,6 +11,7 @@ from typing import Any
 
 import asyncpg
 
+from pubsubgo.adapters.memory.signal import InMemorySignal
 from pubsubgo.adapters.postgres.database import Database
 from pubsubgo.adapters.postgres.errors import CONNECTION_ERRORS
 from pubsubgo.core.errors import BackendUnavailable
@@ -62,13 +63,14 @@ class PostgresSignal:
         self._connect = connect
         #: Tells this process's notifications apart when they come back.
         self.origin = secrets.token_hex(8)
-        self._events: dict[str, asyncio.Event] = {}
+        #: This process's waiters, woken directly.
+        self._local = InMemorySignal()
         self._pending: set[str] = set()
         self._sender: asyncio.Task[None] | None = None
         self._listener: asyncio.Task[None] | None = None
 
     def notify(self, topic: str) -> None:
-        self._wake(topic)
+        self._local.notify(topic)
         self._pending.add(topic)
         if self._sender is None or self._sender.done():
             self._sender = asyncio.get_running_loop().create_task(self._send())
@@ -76,13 +78,7 @@ class PostgresSignal:
     async def wait(self, topic: str, within: float) -> bool:
         if self._listener is None or self._listener.done():
             self._listener = asyncio.get_running_loop().create_task(self._listen())
-        event = self._events.setdefault(topic, asyncio.Event())
-        try:
-            async with asyncio.timeout(within):
-                await event.wait()
-        except TimeoutError:
-            return False
-        return True
+        return await self._local.wait(topic, within)
 
     async def aclose(self) -> None:
         """Stop the listener and the sender."""
@@ -92,11 +88,6 @@ class PostgresSignal:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         self._sender = self._listener = None
-
-    def _wake(self, topic: str) -> None:
-        event = self._events.pop(topic, None)
-        if event is not None:
-            event.set()
 
     async def _send(self) -> None:
         await asyncio.sleep(0)  # let the rest of this loop turn add its topics
@@ -142,4 +133,4 @@ class PostgresSignal:
         origin, _, topics = str(payload).partition(" ")
         if origin != self.origin:
             for topic in topics.split("\n"):
-                self._wake(topic)
+                self._local.notify(topic)

@@ -200,6 +200,9 @@ DECLARE
     taken record;
     ack_base bigint;
 BEGIN
+    -- A claim lost in a crash costs a redelivery, never a message: its commit need not wait
+    -- for the disk, and the locks it holds (the member's, the cursor rows) go at once.
+    PERFORM set_config('synchronous_commit', 'off', true);
     SELECT * INTO sub FROM subscriptions WHERE name = p_sub;
     IF NOT FOUND THEN
         RAISE EXCEPTION USING ERRCODE = 'PSG03', MESSAGE = p_sub;
