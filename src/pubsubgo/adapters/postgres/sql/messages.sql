@@ -91,6 +91,10 @@ DECLARE
     fresh boolean[];
     fresh_count int := n;
     ids text[];
+    orders bigint[];
+    numbers int[];
+    positions bigint[];
+    slot int;
 BEGIN
     SELECT * INTO t FROM topics WHERE name = p_topic;
     IF NOT FOUND THEN
@@ -128,40 +132,50 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = 'PSG02', MESSAGE = p_topic;
     END IF;
 
-    WITH d AS (
-        SELECT u.*, coalesce(u.f, true) AS keep
-          FROM unnest(p_parts, p_ranks, p_data, p_published, p_keys, p_attributes, p_modes,
-                      p_expires, p_delivers, p_dedups, p_compressions, fresh)
-               WITH ORDINALITY AS u (p, r, data, pub, key, attrs, mode, exp, dlv, dedup, comp, f, i)
-    ), numbered AS (
-        SELECT d.*, CASE WHEN d.keep THEN
-                   (pt.next_order + row_number() OVER (PARTITION BY d.p, d.keep ORDER BY d.i) - 1)
-                   * 4 + d.r END AS s
-          FROM d JOIN partitions pt ON pt.topic_id = t.id AND pt.partition = d.p
-    ), stored_rows AS (
-        INSERT INTO messages (topic_id, partition, rank, s, published_at, data, key, attributes,
-                              mode, expires_at, deliver_at, dedup_id, compression)
-        SELECT t.id, p, r, s, pub, data, key, attrs, coalesce(mode, 0), exp, dlv, dedup,
-               coalesce(comp, 0)
-          FROM numbered WHERE keep
-    ), counted AS (
-        UPDATE partitions pt
-           SET next_order = pt.next_order + x.cnt,
-               messages = pt.messages + x.cnt,
-               bytes = pt.bytes + x.size,
-               publishes = pt.publishes + x.cnt,
-               last_publish = greatest(pt.last_publish, x.last_pub),
-               last_s = ARRAY[coalesce(x.l0, pt.last_s[1]), coalesce(x.l1, pt.last_s[2]),
-                              coalesce(x.l2, pt.last_s[3]), coalesce(x.l3, pt.last_s[4])]
-          FROM (SELECT p, count(*) FILTER (WHERE keep) AS cnt,
-                       coalesce(sum(length(data)) FILTER (WHERE keep), 0) AS size,
-                       max(pub) AS last_pub,
-                       max(s) FILTER (WHERE r = 0) AS l0, max(s) FILTER (WHERE r = 1) AS l1,
-                       max(s) FILTER (WHERE r = 2) AS l2, max(s) FILTER (WHERE r = 3) AS l3
-                  FROM numbered GROUP BY p) AS x
-         WHERE pt.topic_id = t.id AND pt.partition = x.p
-    )
-    SELECT array_agg(CASE WHEN keep THEN p || '-' || s END ORDER BY i) INTO ids FROM numbered;
+    -- Positions: the partitions' next orders, counted on draft by draft (a window
+    -- function would sort the batch, payloads and all).
+    SELECT array_agg(pt.next_order ORDER BY pt.partition),
+           array_agg(pt.partition ORDER BY pt.partition)
+      INTO orders, numbers
+      FROM partitions pt WHERE pt.topic_id = t.id AND pt.partition = ANY (p_parts);
+    positions := array_fill(NULL::bigint, ARRAY[n]);
+    FOR i IN 1 .. n LOOP
+        IF fresh IS NULL OR fresh[i] THEN
+            slot := array_position(numbers, p_parts[i]);
+            positions[i] := orders[slot] * 4 + p_ranks[i];
+            orders[slot] := orders[slot] + 1;
+        END IF;
+    END LOOP;
+
+    INSERT INTO messages (topic_id, partition, rank, s, published_at, data, key, attributes,
+                          mode, expires_at, deliver_at, dedup_id, compression)
+    SELECT t.id, u.p, u.r, u.s, u.pub, u.data, u.key, u.attrs, coalesce(u.mode, 0), u.exp,
+           u.dlv, u.dedup, coalesce(u.comp, 0)
+      FROM unnest(p_parts, p_ranks, positions, p_data, p_published, p_keys, p_attributes,
+                  p_modes, p_expires, p_delivers, p_dedups, p_compressions)
+           AS u (p, r, s, data, pub, key, attrs, mode, exp, dlv, dedup, comp)
+     WHERE u.s IS NOT NULL;
+
+    UPDATE partitions pt
+       SET next_order = pt.next_order + x.cnt,
+           messages = pt.messages + x.cnt,
+           bytes = pt.bytes + x.size,
+           publishes = pt.publishes + x.cnt,
+           last_publish = greatest(pt.last_publish, x.last_pub),
+           last_s = ARRAY[coalesce(x.l0, pt.last_s[1]), coalesce(x.l1, pt.last_s[2]),
+                          coalesce(x.l2, pt.last_s[3]), coalesce(x.l3, pt.last_s[4])]
+      FROM (SELECT p, count(s) AS cnt,
+                   coalesce(sum(octet_length(data)) FILTER (WHERE s IS NOT NULL), 0) AS size,
+                   max(pub) AS last_pub,
+                   max(s) FILTER (WHERE r = 0) AS l0, max(s) FILTER (WHERE r = 1) AS l1,
+                   max(s) FILTER (WHERE r = 2) AS l2, max(s) FILTER (WHERE r = 3) AS l3
+              FROM unnest(p_parts, p_ranks, positions, p_data, p_published)
+                   AS u (p, r, s, data, pub)
+             GROUP BY p) AS x
+     WHERE pt.topic_id = t.id AND pt.partition = x.p;
+
+    SELECT array_agg(CASE WHEN u.s IS NOT NULL THEN u.p || '-' || u.s END ORDER BY u.i)
+      INTO ids FROM unnest(p_parts, positions) WITH ORDINALITY AS u (p, s, i);
 
     IF fresh IS NOT NULL THEN
         FOR i IN 1 .. n LOOP
