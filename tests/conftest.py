@@ -28,6 +28,15 @@ BACKENDS = [
 _names = itertools.count()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _grpc_off_unless_asked() -> Iterator[None]:
+    """Brokers built in the test process serve no gRPC unless a test sets a port: two apps
+    (or two concurrent test runs) must never compete for, or share, the default port."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PUBSUB_GRPC_PORT", "0")
+        yield
+
+
 def unique(prefix: str) -> str:
     """A name no other test uses, so tests never see each other's topics."""
     return f"{prefix}-{next(_names)}"

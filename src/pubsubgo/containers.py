@@ -11,6 +11,10 @@ from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client.registry import CollectorRegistry
 
 from pubsubgo.adapters.clock import SystemClock
+from pubsubgo.adapters.grpc.calls import Edge
+from pubsubgo.adapters.grpc.gate import Gate
+from pubsubgo.adapters.grpc.metrics import GrpcMetrics
+from pubsubgo.adapters.grpc.server import GrpcServer, Listening
 from pubsubgo.adapters.http.observability import Observability
 from pubsubgo.adapters.http.ratelimit import RateLimiter
 from pubsubgo.adapters.http.tokens import TokenStore
@@ -27,6 +31,7 @@ from pubsubgo.auth_config import AuthSettings
 from pubsubgo.config import Settings
 from pubsubgo.core.groups import GroupSettings
 from pubsubgo.core.limits import Limits
+from pubsubgo.ports.clock import Clock
 from pubsubgo.ports.metrics import BrokerMetrics
 from pubsubgo.ports.storage import Storage
 from pubsubgo.ports.tracing import MessageTracer
@@ -96,6 +101,31 @@ def caller_rate_limiter(rate_per_second: float, burst: int) -> RateLimiter | Non
     return RateLimiter(rate_per_second, burst) if rate_per_second > 0 else None
 
 
+def grpc_server(
+    settings: Settings,
+    broker: Broker,
+    clock: Clock,
+    tokens: TokenStore | None,
+    limiter: RateLimiter | None,
+    prometheus: PrometheusMetrics,
+    provider: TracerProvider | None,
+) -> GrpcServer | None:
+    """The gRPC listener beside the HTTP one, or None when ``grpc.port`` is 0."""
+    if not settings.grpc.port:
+        return None
+    server = settings.server
+    listening = Listening(
+        host=server.host,
+        port=settings.grpc.port,
+        max_message_bytes=settings.limits.max_body_bytes,
+        shared_port=server.workers > 1,
+        shutdown_seconds=server.shutdown_timeout_seconds,
+    )
+    metrics = GrpcMetrics(prometheus.registry, prometheus) if settings.metrics.enabled else None
+    edge = Edge(broker, Gate(tokens, limiter), metrics)
+    return GrpcServer(edge, clock, listening, provider)
+
+
 async def open_http_client() -> AsyncIterator[aiohttp.ClientSession]:
     """The HTTP client that push workers post with; closed on shutdown."""
     async with aiohttp.ClientSession() as session:
@@ -159,6 +189,16 @@ class Container(containers.DeclarativeContainer):
         caller_rate_limiter,
         rate_per_second=config.limits.rate_per_second,
         burst=config.limits.rate_burst,
+    )
+    grpc_server = providers.Singleton(
+        grpc_server,
+        settings=settings,
+        broker=broker,
+        clock=clock,
+        tokens=tokens,
+        limiter=rate_limiter,
+        prometheus=prometheus,
+        provider=tracer_provider,
     )
     http_client = providers.Resource(open_http_client)
     push = providers.Singleton(

@@ -104,12 +104,18 @@ def _lifecycle(
             app[RATES] = await _resolve(container.rates)
             app[OBSERVABILITY] = await _resolve(container.observability)
             app[METRICS_REGISTRY] = container.metrics_registry()
+            # gRPC serves the same broker beside HTTP (DESIGN §4b); None when grpc.port is 0.
+            grpc_server = await _resolve(container.grpc_server)
+            if grpc_server is not None:
+                await grpc_server.start()
             listener = await _metrics_listener(container)
             runner = await _resolve(container.runner)
             runner.start()
             try:
                 yield
             finally:
+                if grpc_server is not None:
+                    await grpc_server.aclose()
                 await drain(app, app[SETTINGS].server.shutdown_timeout_seconds)
                 await runner.aclose()
                 if listener is not None:
