@@ -7,14 +7,14 @@ from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import grpc
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from dependency_injector import providers
+from grpc import aio
 from pytest_aiohttp import AiohttpClient
 
-import grpc
-from grpc import aio
 from pubsubgo.adapters.clock import ManualClock
 from pubsubgo.adapters.grpc.generated import broker_pb2_grpc, pubsub_pb2_grpc
 from pubsubgo.adapters.grpc.generated import pubsub_pb2 as pb
@@ -73,8 +73,11 @@ def container(settings: Settings, storage: Storage, clock: ManualClock) -> Conta
 
 
 @pytest.fixture
-async def http(aiohttp_client: AiohttpClient, container: Container) -> HttpClient:
-    """The app on a test server, started: its lifecycle has started the gRPC listener."""
+async def http(container: Container, aiohttp_client: AiohttpClient) -> HttpClient:
+    """The app on a test server, started: its lifecycle has started the gRPC listener.
+
+    The container (and its storage) comes first, so that it is torn down after the app
+    has stopped."""
     return await aiohttp_client(create_app(container))
 
 
@@ -91,12 +94,12 @@ async def channel(http: HttpClient, settings: Settings) -> AsyncIterator[aio.Cha
 
 @pytest.fixture
 def pubsub(channel: aio.Channel) -> PubSubAsyncStub:
-    return pubsub_pb2_grpc.PubSubStub(channel)  # type: ignore[return-value]
+    return pubsub_pb2_grpc.PubSubStub(channel)
 
 
 @pytest.fixture
 def go_broker(channel: aio.Channel) -> BrokerAsyncStub:
-    return broker_pb2_grpc.BrokerStub(channel)  # type: ignore[return-value]
+    return broker_pb2_grpc.BrokerStub(channel)
 
 
 @dataclass(frozen=True)

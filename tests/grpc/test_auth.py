@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import grpc
 import pytest
 
-import grpc
 from pubsubgo.adapters.grpc.generated import broker_pb2
 from pubsubgo.adapters.grpc.generated import pubsub_pb2 as pb
 from pubsubgo.config import Settings

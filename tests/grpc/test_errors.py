@@ -7,10 +7,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import grpc
 import pytest
 from google.rpc import error_details_pb2, status_pb2
 
-import grpc
 from pubsubgo.adapters.grpc.generated import pubsub_pb2 as pb
 from pubsubgo.adapters.grpc.status import DETAILS_KEY
 from pubsubgo.config import LimitSettings, Settings

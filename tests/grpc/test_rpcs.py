@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
-import grpc
 from pubsubgo.adapters.clock import ManualClock
 from pubsubgo.adapters.grpc.generated import pubsub_pb2 as pb
 from pubsubgo.core.messages import PublishRequest

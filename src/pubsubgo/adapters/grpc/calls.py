@@ -8,10 +8,11 @@ error or counts a call itself.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -58,12 +59,54 @@ class Edge:
     gate: Gate = field(default_factory=Gate)
     metrics: GrpcMetrics | None = None
     closing: asyncio.Event = field(default_factory=asyncio.Event)
+    #: Clean-ups of ended streams (leaving a group) still running: the server waits for
+    #: them when it stops, before storage closes under them.
+    cleanups: set[asyncio.Task[None]] = field(default_factory=set)
+    #: The tasks serving open streams, so that stopping waits for their ``finally``.
+    streams: set[asyncio.Task[Any]] = field(default_factory=set)
 
     def admit(self, context: Context) -> Principal:
         """The caller, admitted (see :meth:`Gate.admit`); BrokerClosing while stopping."""
         if self.closing.is_set():
             raise BrokerClosing
         return self.gate.admit(context)
+
+    def stream_opened(self, method: str) -> asyncio.Task[Any] | None:
+        """Count a stream that starts; its task, for :meth:`drain` to wait for."""
+        task = asyncio.current_task()
+        if task is not None:
+            self.streams.add(task)
+        if self.metrics is not None:
+            self.metrics.stream_opened(method)
+        return task
+
+    def stream_closed(
+        self,
+        method: str,
+        task: asyncio.Task[Any] | None,
+        status: grpc.StatusCode,
+        refused: Refusal | None,
+    ) -> None:
+        """The stream :meth:`stream_opened` counted has ended with ``status``."""
+        if task is not None:
+            self.streams.discard(task)
+        if self.metrics is not None:
+            self.metrics.stream_closed(method, status, None if refused is None else refused.code)
+
+    async def clean_up(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run ``work`` to its end even if the caller is cancelled (a stream whose client
+        went away must still leave its group); :meth:`drain` waits for it."""
+        task = asyncio.create_task(work)
+        self.cleanups.add(task)
+        task.add_done_callback(self.cleanups.discard)
+        await asyncio.shield(task)
+
+    async def drain(self, seconds: float) -> None:
+        """Wait up to ``seconds`` for the streams still ending and their clean-ups."""
+        if self.streams:
+            await asyncio.wait(set(self.streams), timeout=seconds)
+        if self.cleanups:
+            await asyncio.wait(set(self.cleanups), timeout=seconds)
 
 
 class Served(Protocol):
@@ -74,7 +117,7 @@ class Served(Protocol):
 
 S = TypeVar("S", bound=Served)
 UnaryHandler = Callable[[S, Req, Principal], Awaitable[Resp]]
-StreamHandler = Callable[[S, Req, Principal, Context], AsyncIterator[Resp]]
+StreamHandler = Callable[[S, Req, Principal, Context], AsyncGenerator[Resp, None]]
 
 
 def unary(
@@ -124,11 +167,15 @@ def streaming(
             edge = self.edge
             refused: Refusal | None = None
             status = grpc.StatusCode.OK
-            if edge.metrics is not None:
-                edge.metrics.stream_opened(method)
+            task = edge.stream_opened(method)
             try:
-                async for answer in handler(self, request, edge.admit(context), context):
-                    yield answer
+                # Closed here, in this task, however the call ends: its clean-up (leaving
+                # a group) must not wait for the garbage collector.
+                async with contextlib.aclosing(
+                    handler(self, request, edge.admit(context), context)
+                ) as answers:
+                    async for answer in answers:
+                        yield answer
             except (asyncio.CancelledError, GeneratorExit):
                 status = grpc.StatusCode.CANCELLED
                 raise
@@ -136,9 +183,7 @@ def streaming(
                 refused = _refusal(method, error)
                 status = refused.status
             finally:
-                if edge.metrics is not None:
-                    code = None if refused is None else refused.code
-                    edge.metrics.stream_closed(method, status, code)
+                edge.stream_closed(method, task, status, refused)
             if refused is not None:
                 await abort(context, refused)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
 from pubsubgo.adapters.grpc.calls import BrokerClosing, Context, Edge, streaming, unary
@@ -109,7 +109,7 @@ class BrokerService(broker_pb2_grpc.BrokerServicer):
     @streaming(f"{SERVICE}/Subscribe")
     async def Subscribe(
         self, request: pb.SubscribeRequest, caller: Principal, context: Context
-    ) -> AsyncIterator[pb.MessageResponse]:
+    ) -> AsyncGenerator[pb.MessageResponse, None]:
         subject = request.subject
         require(caller, [(Action.SUBSCRIBE, subject)])
         await self._create_topic(subject)
@@ -121,22 +121,23 @@ class BrokerService(broker_pb2_grpc.BrokerServicer):
         try:
             await lease.__aenter__()
         except BaseException:
-            await asyncio.shield(self._broker.subscriptions.delete(sub.name))
+            await self.edge.clean_up(self._broker.subscriptions.delete(sub.name))
             raise
         try:
             # The client may now publish and count on receiving it (a go-broker client
             # cannot tell; one that waits for the initial metadata can).
             await context.send_initial_metadata(())
-            async for deliveries in self._live(sub.name, lease):
-                for delivery in deliveries:
-                    yield pb.MessageResponse(body=delivery.message.data)
+            async with contextlib.aclosing(self._live(sub.name, lease)) as batches:
+                async for deliveries in batches:
+                    for delivery in deliveries:
+                        yield pb.MessageResponse(body=delivery.message.data)
         finally:
             # Leaving the group deletes the non-durable subscription with what it held.
-            await asyncio.shield(lease.__aexit__(None, None, None))
+            await self.edge.clean_up(lease.__aexit__(None, None, None))
 
     async def _live(
         self, subscription: str, lease: MemberLease
-    ) -> AsyncIterator[Sequence[Delivery]]:
+    ) -> AsyncGenerator[Sequence[Delivery], None]:
         """What reaches the subscription, batch by batch, each acked as it is taken: the
         subscription is the stream's alone and ends with it, so nothing is owed to anyone
         once the stream has it."""

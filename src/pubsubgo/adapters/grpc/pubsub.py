@@ -6,7 +6,8 @@ one service method and converts the answer; errors, auth and metrics are the wra
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable
 
 from google.protobuf.empty_pb2 import Empty
 
@@ -122,15 +123,16 @@ class PubSubService(pubsub_pb2_grpc.PubSubServicer):
         requests: AsyncIterator[pb.StreamingPullRequest],
         caller: Principal,
         context: Context,
-    ) -> AsyncIterator[pb.StreamingPullResponse]:
+    ) -> AsyncGenerator[pb.StreamingPullResponse, None]:
         first = await anext(aiter(requests), None)
         if first is None:
             return  # the client closed its side before asking for anything
         require(caller, [(Action.SUBSCRIBE, first.subscription)])
         sub = await self._broker.subscriptions.get(first.subscription)
-        stream = StreamingPull(self._broker, sub, first.max_in_flight or sub.max_in_flight)
-        async for answer in stream.run(first, requests, self.edge.closing):
-            yield answer
+        stream = StreamingPull(self.edge, sub, first.max_in_flight or sub.max_in_flight)
+        async with contextlib.aclosing(stream.run(first, requests, self.edge.closing)) as answers:
+            async for answer in answers:
+                yield answer
 
     @unary(f"{SERVICE}/Ack")
     async def Ack(self, request: pb.AckRequest, caller: Principal) -> pb.SettleResponse:

@@ -129,6 +129,7 @@ class GrpcServer:
         self.edge.closing.set()
         await self._health.enter_graceful_shutdown()
         await server.stop(self.listening.shutdown_seconds)
+        await self.edge.drain(self.listening.shutdown_seconds)
 
     def _interceptors(self) -> list[aio.ServerInterceptor]:
         if self._tracer_provider is None:

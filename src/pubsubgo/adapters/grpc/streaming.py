@@ -12,17 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable
 from dataclasses import dataclass
 
-from pubsubgo.adapters.grpc.calls import BrokerClosing
+from pubsubgo.adapters.grpc.calls import BrokerClosing, Edge
 from pubsubgo.adapters.grpc.generated import pubsub_pb2 as pb
 from pubsubgo.adapters.grpc.messages import received_pb
 from pubsubgo.adapters.membership import MemberLease
 from pubsubgo.core.errors import BackendUnavailable, MemberNotFound, PubSubError
 from pubsubgo.core.messages import AckId, DeliveryMode
 from pubsubgo.core.subscriptions import Subscription
-from pubsubgo.services.broker import Broker
 from pubsubgo.services.groups import Membership
 from pubsubgo.services.subscriber import MAX_PULL_MESSAGES, MAX_PULL_WAIT_SECONDS
 
@@ -47,12 +46,14 @@ class StreamingPull:
     """Serves one StreamingPull call.
 
     Args:
-        broker: the driving API.
+        edge: what the gRPC services share (the broker, clean-ups).
         subscription: the subscription consumed.
         max_in_flight: the client's limit (capped at the subscription's).
     """
 
-    def __init__(self, broker: Broker, subscription: Subscription, max_in_flight: int) -> None:
+    def __init__(self, edge: Edge, subscription: Subscription, max_in_flight: int) -> None:
+        broker = edge.broker
+        self._edge = edge
         self._broker = broker
         self._sub = subscription
         self._limit = min(max_in_flight, subscription.max_in_flight)
@@ -69,7 +70,7 @@ class StreamingPull:
         first: pb.StreamingPullRequest,
         requests: AsyncIterator[pb.StreamingPullRequest],
         closing: asyncio.Event,
-    ) -> AsyncIterator[pb.StreamingPullResponse]:
+    ) -> AsyncGenerator[pb.StreamingPullResponse, None]:
         """Join the group, then yield what goes to the client until the stream ends.
 
         Raises:
@@ -97,7 +98,7 @@ class StreamingPull:
                 await asyncio.gather(*tasks, return_exceptions=True)
         finally:
             # Shielded: a stream cancelled by its client must still leave the group.
-            await asyncio.shield(self._lease.__aexit__(None, None, None))
+            await self._edge.clean_up(self._lease.__aexit__(None, None, None))
 
     async def _read(self, requests: AsyncIterator[pb.StreamingPullRequest]) -> None:
         """Apply the client's requests; a client that closes its side keeps receiving."""
