@@ -52,7 +52,7 @@ class TestStandardServices:
             assert answer.status == health_pb2.HealthCheckResponse.SERVING, service
 
     async def test_reflection_lists_the_services(self, channel: aio.Channel) -> None:
-        stub: Any = reflection_pb2_grpc.ServerReflectionStub(channel)  # typed for sync only
+        stub: Any = reflection_pb2_grpc.ServerReflectionStub(channel)  # type: ignore[arg-type]
         ask = reflection_pb2.ServerReflectionRequest(list_services="")
         async for answer in stub.ServerReflectionInfo(iter([ask])):
             names = {s.name for s in answer.list_services_response.service}
