@@ -338,15 +338,7 @@ class GrpcMessageStream:
     async def _read(self) -> None:
         try:
             while (answer := await self._call.read()) is not aio.EOF:
-                if answer.HasField("settled"):
-                    waiting = self._waiting.pop(answer.settled.request_id, None)
-                    if waiting is not None and not waiting.done():
-                        waiting.set_result(answer.settled)
-                elif answer.HasField("membership"):
-                    self._membership(answer.membership)
-                for received in answer.received_messages:
-                    fields = convert.received_fields(received)
-                    self._messages.put_nowait(GrpcStreamMessage(**fields, _stream=self))
+                self._dispatch(answer)
         except asyncio.CancelledError:
             pass  # the stream was closed
         except aio.AioRpcError as error:
@@ -357,6 +349,17 @@ class GrpcMessageStream:
                 if not waiting.done():
                     waiting.set_result(pb.Settled(unknown_ack_ids=["?"]))
             self._messages.put_nowait(None)
+
+    def _dispatch(self, answer: pb.StreamingPullResponse) -> None:
+        if answer.HasField("settled"):
+            waiting = self._waiting.pop(answer.settled.request_id, None)
+            if waiting is not None and not waiting.done():
+                waiting.set_result(answer.settled)
+        elif answer.HasField("membership"):
+            self._membership(answer.membership)
+        for received in answer.received_messages:
+            fields = convert.received_fields(received)
+            self._messages.put_nowait(GrpcStreamMessage(**fields, _stream=self))
 
     def _membership(self, membership: pb.Membership) -> None:
         self.member_id = membership.member_id
