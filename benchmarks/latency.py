@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from benchmarks import admin
 from benchmarks.baselines import nats_js, rabbitmq, redis_streams
+from benchmarks.broker_grpc import GrpcLatencyConsumer, GrpcLatencyPublisher
 from benchmarks.broker_latency import RestLatencyPublisher, WsLatencyConsumer, WsLatencyPublisher
 from benchmarks.context import DEADLINE_FACTOR, Context
 from benchmarks.pool import Job
@@ -17,13 +18,16 @@ WARM_UP_SECONDS = 0.5
 
 async def latency_round(ctx: Context) -> list[tuple[str, Sample]]:
     """One run of the broker's latency workload, each baseline right after."""
-    if "latency" not in ctx.settings.only:
+    only = ctx.settings.only
+    if not {"latency", "latency-grpc"} & only:
         return []
-    found = [
-        ("latency", await _broker(ctx, websocket=False)),
-        ("latency-ws", await _broker(ctx, websocket=True)),
-        ("redis-py:latency", await _redis(ctx)),
-    ]
+    found = []
+    if "latency" in only:
+        found.append(("latency", await _broker(ctx, websocket=False)))
+        found.append(("latency-ws", await _broker(ctx, websocket=True)))
+    if "latency-grpc" in only:
+        found.append(("latency-grpc", await _grpc(ctx)))
+    found.append(("redis-py:latency", await _redis(ctx)))
     if "nats" in ctx.systems:
         found.append(("nats:latency", await _nats(ctx)))
     if "rabbitmq" in ctx.systems:
@@ -65,6 +69,24 @@ async def _broker(ctx: Context, *, websocket: bool) -> Sample:
     publisher = sender(ctx.broker_url, topic, s.latency_rate, count, s.size, window, deadline)
     try:
         with ctx.profiled("latency-ws" if websocket else "latency"):
+            return await _measure(ctx, consumer, publisher, window)
+    finally:
+        await admin.delete_topic(ctx.broker_url, topic)
+
+
+async def _grpc(ctx: Context) -> Sample:
+    """Single-message gRPC Publish calls, received on a StreamingPull."""
+    s = ctx.settings
+    topic = ctx.name("latency")
+    await admin.create_topic(ctx.broker_url, topic, s.partitions)
+    await admin.create_subscription(ctx.broker_url, f"{topic}-sub", topic)
+    window, count, deadline = _plan(ctx)
+    warm = window.start_at + WARM_UP_SECONDS
+    target = ctx.grpc_target
+    consumer = GrpcLatencyConsumer(target, f"{topic}-sub", count, warm, window, deadline)
+    publisher = GrpcLatencyPublisher(target, topic, s.latency_rate, count, s.size, window, deadline)
+    try:
+        with ctx.profiled("latency-grpc"):
             return await _measure(ctx, consumer, publisher, window)
     finally:
         await admin.delete_topic(ctx.broker_url, topic)
