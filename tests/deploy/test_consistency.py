@@ -39,10 +39,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from pydantic import BaseModel
 
 from pubsubgo.adapters.grpc.generated import broker_pb2, pubsub_pb2
-from pubsubgo.adapters.http.app import create_app
 from pubsubgo.cli import server as server_cli
 from pubsubgo.config import Settings, load_settings
-from pubsubgo.containers import build_container
+from pubsubgo.containers import api_app, build_container
 from pubsubgo.services.subscriber import MAX_PULL_WAIT_SECONDS
 from tests.broker_process import wait_for
 
@@ -259,7 +258,7 @@ def scrape(server: tuple[str, str]) -> Scrape:
 @pytest.fixture(scope="module")
 def routes() -> set[tuple[str, str]]:
     """(method, path) of every route of the API, from the app the server builds."""
-    app = create_app(build_container(_defaults()))
+    app = api_app(build_container(_defaults()))
     return {
         (route.method, route.resource.canonical)
         for route in app.router.routes()

@@ -15,12 +15,10 @@ from dependency_injector import providers
 from grpc import aio
 from pytest_aiohttp import AiohttpClient
 
-from pubsubgo.adapters.clock import ManualClock
 from pubsubgo.adapters.grpc.generated import broker_pb2_grpc, pubsub_pb2_grpc
 from pubsubgo.adapters.grpc.generated import pubsub_pb2 as pb
 from pubsubgo.adapters.grpc.status import ERROR_CODE_KEY
-from pubsubgo.adapters.http.app import create_app
-from pubsubgo.adapters.http.keys import BROKER
+from pubsubgo.adapters.wire.keys import BROKER
 from pubsubgo.config import (
     BrokerSettings,
     GroupSettingsModel,
@@ -29,8 +27,9 @@ from pubsubgo.config import (
     ServerSettings,
     Settings,
 )
-from pubsubgo.containers import Container, build_container
+from pubsubgo.containers import Container, api_app, build_container
 from pubsubgo.ports.storage import Storage
+from pubsubgo.runtime.clock import ManualClock
 from pubsubgo.services.broker import Broker
 from tests.broker_process import free_port
 from tests.conftest import unique
@@ -78,7 +77,7 @@ async def http(container: Container, aiohttp_client: AiohttpClient) -> HttpClien
 
     The container (and its storage) comes first, so that it is torn down after the app
     has stopped."""
-    return await aiohttp_client(create_app(container))
+    return await aiohttp_client(api_app(container))
 
 
 @pytest.fixture

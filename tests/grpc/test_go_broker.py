@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 import grpc
 from grpc import aio
 
-from pubsubgo.adapters.clock import ManualClock
 from pubsubgo.adapters.grpc.generated import broker_pb2 as pb
 from pubsubgo.adapters.grpc.generated import pubsub_pb2
 from pubsubgo.adapters.grpc.go_broker import LIVE_PREFIX
+from pubsubgo.runtime.clock import ManualClock
 from pubsubgo.services.broker import Broker
 from tests.broker_process import eventually
 from tests.conftest import unique

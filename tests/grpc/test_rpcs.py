@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from pubsubgo.adapters.clock import ManualClock
 from pubsubgo.adapters.grpc.generated import pubsub_pb2 as pb
 from pubsubgo.core.messages import PublishRequest
+from pubsubgo.runtime.clock import ManualClock
 from pubsubgo.services.broker import Broker
 from tests.conftest import unique
 from tests.grpc.conftest import new_subscription, new_topic, publish, refused

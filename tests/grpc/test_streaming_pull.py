@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 import grpc
 from grpc import aio
 
-from pubsubgo.adapters.clock import ManualClock
 from pubsubgo.adapters.grpc.generated import pubsub_pb2 as pb
+from pubsubgo.runtime.clock import ManualClock
 from tests.grpc.conftest import new_subscription, new_topic, publish
 
 if TYPE_CHECKING:

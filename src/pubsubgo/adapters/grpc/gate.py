@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from grpc import aio
 
-from pubsubgo.adapters.http.ratelimit import RateLimiter
-from pubsubgo.adapters.http.tokens import TokenStore, bearer_token
+from pubsubgo.adapters.wire.ratelimit import RateLimiter
+from pubsubgo.adapters.wire.tokens import TokenStore, bearer_token
 from pubsubgo.core.access import ANONYMOUS, Action, Principal
 from pubsubgo.core.errors import PermissionDenied, RateLimited, Unauthenticated
 from pubsubgo.core.names import validate_name

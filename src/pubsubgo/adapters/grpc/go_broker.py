@@ -23,7 +23,6 @@ from pubsubgo.adapters.grpc.gate import require
 from pubsubgo.adapters.grpc.generated import broker_pb2 as pb
 from pubsubgo.adapters.grpc.generated import broker_pb2_grpc
 from pubsubgo.adapters.grpc.subjects import SubjectIds
-from pubsubgo.adapters.membership import MemberLease
 from pubsubgo.core.access import Action, Principal
 from pubsubgo.core.errors import (
     BackendUnavailable,
@@ -38,6 +37,7 @@ from pubsubgo.core.messages import AckId, Delivery, MessageId, PublishRequest
 from pubsubgo.core.subscriptions import StartPosition, Subscription
 from pubsubgo.core.topics import Topic
 from pubsubgo.ports.clock import Clock
+from pubsubgo.runtime.membership import MemberLease
 from pubsubgo.services.subscriber import MAX_PULL_WAIT_SECONDS
 
 SERVICE = "broker.Broker"

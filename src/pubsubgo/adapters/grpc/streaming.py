@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from pubsubgo.adapters.grpc.calls import BrokerClosing, Edge
 from pubsubgo.adapters.grpc.generated import pubsub_pb2 as pb
 from pubsubgo.adapters.grpc.messages import received_pb
-from pubsubgo.adapters.membership import MemberLease
 from pubsubgo.core.errors import BackendUnavailable, MemberNotFound, PubSubError
 from pubsubgo.core.messages import AckId, DeliveryMode
 from pubsubgo.core.subscriptions import Subscription
+from pubsubgo.runtime.membership import MemberLease
 from pubsubgo.services.groups import Membership
 from pubsubgo.services.subscriber import MAX_PULL_MESSAGES, MAX_PULL_WAIT_SECONDS
 
