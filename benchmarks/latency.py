@@ -3,6 +3,8 @@ consumer process that stamps each arrival against the time in the payload and ac
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from benchmarks import admin
 from benchmarks.baselines import redis_streams
 from benchmarks.broker_grpc import GrpcLatencyConsumer, GrpcLatencyPublisher
@@ -23,10 +25,10 @@ async def latency_round(ctx: Context) -> list[tuple[str, Sample]]:
         return []
     found = []
     if "latency" in only:
-        found.append(("latency", await _broker(ctx, websocket=False)))
-        found.append(("latency-ws", await _broker(ctx, websocket=True)))
+        found.append(("latency", await _broker(ctx, "latency")))
+        found.append(("latency-ws", await _broker(ctx, "latency-ws")))
     if "latency-grpc" in only:
-        found.append(("latency-grpc", await _grpc(ctx)))
+        found.append(("latency-grpc", await _broker(ctx, "latency-grpc")))
     found.append(("redis-py:latency", await _redis(ctx)))
     if "nats" in ctx.systems:
         found.append(("nats:latency", await _nats(ctx)))
@@ -57,36 +59,30 @@ async def _measure(
     return ctx.sample(metrics, window.start_at, window.end_at, cpu)
 
 
-async def _broker(ctx: Context, *, websocket: bool) -> Sample:
+#: The broker's latency workloads: the consumer and publisher of each, and whether they
+#: speak gRPC (else HTTP and WebSocket).
+BROKER_LATENCY: dict[
+    str, tuple[Callable[..., Job[Latencies]], Callable[..., Job[Counted]], bool]
+] = {
+    "latency": (WsLatencyConsumer, RestLatencyPublisher, False),
+    "latency-ws": (WsLatencyConsumer, WsLatencyPublisher, False),
+    "latency-grpc": (GrpcLatencyConsumer, GrpcLatencyPublisher, True),
+}
+
+
+async def _broker(ctx: Context, workload: str) -> Sample:
     s = ctx.settings
+    consumer_kind, publisher_kind, grpc = BROKER_LATENCY[workload]
+    where = ctx.grpc_target if grpc else ctx.broker_url
     topic = ctx.name("latency")
     await admin.create_topic(ctx.broker_url, topic, s.partitions)
     await admin.create_subscription(ctx.broker_url, f"{topic}-sub", topic)
     window, count, deadline = _plan(ctx)
     warm = window.start_at + WARM_UP_SECONDS
-    consumer = WsLatencyConsumer(ctx.broker_url, f"{topic}-sub", count, warm, window, deadline)
-    sender = WsLatencyPublisher if websocket else RestLatencyPublisher
-    publisher = sender(ctx.broker_url, topic, s.latency_rate, count, s.size, window, deadline)
+    consumer = consumer_kind(where, f"{topic}-sub", count, warm, window, deadline)
+    publisher = publisher_kind(where, topic, s.latency_rate, count, s.size, window, deadline)
     try:
-        with ctx.profiled("latency-ws" if websocket else "latency"):
-            return await _measure(ctx, consumer, publisher, window)
-    finally:
-        await admin.delete_topic(ctx.broker_url, topic)
-
-
-async def _grpc(ctx: Context) -> Sample:
-    """Single-message gRPC Publish calls, received on a StreamingPull."""
-    s = ctx.settings
-    topic = ctx.name("latency")
-    await admin.create_topic(ctx.broker_url, topic, s.partitions)
-    await admin.create_subscription(ctx.broker_url, f"{topic}-sub", topic)
-    window, count, deadline = _plan(ctx)
-    warm = window.start_at + WARM_UP_SECONDS
-    target = ctx.grpc_target
-    consumer = GrpcLatencyConsumer(target, f"{topic}-sub", count, warm, window, deadline)
-    publisher = GrpcLatencyPublisher(target, topic, s.latency_rate, count, s.size, window, deadline)
-    try:
-        with ctx.profiled("latency-grpc"):
+        with ctx.profiled(workload):
             return await _measure(ctx, consumer, publisher, window)
     finally:
         await admin.delete_topic(ctx.broker_url, topic)
