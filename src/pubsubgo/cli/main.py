@@ -55,7 +55,7 @@ def options(
     output: Annotated[OutputFormat, typer.Option("--output", "-o", help=OUTPUT_HELP)] = (
         OutputFormat.TABLE
     ),
-    grpc: Annotated[bool, typer.Option("--grpc", envvar="PUBSUB_GRPC", help=GRPC_HELP)] = False,
+    grpc: Annotated[bool, typer.Option("--grpc", help=GRPC_HELP)] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
