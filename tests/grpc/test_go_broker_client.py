@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -104,3 +105,20 @@ def test_a_generated_go_broker_client_publishes_subscribes_and_fetches(
         "missing": "INVALID_ARGUMENT",
         "received": ["one", "two", "three"],
     }
+
+
+@pytest.mark.e2e
+def test_a_grpc_port_in_use_stops_the_server_with_one_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PUBSUB_")}
+        env |= {"PUBSUB_GRPC_PORT": str(port), "PUBSUB_METRICS_ENABLED": "false"}
+        done = subprocess.run(
+            [sys.executable, "-m", "pubsubgo", "--host", "127.0.0.1", "--port", str(free_port())],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=30,
+        )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert f"cannot listen on gRPC 127.0.0.1:{port}: address already in use" in done.stderr
+    assert "Traceback" not in done.stderr

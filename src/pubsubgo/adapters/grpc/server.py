@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -112,8 +113,10 @@ class GrpcServer:
         )
         try:
             self.port = server.add_insecure_port(self.listening.address)
-        except RuntimeError as error:
-            raise OSError(errno.EADDRINUSE, str(error), f"gRPC {self.listening.address}") from None
+        except RuntimeError:
+            # grpc says only that binding failed: the address is taken (or not this host's).
+            reason = os.strerror(errno.EADDRINUSE).lower()
+            raise OSError(errno.EADDRINUSE, reason, f"gRPC {self.listening.address}") from None
         await server.start()
         self._server = server
         for name in ("", *SERVICE_NAMES):
