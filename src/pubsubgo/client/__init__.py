@@ -27,7 +27,8 @@ from pubsubgo.client.errors import (
     Unauthorized,
     Unavailable,
 )
-from pubsubgo.client.grpc_client import GrpcClient, GrpcMessageStream, GrpcStreamMessage
+from pubsubgo.client.grpc_client import GrpcClient
+from pubsubgo.client.grpc_stream import GrpcMessageStream, GrpcStreamMessage
 from pubsubgo.client.messages import Message, OutgoingMessage, ReceivedMessage, SettleResult
 from pubsubgo.client.publisher import Publisher, PublisherStats
 from pubsubgo.client.reconnect import ReconnectPolicy
