@@ -28,6 +28,7 @@ from pubsubgo.auth_config import AuthSettings
 from pubsubgo.config_groups import (
     BrokerSettings,
     GroupSettingsModel,
+    GrpcSettings,
     LimitSettings,
     LogSettings,
     MetricsSettings,
@@ -45,6 +46,7 @@ __all__ = [
     "DEFAULT_CONFIG_FILE",
     "ENV_PREFIX",
     "GroupSettingsModel",
+    "GrpcSettings",
     "LimitSettings",
     "LogSettings",
     "MetricsSettings",
@@ -92,6 +94,7 @@ class Settings(BaseSettings):
     )
 
     server: ServerSettings = Field(default_factory=ServerSettings)
+    grpc: GrpcSettings = Field(default_factory=GrpcSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
     postgres: PostgresSettings = Field(default_factory=PostgresSettings)
