@@ -15,7 +15,7 @@ from pubsubgo.core.groups import GroupSettings
 from pubsubgo.ports.storage import Storage
 from pubsubgo.runtime.clock import ManualClock
 from pubsubgo.services.broker import Broker
-from tests.postgres.servers import PostgresServer, debian_binary, drop_schema
+from tests.postgres.servers import DURABLE, PostgresServer, debian_binary, drop_schema
 from tests.postgres.servers import storage_on as postgres_storage_on
 from tests.redis.servers import RedisClusterServers, RedisServer, storage_on
 
@@ -137,6 +137,18 @@ async def redis_cluster_storage_backend(
 def postgres_server() -> Iterator[PostgresServer]:
     """A private PostgreSQL for the whole session (never the shared one on 5432)."""
     server = PostgresServer()
+    try:
+        server.init()
+        server.start()
+        yield server
+    finally:
+        server.remove()
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[PostgresServer]:
+    """A durable PostgreSQL this test alone uses, so that stopping it disturbs nobody."""
+    server = PostgresServer(DURABLE)
     try:
         server.init()
         server.start()

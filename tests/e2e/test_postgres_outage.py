@@ -10,25 +10,14 @@ import pytest
 
 from tests.broker_process import BrokerProcess
 from tests.e2e.test_redis_outage import outage_and_recovery
-from tests.postgres.servers import DURABLE, PostgresServer
+from tests.postgres.servers import PostgresServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
 
 @pytest.fixture
-def postgres() -> Iterator[PostgresServer]:
-    server = PostgresServer(DURABLE)
-    try:
-        server.init()
-        server.start()
-        yield server
-    finally:
-        server.remove()
-
-
-@pytest.fixture
-def broker(postgres: PostgresServer, tmp_path: Path) -> Iterator[BrokerProcess]:
-    settings = {"PUBSUB_STORAGE_BACKEND": "postgres", "PUBSUB_POSTGRES_URL": postgres.url}
+def broker(own_postgres: PostgresServer, tmp_path: Path) -> Iterator[BrokerProcess]:
+    settings = {"PUBSUB_STORAGE_BACKEND": "postgres", "PUBSUB_POSTGRES_URL": own_postgres.url}
     process = BrokerProcess(tmp_path, settings=settings)
     process.start()
     try:
@@ -38,6 +27,6 @@ def broker(postgres: PostgresServer, tmp_path: Path) -> Iterator[BrokerProcess]:
 
 
 async def test_a_postgres_outage_is_a_bounded_503_and_the_broker_recovers_by_itself(
-    postgres: PostgresServer, broker: BrokerProcess
+    own_postgres: PostgresServer, broker: BrokerProcess
 ) -> None:
-    await outage_and_recovery(postgres, broker, "PostgreSQL")
+    await outage_and_recovery(own_postgres, broker, "PostgreSQL")
