@@ -11,7 +11,7 @@ import orjson
 
 from pubsubgo.adapters.http.schemas.messages import delivery_fields
 from pubsubgo.adapters.membership import MemberLease
-from pubsubgo.core.errors import MemberNotFound, SubscriptionNotFound
+from pubsubgo.core.errors import BackendUnavailable, MemberNotFound, SubscriptionNotFound
 from pubsubgo.core.messages import Delivery, DeliveryMode
 from pubsubgo.core.subscriptions import Subscription, SubscriptionType
 from pubsubgo.services.broker import Broker
@@ -161,5 +161,8 @@ class PushDispatcher:
 
 
 def _log_failure(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and (error := task.exception()) is not None:
-        logger.error("%s stopped: %r; restarting it with the next duties", task.get_name(), error)
+    if task.cancelled() or (error := task.exception()) is None:
+        return
+    # A storage outage is warned of once by the background runner, not once per worker.
+    level = logging.DEBUG if isinstance(error, BackendUnavailable) else logging.ERROR
+    logger.log(level, "%s stopped: %r; restarting it with the next duties", task.get_name(), error)

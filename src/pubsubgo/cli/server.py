@@ -16,6 +16,7 @@ import typer
 from aiohttp import web
 
 from pubsubgo.adapters.http.app import create_app
+from pubsubgo.adapters.prometheus.endpoint import MetricsPortUnavailable
 from pubsubgo.cli.workers import (
     PortUnavailable,
     Worker,
@@ -76,12 +77,18 @@ def serve(
     except ConfigError as error:
         print(error, file=sys.stderr)
         raise typer.Exit(EXIT_CONFIG) from None
+    except MetricsPortUnavailable as error:
+        print(error, file=sys.stderr)
+        raise typer.Exit(1) from None
     except OSError as error:
         if error.errno not in BIND_ERRORS:
             raise
         # The port is taken or the address is not this host's: say so, not a traceback.
-        print(f"cannot listen on {settings.server.host}:{settings.server.port}: {error.strerror}",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"cannot listen on {settings.server.host}:{settings.server.port} for the API"
+            f" (server.port, PUBSUB_SERVER_PORT, --port): {os.strerror(error.errno).lower()}",
+            file=sys.stderr,
+        )
         raise typer.Exit(1) from None
 
 
