@@ -140,7 +140,8 @@ def test_a_redis_outage_logs_one_warning_at_its_start_and_one_at_recovery(
 ) -> None:
     # Given a broker on Redis with a WebSocket consumer (pushes, heartbeats)
     run = [*cli_command(), "--server", broker.url]
-    for args in (["topics", "create", "orders"], ["subscriptions", "create", "s", "--topic", "orders"]):
+    setup = (["topics", "create", "orders"], ["subscriptions", "create", "s", "--topic", "orders"])
+    for args in setup:
         made = subprocess.run([*run, *args], env=clean_env(), capture_output=True, text=True)
         assert made.returncode == 0, made.stderr
     listening = consumer(broker, "s")
