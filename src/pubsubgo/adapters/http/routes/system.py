@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from pubsubgo.adapters.http.access import Access
+from pubsubgo.adapters.http.access import Access, require
 from pubsubgo.adapters.http.api import RouteTable
 from pubsubgo.adapters.http.errors import MetricsDisabled
 from pubsubgo.adapters.http.keys import BROKER, METRICS_REGISTRY, OPENAPI, SETTINGS
 from pubsubgo.adapters.http.parsing import json_response
 from pubsubgo.adapters.http.schemas.responses import HealthResponse, OpenApiDocument
 from pubsubgo.adapters.prometheus.endpoint import exposition
+from pubsubgo.core.access import Action
 
 routes = RouteTable(tag="system", always=())
 
@@ -35,12 +36,15 @@ async def readyz(request: web.Request) -> web.Response:
 @routes.route(
     "GET", "/metrics", summary="Prometheus metrics",
     description="The Prometheus text exposition format (text/plain; version=0.0.4), also"
-    " served on the metrics port. 404 when metrics are disabled.",
-    access=Access.open(), responses={200: None}, errors=(404,),
+    " served without a token on the metrics port (metrics.port). The series name every topic"
+    " and subscription, so with auth on this route needs a token with admin on every name"
+    " ('*'). 404 when metrics are disabled.",
+    access=Access.token("admin on every name ('*')"), responses={200: None}, errors=(404,),
 )  # fmt: skip
 async def metrics(request: web.Request) -> web.Response:
     if not request.app[SETTINGS].metrics.enabled:
         raise MetricsDisabled()
+    require(request, [(Action.ADMIN, "*")])
     return await exposition(request.app[METRICS_REGISTRY])
 
 
