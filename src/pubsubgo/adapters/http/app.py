@@ -104,6 +104,7 @@ def _lifecycle(
             app[RATES] = await _resolve(container.rates)
             app[OBSERVABILITY] = await _resolve(container.observability)
             app[METRICS_REGISTRY] = container.metrics_registry()
+            container.prometheus().websocket_limit.set(app[SETTINGS].limits.max_websockets)
             listener = await _metrics_listener(container)
             runner = await _resolve(container.runner)
             runner.start()

@@ -81,6 +81,12 @@ class PrometheusMetrics:
             "pubsubgo_active_connections", "Open client connections.", ("kind",),
             registry=registry,
         )  # fmt: skip
+        #: limits.max_websockets, so that an alert can compare the open sockets with it.
+        self.websocket_limit = Gauge(
+            "pubsubgo_websocket_limit",
+            "Open WebSockets allowed per broker process (limits.max_websockets; 0 = no limit).",
+            registry=registry,
+        )
         self.errors = _counter("errors", "Errors answered to clients.", ("code",), registry)
         self.http_requests = _counter(
             "http_requests", "HTTP requests served.", ("method", "route", "status"), registry
