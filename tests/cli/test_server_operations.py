@@ -187,4 +187,5 @@ def test_a_redis_outage_logs_one_warning_at_its_start_and_one_at_recovery(
 
 
 def _failed_round(record: dict[str, Any]) -> bool:
-    return record["level"] == "DEBUG" and record["message"].startswith("background duties failed")
+    message = str(record["message"])
+    return record["level"] == "DEBUG" and message.startswith("background duties failed")
