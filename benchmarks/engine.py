@@ -18,17 +18,17 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
-from pubsubgo.adapters.clock import SystemClock
 from pubsubgo.adapters.memory import memory_storage
+from pubsubgo.containers import build_broker
 from pubsubgo.core.messages import PublishRequest
 from pubsubgo.core.subscriptions import StartPosition, Subscription
 from pubsubgo.core.topics import Topic
-from pubsubgo.services.broker import Broker
+from pubsubgo.runtime.clock import SystemClock
 
 
 async def round_trip(messages: int, batch: int, size: int) -> float:
     """Seconds for ``messages`` to be published, pulled and acked through a fresh broker."""
-    broker = Broker.build(memory_storage(), SystemClock())
+    broker = build_broker(memory_storage(), SystemClock())
     await broker.topics.create(Topic("bench", partitions=4))
     await broker.subscriptions.create(
         Subscription("bench-sub", "bench", start=StartPosition.EARLIEST, max_in_flight=batch * 2)

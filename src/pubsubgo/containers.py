@@ -1,50 +1,107 @@
-"""The composition root: the one place that knows every concrete class."""
+"""The composition root: the one place that knows every concrete class and wires them."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import inspect
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import asynccontextmanager
+from typing import TypeVar
 
 import aiohttp
+from aiohttp import web
 from dependency_injector import containers, providers
 from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client.registry import CollectorRegistry
 
-from pubsubgo.adapters.clock import SystemClock
+from pubsubgo.adapters.http.app import ApiParts, Callers, create_app
 from pubsubgo.adapters.http.observability import Observability
-from pubsubgo.adapters.http.ratelimit import RateLimiter
-from pubsubgo.adapters.http.tokens import TokenStore
+from pubsubgo.adapters.http.routes import legacy, members, subscriptions, system, topics
 from pubsubgo.adapters.memory import memory_storage
-from pubsubgo.adapters.metrics_fanout import FanOutMetrics
 from pubsubgo.adapters.prometheus.gauges import StorageGauges
 from pubsubgo.adapters.prometheus.metrics import PrometheusMetrics
 from pubsubgo.adapters.push import PushDispatcher
-from pubsubgo.adapters.rates import RateMetrics
-from pubsubgo.adapters.redis import build_client, close_storage, redis_storage
-from pubsubgo.adapters.runner import BackgroundRunner
+from pubsubgo.adapters.redis import build_client, redis_storage
 from pubsubgo.adapters.telemetry import OpenTelemetryTracer, otlp_exporter, tracer_provider
+from pubsubgo.adapters.websocket import handler as websocket
+from pubsubgo.adapters.wire.api import RouteTable
+from pubsubgo.adapters.wire.ratelimit import RateLimiter
+from pubsubgo.adapters.wire.tokens import TokenStore
 from pubsubgo.auth_config import AuthSettings
 from pubsubgo.config import Settings
 from pubsubgo.core.groups import GroupSettings
 from pubsubgo.core.limits import Limits
+from pubsubgo.ports.clock import Clock
 from pubsubgo.ports.metrics import BrokerMetrics
 from pubsubgo.ports.storage import Storage
 from pubsubgo.ports.tracing import MessageTracer
+from pubsubgo.runtime.clock import SystemClock
+from pubsubgo.runtime.duties import BackgroundRunner
+from pubsubgo.runtime.metrics_fanout import FanOutMetrics
+from pubsubgo.runtime.rates import RateMetrics
+from pubsubgo.services.acknowledgment import AckService
 from pubsubgo.services.broker import Broker
+from pubsubgo.services.dead_letters import DeadLetterService
+from pubsubgo.services.groups import GroupService
+from pubsubgo.services.metrics import NullMetrics
+from pubsubgo.services.publisher import PublisherService
+from pubsubgo.services.subscriber import SubscriberService
+from pubsubgo.services.subscriptions import SubscriptionService
+from pubsubgo.services.topics import TopicService
+
+T = TypeVar("T")
 
 
-async def open_storage(backend: str, redis_url: str) -> AsyncIterator[Storage]:
+def build_broker(
+    storage: Storage,
+    clock: Clock,
+    metrics: BrokerMetrics | None = None,
+    limits: Limits | None = None,
+    group_settings: GroupSettings | None = None,
+    tracer: MessageTracer | None = None,
+) -> Broker:
+    """Every service wired to ``storage``: the server's broker, and the tests'."""
+    metrics = metrics or NullMetrics()
+    s = storage
+    publisher = PublisherService(s.topics, s.messages, s.signal, clock, metrics, limits, tracer)
+    dead_letters = DeadLetterService(publisher, s.messages, s.in_flight, clock, metrics)
+    acks = AckService(s.subscriptions, s.in_flight, dead_letters, s.signal, clock, metrics)
+    return Broker(
+        topics=TopicService(s.topics, s.subscriptions, s.messages, clock),
+        subscriptions=SubscriptionService(
+            s.topics, s.subscriptions, s.messages, s.deliveries, s.groups, s.signal, clock
+        ),
+        publisher=publisher,
+        subscriber=SubscriberService(
+            s.topics,
+            s.subscriptions,
+            s.deliveries,
+            s.in_flight,
+            s.groups,
+            s.signal,
+            clock,
+            metrics,
+            tracer,
+        ),
+        acks=acks,
+        groups=GroupService(
+            s.topics, s.subscriptions, s.groups, acks, clock, metrics, group_settings
+        ),
+    )
+
+
+async def open_storage(settings: Settings) -> AsyncIterator[Storage]:
     """The configured storage backend, and only that one: a Selector of resources would open
     (connect) every branch when resources are initialised."""
-    if backend != "redis":
+    if settings.storage.backend != "redis":
         yield memory_storage()
         return
-    client = build_client(redis_url)
+    client = build_client(settings.redis.url)
     storage = redis_storage(client)
     try:
         yield storage
     finally:
-        await close_storage(storage)
+        await storage.aclose()
         await client.aclose()
 
 
@@ -105,47 +162,51 @@ async def open_http_client() -> AsyncIterator[aiohttp.ClientSession]:
 class Container(containers.DeclarativeContainer):
     """Every component of the broker, built from ``Settings``."""
 
-    config = providers.Configuration(strict=True)
     settings = providers.Dependency(instance_of=Settings)
 
     clock = providers.Singleton(SystemClock)
-    storage = providers.Resource(
-        open_storage, backend=config.storage.backend, redis_url=config.redis.url
-    )
+    storage = providers.Resource(open_storage, settings=settings)
     rates = providers.Singleton(RateMetrics)
     metrics_registry = providers.Singleton(CollectorRegistry)
-    prometheus = providers.Singleton(PrometheusMetrics, registry=metrics_registry)
+    prometheus = providers.Singleton(
+        PrometheusMetrics,
+        registry=metrics_registry,
+        websocket_limit=settings.provided.limits.max_websockets,
+    )
     storage_gauges = providers.Singleton(StorageGauges, registry=metrics_registry)
     metrics = providers.Singleton(
-        broker_metrics, enabled=config.metrics.enabled, rates=rates, prometheus=prometheus
+        broker_metrics,
+        enabled=settings.provided.metrics.enabled,
+        rates=rates,
+        prometheus=prometheus,
     )
     tracer_provider = providers.Resource(
         open_tracer_provider,
-        enabled=config.tracing.enabled,
-        endpoint=config.tracing.otlp_endpoint,
-        service_name=config.tracing.service_name,
+        enabled=settings.provided.tracing.enabled,
+        endpoint=settings.provided.tracing.otlp_endpoint,
+        service_name=settings.provided.tracing.service_name,
     )
     tracer = providers.Singleton(message_tracer, provider=tracer_provider)
     observability = providers.Singleton(
         http_observability,
-        metrics_enabled=config.metrics.enabled,
+        metrics_enabled=settings.provided.metrics.enabled,
         prometheus=prometheus,
         provider=tracer_provider,
-        access_log=config.log.access,
+        access_log=settings.provided.log.access,
     )
     limits = providers.Singleton(
         Limits,
-        max_message_bytes=config.limits.max_message_bytes,
-        max_batch_messages=config.limits.max_batch_messages,
-        max_batch_bytes=config.limits.max_batch_bytes,
+        max_message_bytes=settings.provided.limits.max_message_bytes,
+        max_batch_messages=settings.provided.limits.max_batch_messages,
+        max_batch_bytes=settings.provided.limits.max_batch_bytes,
     )
     group_settings = providers.Singleton(
         GroupSettings,
-        heartbeat_interval_seconds=config.groups.heartbeat_interval_seconds,
-        session_timeout_seconds=config.groups.session_timeout_seconds,
+        heartbeat_interval_seconds=settings.provided.groups.heartbeat_interval_seconds,
+        session_timeout_seconds=settings.provided.groups.session_timeout_seconds,
     )
     broker = providers.Singleton(
-        Broker.build,
+        build_broker,
         storage=storage,
         clock=clock,
         metrics=metrics,
@@ -153,33 +214,81 @@ class Container(containers.DeclarativeContainer):
         group_settings=group_settings,
         tracer=tracer,
     )
-    # From the settings object itself: the tokens read from auth.tokens_file live there only.
     tokens = providers.Singleton(token_store, auth=settings.provided.auth)
     rate_limiter = providers.Singleton(
         caller_rate_limiter,
-        rate_per_second=config.limits.rate_per_second,
-        burst=config.limits.rate_burst,
+        rate_per_second=settings.provided.limits.rate_per_second,
+        burst=settings.provided.limits.rate_burst,
     )
     http_client = providers.Resource(open_http_client)
     push = providers.Singleton(
         PushDispatcher,
         broker=broker,
         client=http_client,
-        concurrency=config.push.concurrency,
-        timeout_seconds=config.push.timeout_seconds,
+        concurrency=settings.provided.push.concurrency,
+        timeout_seconds=settings.provided.push.timeout_seconds,
     )
     runner = providers.Singleton(
         BackgroundRunner,
         broker=broker,
-        interval_seconds=config.broker.duty_interval_seconds,
+        interval_seconds=settings.provided.broker.duty_interval_seconds,
         push=push,
         gauges=storage_gauges,
-        gauge_interval_seconds=config.metrics.refresh_seconds,
+        gauge_interval_seconds=settings.provided.metrics.refresh_seconds,
     )
 
 
 def build_container(settings: Settings) -> Container:
     """A container configured from ``settings``."""
-    container = Container(settings=settings)
-    container.config.from_pydantic(settings)
-    return container
+    return Container(settings=settings)
+
+
+def api_routes() -> list[RouteTable]:
+    """Every route the broker serves over HTTP, in the order the OpenAPI document lists them."""
+    return [
+        system.routes,
+        topics.routes,
+        subscriptions.routes,
+        members.routes,
+        legacy.routes,
+        websocket.routes,
+    ]
+
+
+def api_app(container: Container) -> web.Application:
+    """The aiohttp application of the broker that ``container`` describes."""
+    callers = Callers(tokens=container.tokens(), rate_limiter=container.rate_limiter())
+    return create_app(container.settings(), api_routes(), lambda: _running(container), callers)
+
+
+@asynccontextmanager
+async def _running(container: Container) -> AsyncIterator[ApiParts]:
+    """The container's resources opened (storage connects), the parts resolved; on exit the
+    resources shut, also when starting failed half-way."""
+    try:
+        await _maybe(container.init_resources())
+        storage = await _resolve(container.storage)
+        runner = await _resolve(container.runner)
+        yield ApiParts(
+            broker=await _resolve(container.broker),
+            connection=storage.connection,
+            rates=container.rates(),
+            observability=await _resolve(container.observability),
+            metrics_registry=container.metrics_registry(),
+            background=runner,
+        )
+    finally:
+        await _maybe(container.shutdown_resources())
+
+
+async def _maybe(result: Awaitable[None] | None) -> None:
+    if result is not None:
+        await result
+
+
+async def _resolve(provider: providers.Provider[T]) -> T:
+    """The provider's object; one that depends on an async resource gives an awaitable."""
+    value: T | Awaitable[T] = provider()
+    if inspect.isawaitable(value):
+        return await value
+    return value

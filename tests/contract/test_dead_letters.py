@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from pubsubgo.adapters.clock import ManualClock
 from pubsubgo.core.errors import InvalidSetting
 from pubsubgo.core.subscriptions import RetryPolicy, Subscription
+from pubsubgo.runtime.clock import ManualClock
 from pubsubgo.services.broker import Broker
 from tests.contract.helpers import new_subscription, new_topic, payloads, publish, pull
 

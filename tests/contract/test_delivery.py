@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 
-from pubsubgo.adapters.clock import ManualClock
 from pubsubgo.core.messages import Delivery, DeliveryMode, Priority
 from pubsubgo.core.subscriptions import RetryPolicy, StartPosition
+from pubsubgo.runtime.clock import ManualClock
 from pubsubgo.services.broker import Broker
 from tests.contract.helpers import new_subscription, new_topic, payloads, publish, pull
 

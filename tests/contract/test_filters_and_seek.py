@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pubsubgo.adapters.clock import ManualClock
 from pubsubgo.core.errors import InvalidArgument, InvalidFilter
+from pubsubgo.runtime.clock import ManualClock
 from pubsubgo.services.broker import Broker
 from tests.contract.helpers import new_subscription, new_topic, payloads, publish, pull
 

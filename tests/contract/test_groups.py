@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from pubsubgo.adapters.clock import ManualClock
 from pubsubgo.core.assignment import moved_partitions
 from pubsubgo.core.errors import MemberNotFound, SubscriptionNotFound
 from pubsubgo.core.messages import AckId, Delivery
+from pubsubgo.runtime.clock import ManualClock
 from pubsubgo.services.broker import Broker
 from tests.contract.helpers import new_subscription, new_topic, publish, pull
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pubsubgo.adapters.clock import ManualClock
 from pubsubgo.core.messages import Priority
 from pubsubgo.core.subscriptions import RetryPolicy
+from pubsubgo.runtime.clock import ManualClock
 from pubsubgo.services.broker import Broker
 from tests.contract.helpers import new_subscription, new_topic, payloads, publish, pull
 

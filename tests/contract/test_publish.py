@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from pubsubgo.adapters.clock import ManualClock
 from pubsubgo.core.errors import InvalidMessage, MessageTooLarge, TooManyMessages, TopicFull
 from pubsubgo.core.limits import MIB
 from pubsubgo.core.messages import Compression, DeliveryMode, PublishRequest, partition_of
 from pubsubgo.core.topics import Overflow
+from pubsubgo.runtime.clock import ManualClock
 from pubsubgo.services.broker import Broker
 from pubsubgo.services.publisher import partition_for_key
 from tests.contract.helpers import new_subscription, new_topic, payloads, publish, pull

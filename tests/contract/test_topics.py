@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from pubsubgo.adapters.clock import ManualClock
 from pubsubgo.core.errors import (
     InvalidName,
     InvalidSetting,
@@ -16,6 +15,7 @@ from pubsubgo.core.errors import (
 )
 from pubsubgo.core.messages import MessageId, Priority
 from pubsubgo.core.topics import Topic
+from pubsubgo.runtime.clock import ManualClock
 from pubsubgo.services.broker import Broker
 from tests.conftest import unique
 from tests.contract.helpers import new_subscription, new_topic, publish

@@ -36,10 +36,9 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import BaseModel
 
-from pubsubgo.adapters.http.app import create_app
 from pubsubgo.cli import server as server_cli
 from pubsubgo.config import Settings, load_settings
-from pubsubgo.containers import build_container
+from pubsubgo.containers import api_app, build_container
 from pubsubgo.services.subscriber import MAX_PULL_WAIT_SECONDS
 from tests.broker_process import wait_for
 from tests.redis.servers import RedisServer
@@ -301,7 +300,7 @@ def redis_series(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
 @pytest.fixture(scope="module")
 def routes() -> set[tuple[str, str]]:
     """(method, path) of every route of the API, from the app the server builds."""
-    app = create_app(build_container(_defaults()))
+    app = api_app(build_container(_defaults()))
     return {
         (route.method, route.resource.canonical)
         for route in app.router.routes()

@@ -23,8 +23,8 @@ from typing import Any
 import pytest
 import yaml
 
-from pubsubgo.adapters.http.app import ROUTE_TABLES
 from pubsubgo.config import Settings, load_settings
+from pubsubgo.containers import api_routes
 from pubsubgo.services.subscriber import MAX_PULL_WAIT_SECONDS
 from tests.broker_process import free_port, wait_for
 from tests.deploy.rendered import (
@@ -335,7 +335,7 @@ def test_7_the_mesh_access_log_leaves_out_every_route_that_takes_a_query_token(
 ) -> None:
     telemetry = load(rendered, "istio").one("Telemetry", "pubsubgo")["spec"]
     query_token_routes = {
-        op.path for op in (op for table in ROUTE_TABLES for op in table) if op.access.query_token
+        op.path for op in (op for table in api_routes() for op in table) if op.access.query_token
     }
     assert query_token_routes == {"/v1/ws"}
     for logging in telemetry["accessLogging"]:

@@ -11,11 +11,10 @@ from collections.abc import Iterator
 import pytest
 from aiohttp import web
 
-from pubsubgo.adapters.http.app import create_app
-from pubsubgo.adapters.http.keys import BROKER
+from pubsubgo.adapters.wire.keys import BROKER
 from pubsubgo.auth_config import AuthSettings, PermissionSettings, TokenSettings
 from pubsubgo.config import MetricsSettings, Settings
-from pubsubgo.containers import build_container
+from pubsubgo.containers import api_app, build_container
 from pubsubgo.core.access import Action
 from pubsubgo.core.topics import Topic
 from tests.fuzz.strategies import DEAD_LETTER_TOPICS
@@ -65,7 +64,7 @@ class ThreadedServer:
         self._loop.close()
 
     async def _start(self) -> None:
-        app = create_app(build_container(self.settings))
+        app = api_app(build_container(self.settings))
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", self.port).start()

@@ -9,7 +9,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from pubsubgo.adapters.http.schemas.requests import FILTER_FORMAT, RetryPolicyIn
+from pubsubgo.adapters.wire.schemas.requests import FILTER_FORMAT, RetryPolicyIn
 
 #: Publishing refuses a ``deliver_at`` more than 7 days ahead; valid requests the fuzzer
 #: sends use a time within this of now instead.

@@ -13,9 +13,7 @@ from aiohttp.test_utils import TestClient
 from dependency_injector import providers
 from pytest_aiohttp import AiohttpClient
 
-from pubsubgo.adapters.clock import ManualClock
-from pubsubgo.adapters.http.app import create_app
-from pubsubgo.adapters.http.keys import BROKER
+from pubsubgo.adapters.wire.keys import BROKER
 from pubsubgo.config import (
     BrokerSettings,
     GroupSettingsModel,
@@ -23,8 +21,9 @@ from pubsubgo.config import (
     ServerSettings,
     Settings,
 )
-from pubsubgo.containers import Container, build_container
+from pubsubgo.containers import Container, api_app, build_container
 from pubsubgo.ports.storage import Storage
+from pubsubgo.runtime.clock import ManualClock
 from pubsubgo.services.broker import Broker
 from tests.conftest import unique
 
@@ -66,7 +65,7 @@ def container(settings: Settings, storage: Storage, clock: ManualClock) -> Conta
 @pytest.fixture
 async def client(aiohttp_client: AiohttpClient, container: Container) -> Client:
     """The app on a test server, started (resources and background runner running)."""
-    return await aiohttp_client(create_app(container))
+    return await aiohttp_client(api_app(container))
 
 
 @pytest.fixture

@@ -8,10 +8,10 @@ import re
 
 import pytest
 
-from pubsubgo.adapters.http.app import ROUTE_TABLES
 from pubsubgo.client import Client as PubSubClient
 from pubsubgo.client.errors import Forbidden, Unauthorized
 from pubsubgo.config import Settings
+from pubsubgo.containers import api_routes
 from pubsubgo.core.access import token_digest
 from tests.integration.conftest import Client
 from tests.integration.security import (
@@ -38,7 +38,7 @@ def protected_routes() -> list[tuple[str, str]]:
     values = {"topic": "orders", "sub": "orders-sub", "member": "m", "id": "0-0"}
     return [
         (op.method, re.sub(r"{(\w+)}", lambda m: values[m.group(1)], op.path))
-        for op in itertools.chain.from_iterable(ROUTE_TABLES)
+        for op in itertools.chain.from_iterable(api_routes())
         if not op.access.public
     ]
 

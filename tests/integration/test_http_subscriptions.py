@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from pubsubgo.adapters.clock import ManualClock
+from pubsubgo.runtime.clock import ManualClock
 from tests.conftest import unique
 from tests.integration.conftest import (
     Client,

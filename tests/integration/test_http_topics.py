@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pubsubgo.adapters.clock import ManualClock
+from pubsubgo.runtime.clock import ManualClock
 from tests.conftest import unique
 from tests.integration.conftest import Client, create_subscription, create_topic, publish
 

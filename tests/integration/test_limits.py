@@ -11,10 +11,9 @@ import pytest
 from dependency_injector import providers
 from pytest_aiohttp import AiohttpClient
 
-from pubsubgo.adapters.http.app import create_app
-from pubsubgo.adapters.http.keys import BROKER
+from pubsubgo.adapters.wire.keys import BROKER
 from pubsubgo.config import LimitSettings, ServerSettings, Settings
-from pubsubgo.containers import build_container
+from pubsubgo.containers import api_app, build_container
 from pubsubgo.core.topics import Topic
 from pubsubgo.ports.storage import Storage
 from tests.conftest import unique
@@ -46,7 +45,7 @@ def serve(aiohttp_client: AiohttpClient, settings: Settings, storage: Storage) -
         changed = settings.model_copy(update=changes)
         container = build_container(changed)
         container.storage.override(providers.Object(storage))
-        return await aiohttp_client(create_app(container))
+        return await aiohttp_client(api_app(container))
 
     return start
 

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from pubsubgo.adapters.clock import ManualClock
-from pubsubgo.adapters.redis import build_client, close_storage, redis_storage
+from pubsubgo.adapters.redis import build_client, redis_storage
+from pubsubgo.containers import build_broker
+from pubsubgo.runtime.clock import ManualClock
 from pubsubgo.services.broker import Broker
 from tests.redis.servers import AOF_ALWAYS, EPHEMERAL, RedisServer
 
@@ -42,7 +43,7 @@ async def redis_broker(redis_server: RedisServer) -> AsyncIterator[Broker]:
     client = build_client(redis_server.url)
     storage = redis_storage(client)
     try:
-        yield Broker.build(storage, ManualClock())
+        yield build_broker(storage, ManualClock())
     finally:
-        await close_storage(storage)
+        await storage.aclose()
         await client.aclose()

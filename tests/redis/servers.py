@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from pubsubgo.adapters.redis import build_client, close_storage, redis_storage
+from pubsubgo.adapters.redis import build_client, redis_storage
 from pubsubgo.adapters.redis.scripts import RedisClient
 from pubsubgo.ports.storage import Storage
 from redis import Redis, RedisError
@@ -190,7 +190,7 @@ async def storage_on(
     try:
         yield storage
     finally:
-        await close_storage(storage)
+        await storage.aclose()
         await client.aclose()
 
 

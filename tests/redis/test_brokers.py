@@ -7,12 +7,14 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from pubsubgo.adapters.clock import ManualClock
+from pubsubgo.containers import build_broker
 from pubsubgo.core.errors import GenerationConflict, SubscriptionNotFound, TopicNotFound
 from pubsubgo.core.groups import Member
 from pubsubgo.core.messages import PublishRequest
 from pubsubgo.core.subscriptions import StartPosition, Subscription
 from pubsubgo.core.topics import Topic
+from pubsubgo.ports.groups import GroupStore
+from pubsubgo.runtime.clock import ManualClock
 from pubsubgo.services.broker import Broker
 from tests.conftest import unique
 from tests.redis.servers import RedisClusterServers, RedisServer, storage_on
@@ -28,7 +30,18 @@ async def two_brokers(
     servers: RedisServer | RedisClusterServers = request.getfixturevalue(request.param)
     servers.flush()
     async with storage_on(servers.url) as one, storage_on(servers.url) as other:
-        yield Broker.build(one, clock), Broker.build(other, clock)
+        yield build_broker(one, clock), build_broker(other, clock)
+
+
+@pytest.fixture(params=["redis_server", "redis_cluster"], ids=["redis", "redis_cluster"])
+async def two_group_stores(
+    request: pytest.FixtureRequest, clock: ManualClock
+) -> AsyncIterator[tuple[Broker, GroupStore, GroupStore]]:
+    """A broker, and the group stores of two processes, on one Redis."""
+    servers: RedisServer | RedisClusterServers = request.getfixturevalue(request.param)
+    servers.flush()
+    async with storage_on(servers.url) as one, storage_on(servers.url) as other:
+        yield build_broker(one, clock), one.groups, other.groups
 
 
 async def _topic(broker: Broker, partitions: int = 4) -> tuple[str, str]:
@@ -79,21 +92,21 @@ class TestSharedState:
         assert (await one.acks.ack(subscription, [delivery.ack_id])).count == 0
 
     async def test_two_brokers_cannot_both_save_one_generation(
-        self, two_brokers: tuple[Broker, Broker], clock: ManualClock
+        self, two_group_stores: tuple[Broker, GroupStore, GroupStore], clock: ManualClock
     ) -> None:
         # Given both brokers read the group at the same generation
-        one, other = two_brokers
-        _, subscription = await _topic(one)
-        first = await one.storage.groups.load(subscription)
-        second = await other.storage.groups.load(subscription)
+        broker, one, other = two_group_stores
+        _, subscription = await _topic(broker)
+        first = await one.load(subscription)
+        second = await other.load(subscription)
         member = Member("m", clock.now(), clock.now())
 
         # When both try to apply a change to it
-        await one.storage.groups.save(first.joined(member, 4), first.generation)
+        await one.save(first.joined(member, 4), first.generation)
 
         # Then the second one is told to reload
         with pytest.raises(GenerationConflict):
-            await other.storage.groups.save(second.joined(member, 4), second.generation)
+            await other.save(second.joined(member, 4), second.generation)
 
     async def test_a_topic_deleted_by_one_broker_refuses_publishes_through_the_other(
         self, two_brokers: tuple[Broker, Broker]

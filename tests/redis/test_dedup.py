@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from pubsubgo.adapters.clock import ManualClock
+from pubsubgo.containers import build_broker
 from pubsubgo.core.messages import PublishRequest
 from pubsubgo.core.topics import Topic
-from pubsubgo.services.broker import Broker
+from pubsubgo.runtime.clock import ManualClock
 from tests.redis.servers import RedisClusterServers, storage_on
 
 pytestmark = pytest.mark.redis
@@ -20,7 +20,7 @@ class TestDedupOnACluster:
         # Given a topic whose 8 partitions spread over the cluster's masters
         redis_cluster.flush()
         async with storage_on(redis_cluster.url) as storage:
-            broker = Broker.build(storage, ManualClock())
+            broker = build_broker(storage, ManualClock())
             await broker.topics.create(Topic("payments", partitions=8))
 
             # When a client sends the same keyless messages again (a retry after a timeout)

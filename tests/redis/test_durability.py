@@ -7,12 +7,13 @@ import logging
 
 import pytest
 
-from pubsubgo.adapters.clock import ManualClock
 from pubsubgo.adapters.redis.scripts import parse_version
+from pubsubgo.containers import build_broker
 from pubsubgo.core.errors import BackendUnavailable
 from pubsubgo.core.messages import MessageId, PublishRequest
 from pubsubgo.core.subscriptions import StartPosition, Subscription
 from pubsubgo.core.topics import Topic
+from pubsubgo.runtime.clock import ManualClock
 from pubsubgo.services.broker import Broker
 from tests.redis.servers import RedisServer, storage_on
 
@@ -46,7 +47,7 @@ class TestKillNine:
         # Given a broker publishing in a loop to a Redis that fsyncs before answering
         published: list[MessageId] = []
         async with storage_on(aof_server.url, fsync=True) as storage:
-            broker = Broker.build(storage, ManualClock())
+            broker = build_broker(storage, ManualClock())
             await broker.topics.create(Topic("orders", partitions=3))
             await broker.subscriptions.create(
                 Subscription("orders-sub", "orders", start=StartPosition.EARLIEST)
@@ -62,7 +63,7 @@ class TestKillNine:
 
         # Then every message whose publish returned is delivered
         async with storage_on(aof_server.url) as storage:
-            broker = Broker.build(storage, ManualClock())
+            broker = build_broker(storage, ManualClock())
             delivered: set[MessageId] = set()
             while batch := await broker.subscriber.pull("orders-sub", 1000):
                 delivered |= {d.message.id for d in batch}

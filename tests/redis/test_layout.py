@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from redis.crc import key_slot
 
-from pubsubgo.adapters.clock import ManualClock
 from pubsubgo.adapters.redis import keys
 from pubsubgo.adapters.redis.layout import Layout
 from pubsubgo.adapters.redis.scripts import lua_file
+from pubsubgo.containers import build_broker
 from pubsubgo.core.messages import PublishRequest
 from pubsubgo.core.topics import Topic
-from pubsubgo.services.broker import Broker
+from pubsubgo.runtime.clock import ManualClock
 from tests.conftest import unique
 from tests.redis.servers import RedisClusterServers, RedisServer, storage_on
 
@@ -78,7 +78,7 @@ class TestClusterPlacement:
         # Given an unbounded topic of 12 partitions on a 3-master cluster
         redis_cluster.flush()
         async with storage_on(redis_cluster.url) as storage:
-            broker = Broker.build(storage, ManualClock())
+            broker = build_broker(storage, ManualClock())
             topic = unique("topic")
             await broker.topics.create(Topic(topic, partitions=12))
 
@@ -94,7 +94,7 @@ class TestClusterPlacement:
         # Given a topic with max_messages, which spans its partitions
         redis_cluster.flush()
         async with storage_on(redis_cluster.url) as storage:
-            broker = Broker.build(storage, ManualClock())
+            broker = build_broker(storage, ManualClock())
             topic = unique("topic")
             await broker.topics.create(Topic(topic, partitions=12, max_messages=100))
 

@@ -8,11 +8,12 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from pubsubgo.adapters.clock import ManualClock
+from pubsubgo.containers import build_broker
 from pubsubgo.core.errors import BackendUnavailable
 from pubsubgo.core.messages import AckId, PublishRequest
 from pubsubgo.core.subscriptions import StartPosition, Subscription
 from pubsubgo.core.topics import Topic
+from pubsubgo.runtime.clock import ManualClock
 from pubsubgo.services.broker import Broker
 from tests.redis.servers import RedisServer, storage_on
 
@@ -49,7 +50,7 @@ class TestRedisAway:
     ) -> None:
         async with storage_on(own_server.url) as storage:
             # Given a broker with a topic, a subscription and a delivery in flight
-            broker = Broker.build(storage, ManualClock())
+            broker = build_broker(storage, ManualClock())
             topic, sub, ack_id = await _broker_with_a_delivery(broker)
 
             # When Redis is killed
@@ -68,7 +69,7 @@ class TestRedisAway:
                 lambda: broker.subscriptions.seek(sub, position="earliest"),
                 lambda: broker.groups.join(sub),
                 lambda: broker.run_duties(),
-                lambda: storage.health.ping(),
+                lambda: storage.connection.ping(),
             ]
             took = [await _fails_fast(operation) for operation in operations]
             assert max(took) < FAILURE_BOUND_SECONDS
@@ -79,7 +80,7 @@ class TestRedisAway:
         options = {"socket_timeout": SHORT_SOCKET_TIMEOUT}
         async with storage_on(own_server.url, client_options=options) as storage:
             # Given a broker with a delivery in flight
-            broker = Broker.build(storage, ManualClock())
+            broker = build_broker(storage, ManualClock())
             topic, sub, ack_id = await _broker_with_a_delivery(broker)
 
             # When Redis freezes (SIGSTOP: connections stay open, nothing answers)
@@ -90,7 +91,7 @@ class TestRedisAway:
                         lambda: broker.publisher.publish(topic, [PublishRequest(b"x")])
                     ),
                     await _fails_fast(lambda: broker.acks.ack(sub, [ack_id])),
-                    await _fails_fast(storage.health.ping),
+                    await _fails_fast(storage.connection.ping),
                 ]
             finally:
                 own_server.resume()
@@ -103,17 +104,17 @@ class TestRedisAway:
     ) -> None:
         async with storage_on(own_server.url) as storage:
             # Given a storage that saw its Redis go away
-            broker = Broker.build(storage, ManualClock())
+            broker = build_broker(storage, ManualClock())
             await _broker_with_a_delivery(broker)
             own_server.kill()
             with pytest.raises(BackendUnavailable):
-                await storage.health.ping()
+                await storage.connection.ping()
 
             # When Redis comes back on the same port (empty, with no scripts loaded)
             own_server.start()
 
             # Then the same storage answers again, without being told
-            await storage.health.ping()
+            await storage.connection.ping()
             await broker.topics.create(Topic("again"))
             await broker.subscriptions.create(
                 Subscription("again-sub", "again", start=StartPosition.EARLIEST)

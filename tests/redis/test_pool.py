@@ -7,12 +7,12 @@ import asyncio
 
 import pytest
 
-from pubsubgo.adapters.clock import ManualClock
-from pubsubgo.adapters.redis import build_client, close_storage, redis_storage
+from pubsubgo.adapters.redis import build_client, redis_storage
 from pubsubgo.adapters.redis.client import POOL_SIZE
+from pubsubgo.containers import build_broker
 from pubsubgo.core.messages import PublishRequest
 from pubsubgo.core.topics import Topic
-from pubsubgo.services.broker import Broker
+from pubsubgo.runtime.clock import ManualClock
 from tests.conftest import unique
 from tests.redis.servers import RedisServer
 
@@ -25,7 +25,7 @@ async def test_five_times_the_pool_in_concurrent_publishes_all_succeed(
     client = build_client(redis_server.url)
     storage = redis_storage(client)
     try:
-        broker = Broker.build(storage, ManualClock())
+        broker = build_broker(storage, ManualClock())
         topic = unique("topic")
         await broker.topics.create(Topic(topic, partitions=4))
         burst = 5 * POOL_SIZE
@@ -37,5 +37,5 @@ async def test_five_times_the_pool_in_concurrent_publishes_all_succeed(
         assert len({ids[0] for ids in answers}) == burst
         assert (await broker.topics.describe(topic)).stats.messages == burst
     finally:
-        await close_storage(storage)
+        await storage.aclose()
         await client.aclose()

@@ -8,11 +8,12 @@ from typing import Any, ClassVar
 import pytest
 from redis.asyncio.connection import Connection
 
-from pubsubgo.adapters.clock import ManualClock
-from pubsubgo.adapters.redis import build_client, close_storage, redis_storage
+from pubsubgo.adapters.redis import build_client, redis_storage
+from pubsubgo.containers import build_broker
 from pubsubgo.core.messages import Delivery, PublishRequest
 from pubsubgo.core.subscriptions import StartPosition, Subscription
 from pubsubgo.core.topics import Topic
+from pubsubgo.runtime.clock import ManualClock
 from pubsubgo.services.broker import Broker
 from tests.conftest import unique
 from tests.redis.servers import RedisClusterServers, RedisServer
@@ -49,9 +50,9 @@ async def counted_broker(redis_server: RedisServer) -> AsyncIterator[Broker]:
     client = build_client(redis_server.url, connection_class=CountingConnection)
     storage = redis_storage(client, definition_ttl=600)
     try:
-        yield Broker.build(storage, ManualClock())
+        yield build_broker(storage, ManualClock())
     finally:
-        await close_storage(storage)
+        await storage.aclose()
         await client.aclose()
 
 
@@ -141,7 +142,7 @@ class TestClusterScriptCalls:
         redis_cluster.flush()
         client = build_client(redis_cluster.url)
         storage = redis_storage(client, definition_ttl=600)
-        broker = Broker.build(storage, ManualClock())
+        broker = build_broker(storage, ManualClock())
         try:
             topic, subscription = await _topic_with_subscription(broker, partitions=6)
             await _warm_up(broker, topic, subscription)
@@ -158,7 +159,7 @@ class TestClusterScriptCalls:
             acks = [d.ack_id for d in deliveries]
             acked = await _evalsha_calls(redis_cluster, lambda: broker.acks.ack(subscription, acks))
         finally:
-            await close_storage(storage)
+            await storage.aclose()
             await client.aclose()
 
         # Then every partition got one script call for each (keyless messages spread evenly)

@@ -8,13 +8,14 @@ import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
-from pubsubgo.adapters.clock import ManualClock
 from pubsubgo.adapters.redis.codec import partition_of_ack
 from pubsubgo.adapters.redis.errors import translate_redis_errors
+from pubsubgo.containers import build_broker
 from pubsubgo.core.errors import BackendUnavailable
 from pubsubgo.core.messages import PublishRequest
 from pubsubgo.core.subscriptions import StartPosition, Subscription
 from pubsubgo.core.topics import Topic
+from pubsubgo.runtime.clock import ManualClock
 from pubsubgo.services.broker import Broker
 from tests.redis.servers import RedisClusterServers, RedisServer, storage_on
 
@@ -31,7 +32,7 @@ def servers(request: pytest.FixtureRequest) -> RedisServer | RedisClusterServers
 @pytest.fixture
 async def broker(servers: RedisServer | RedisClusterServers) -> AsyncIterator[Broker]:
     async with storage_on(servers.url) as storage:
-        yield Broker.build(storage, ManualClock())
+        yield build_broker(storage, ManualClock())
 
 
 def _flush_scripts(servers: RedisServer | RedisClusterServers) -> None:

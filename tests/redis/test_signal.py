@@ -70,7 +70,7 @@ class TestWakeUps:
             # Then nothing fails: waits time out and Redis errors stay inside the signal
             assert woken is False
             with pytest.raises(BackendUnavailable):
-                await storage.health.ping()
+                await storage.connection.ping()
 
 
 async def _until_subscribed(server: RedisServer) -> None:

@@ -6,10 +6,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from pubsubgo.adapters.clock import ManualClock
+from pubsubgo.containers import build_broker
 from pubsubgo.core.messages import PublishRequest
 from pubsubgo.core.subscriptions import StartPosition, Subscription
 from pubsubgo.core.topics import Overflow, Topic
+from pubsubgo.runtime.clock import ManualClock
 from pubsubgo.services.broker import Broker
 from tests.redis.servers import RedisClusterServers, RedisServer, storage_on
 
@@ -21,7 +22,7 @@ async def broker(request: pytest.FixtureRequest, clock: ManualClock) -> AsyncIte
     servers: RedisServer | RedisClusterServers = request.getfixturevalue(request.param)
     servers.flush()
     async with storage_on(servers.url) as storage:
-        yield Broker.build(storage, clock)
+        yield build_broker(storage, clock)
 
 
 async def _subscribe(broker: Broker, topic: str) -> str:

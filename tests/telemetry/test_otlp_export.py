@@ -9,12 +9,12 @@ import pytest
 from aiohttp import web
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from pubsubgo.adapters.clock import ManualClock
 from pubsubgo.adapters.memory import memory_storage
 from pubsubgo.adapters.telemetry import OpenTelemetryTracer, otlp_exporter, tracer_provider
+from pubsubgo.containers import build_broker
 from pubsubgo.core.messages import PublishRequest
 from pubsubgo.core.topics import Topic
-from pubsubgo.services.broker import Broker
+from pubsubgo.runtime.clock import ManualClock
 
 
 @pytest.fixture
@@ -42,7 +42,7 @@ async def test_published_spans_reach_the_collector(
 ) -> None:
     endpoint, received = collector
     provider = tracer_provider("pubsubgo-test", otlp_exporter(endpoint))
-    broker = Broker.build(memory_storage(), clock, tracer=OpenTelemetryTracer(provider))
+    broker = build_broker(memory_storage(), clock, tracer=OpenTelemetryTracer(provider))
     await broker.topics.create(Topic("orders"))
 
     await broker.publisher.publish("orders", [PublishRequest(data=b"x")])

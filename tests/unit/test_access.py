@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pubsubgo.adapters.http.tokens import TokenStore
+from pubsubgo.adapters.wire.tokens import TokenStore
 from pubsubgo.auth_config import PermissionSettings, TokenSettings
 from pubsubgo.core.access import ANONYMOUS, Action, Permission, Principal, token_digest
 

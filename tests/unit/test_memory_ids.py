@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from pubsubgo.adapters.clock import ManualClock
 from pubsubgo.adapters.memory import memory_storage
+from pubsubgo.containers import build_broker
 from pubsubgo.core.messages import MessageId, PublishRequest
 from pubsubgo.core.subscriptions import Release, StartPosition, Subscription
 from pubsubgo.core.topics import Topic
 from pubsubgo.ports.storage import Storage
+from pubsubgo.runtime.clock import ManualClock
 from pubsubgo.services.broker import Broker
 
 
 async def broker_with(storage: Storage, clock: ManualClock, partitions: int) -> Broker:
-    broker = Broker.build(storage, clock)
+    broker = build_broker(storage, clock)
     await broker.topics.create(Topic("orders", partitions=partitions))
     await broker.subscriptions.create(
         Subscription("billing", "orders", start=StartPosition.EARLIEST, max_in_flight=5000)

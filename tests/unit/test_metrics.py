@@ -5,13 +5,14 @@ from __future__ import annotations
 import pytest
 from prometheus_client import CollectorRegistry
 
-from pubsubgo.adapters.clock import ManualClock
 from pubsubgo.adapters.memory import memory_storage
 from pubsubgo.adapters.prometheus.gauges import StorageGauges
 from pubsubgo.adapters.prometheus.metrics import PrometheusMetrics
+from pubsubgo.containers import build_broker
 from pubsubgo.core.messages import PublishRequest
 from pubsubgo.core.subscriptions import RetryPolicy, StartPosition, Subscription
 from pubsubgo.core.topics import Topic
+from pubsubgo.runtime.clock import ManualClock
 from pubsubgo.services.broker import Broker
 
 
@@ -22,7 +23,7 @@ def registry() -> CollectorRegistry:
 
 @pytest.fixture
 async def broker(registry: CollectorRegistry, clock: ManualClock) -> Broker:
-    broker = Broker.build(memory_storage(), clock, metrics=PrometheusMetrics(registry))
+    broker = build_broker(memory_storage(), clock, metrics=PrometheusMetrics(registry))
     await broker.topics.create(Topic("orders"))
     await broker.topics.create(Topic("orders-dead"))
     await broker.subscriptions.create(

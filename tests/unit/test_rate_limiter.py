@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pubsubgo.adapters.http.ratelimit import RateLimiter
+from pubsubgo.adapters.wire.ratelimit import RateLimiter
 
 
 class Clock:

@@ -9,13 +9,14 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
-from pubsubgo.adapters.clock import ManualClock
 from pubsubgo.adapters.memory import memory_storage
 from pubsubgo.adapters.telemetry import PROPAGATOR, OpenTelemetryTracer
+from pubsubgo.containers import build_broker
 from pubsubgo.core.errors import InvalidMessage
 from pubsubgo.core.messages import PublishRequest
 from pubsubgo.core.subscriptions import StartPosition, Subscription
 from pubsubgo.core.topics import Topic
+from pubsubgo.runtime.clock import ManualClock
 from pubsubgo.services.broker import Broker
 
 
@@ -33,7 +34,7 @@ def provider(exporter: InMemorySpanExporter) -> TracerProvider:
 
 @pytest.fixture
 async def broker(provider: TracerProvider, clock: ManualClock) -> Broker:
-    broker = Broker.build(memory_storage(), clock, tracer=OpenTelemetryTracer(provider))
+    broker = build_broker(memory_storage(), clock, tracer=OpenTelemetryTracer(provider))
     await broker.topics.create(Topic("orders"))
     await broker.subscriptions.create(
         Subscription("billing", "orders", start=StartPosition.EARLIEST)

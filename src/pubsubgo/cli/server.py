@@ -15,7 +15,6 @@ import prometheus_client
 import typer
 from aiohttp import web
 
-from pubsubgo.adapters.http.app import create_app
 from pubsubgo.adapters.prometheus.endpoint import MetricsPortUnavailable
 from pubsubgo.cli.workers import (
     PortUnavailable,
@@ -25,7 +24,7 @@ from pubsubgo.cli.workers import (
     supervise,
 )
 from pubsubgo.config import ConfigError, Settings, load_settings
-from pubsubgo.containers import build_container
+from pubsubgo.containers import api_app, build_container
 from pubsubgo.log import setup_logging
 
 logger = logging.getLogger("pubsubgo.server")
@@ -129,7 +128,7 @@ def _run(settings: Settings, worker: Worker | None = None) -> None:
             extra={"worker": worker.number, "pid": os.getpid()},
         )  # fmt: skip
 
-    app = create_app(container)
+    app = api_app(container)
     app.on_startup.append(_freeze_startup_objects)
     web.run_app(
         app,

@@ -146,6 +146,13 @@ class Message(NamedTuple):
         return self.deliver_at is None or now >= self.deliver_at
 
 
+# Hot paths build a Message as ``tuple.__new__(Message, (id, topic) + draft)``: that is
+# right only while a draft's fields are a message's after its id and topic. Checked here,
+# once, so that reordering either record fails at import rather than mislabelling fields.
+if Message._fields != ("id", "topic", *MessageDraft._fields):
+    raise TypeError("MessageDraft's fields must be Message's after id and topic, in order")
+
+
 class Delivery(NamedTuple):
     """A message handed to a consumer of a subscription, with the handle to settle it."""
 

@@ -7,7 +7,12 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from pubsubgo.core.messages import Delivery, MessageId
-from pubsubgo.core.subscriptions import Redelivery, Subscription, SubscriptionStats
+from pubsubgo.core.subscriptions import (
+    Redelivery,
+    StartPosition,
+    Subscription,
+    SubscriptionStats,
+)
 from pubsubgo.core.topics import Topic
 
 
@@ -16,7 +21,7 @@ class SeekTarget:
     """Where to move a subscription: ``earliest``, ``latest`` or the first message at or
     after ``timestamp``."""
 
-    position: str | None = None
+    position: StartPosition | None = None
     timestamp: float | None = None
 
 
@@ -54,7 +59,9 @@ class DeliveryQueue(Protocol):
         """
         ...
 
-    async def redeliver(self, subscription: str, entries: Sequence[Redelivery]) -> list[MessageId]:
+    async def redeliver(
+        self, subscription: Subscription, entries: Sequence[Redelivery]
+    ) -> list[MessageId]:
         """Queue stored messages for this subscription alone; returns the ids queued.
 
         Messages no longer stored (removed by retention) are left out.
@@ -72,10 +79,10 @@ class DeliveryQueue(Protocol):
         """
         ...
 
-    async def stats(self, subscription: str, now: float) -> SubscriptionStats:
-        """Backlog, in-flight count and the age of the oldest unacknowledged message."""
-        ...
+    async def stats(self, subscription: Subscription, now: float) -> SubscriptionStats:
+        """Backlog, in-flight count and the age of the oldest unacknowledged message.
 
-    async def in_flight_count(self, subscription: str, member_id: str | None) -> int:
-        """How many deliveries ``member_id`` (None: pulls without a member) holds."""
+        Raises:
+            SubscriptionNotFound: the subscription was deleted.
+        """
         ...

@@ -14,8 +14,8 @@ from pubsubgo.ports.subscriptions import SubscriptionRegistry
 from pubsubgo.ports.topics import TopicRegistry
 
 
-class HealthCheck(Protocol):
-    """Says whether storage answers."""
+class StorageConnection(Protocol):
+    """The backend's link to where it keeps things: is it answering, and closing it."""
 
     async def ping(self) -> None:
         """Return when storage answered.
@@ -23,6 +23,11 @@ class HealthCheck(Protocol):
         Raises:
             BackendUnavailable: it did not, within a bounded time.
         """
+        ...
+
+    async def aclose(self) -> None:
+        """Stop what the backend started (listener tasks, pools). Idempotent; the storage
+        is not used afterwards. A client handed to the backend stays its owner's to close."""
         ...
 
 
@@ -37,4 +42,8 @@ class Storage:
     in_flight: InFlightLedger
     groups: GroupStore
     signal: MessageSignal
-    health: HealthCheck
+    connection: StorageConnection
+
+    async def aclose(self) -> None:
+        """Close the backend (see :meth:`StorageConnection.aclose`)."""
+        await self.connection.aclose()

@@ -1,19 +1,11 @@
-"""Broker: every service wired to one storage backend, and the background duties."""
+"""Broker: the services an edge calls, as one object, and the background duties."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pubsubgo.core.groups import GroupSettings
-from pubsubgo.core.limits import Limits
-from pubsubgo.ports.clock import Clock
-from pubsubgo.ports.metrics import BrokerMetrics
-from pubsubgo.ports.storage import Storage
-from pubsubgo.ports.tracing import MessageTracer
 from pubsubgo.services.acknowledgment import AckService
-from pubsubgo.services.dead_letters import DeadLetterService
 from pubsubgo.services.groups import GroupService
-from pubsubgo.services.metrics import NullMetrics
 from pubsubgo.services.publisher import PublisherService
 from pubsubgo.services.subscriber import SubscriberService
 from pubsubgo.services.subscriptions import SubscriptionService
@@ -31,55 +23,17 @@ class DutyReport:
 
 @dataclass(frozen=True, slots=True)
 class Broker:
-    """The broker's driving API: what the HTTP, WebSocket and CLI edges call."""
+    """The broker's driving API: what the HTTP, WebSocket and gRPC edges call.
 
-    storage: Storage
+    ``containers.build_broker`` wires it to a storage backend.
+    """
+
     topics: TopicService
     subscriptions: SubscriptionService
     publisher: PublisherService
     subscriber: SubscriberService
     acks: AckService
     groups: GroupService
-
-    @classmethod
-    def build(
-        cls,
-        storage: Storage,
-        clock: Clock,
-        metrics: BrokerMetrics | None = None,
-        limits: Limits | None = None,
-        group_settings: GroupSettings | None = None,
-        tracer: MessageTracer | None = None,
-    ) -> Broker:
-        """Wire every service to ``storage``."""
-        metrics = metrics or NullMetrics()
-        s = storage
-        publisher = PublisherService(s.topics, s.messages, s.signal, clock, metrics, limits, tracer)
-        dead_letters = DeadLetterService(publisher, s.messages, s.in_flight, clock, metrics)
-        acks = AckService(s.subscriptions, s.in_flight, dead_letters, s.signal, clock, metrics)
-        return cls(
-            storage=storage,
-            topics=TopicService(s.topics, s.subscriptions, s.messages, clock),
-            subscriptions=SubscriptionService(
-                s.topics, s.subscriptions, s.messages, s.deliveries, s.groups, s.signal, clock
-            ),
-            publisher=publisher,
-            subscriber=SubscriberService(
-                s.topics,
-                s.subscriptions,
-                s.deliveries,
-                s.in_flight,
-                s.groups,
-                s.signal,
-                clock,
-                metrics,
-                tracer,
-            ),
-            acks=acks,
-            groups=GroupService(
-                s.topics, s.subscriptions, s.groups, acks, clock, metrics, group_settings
-            ),
-        )
 
     async def run_duties(self) -> DutyReport:
         """One round of the background duties: expiries, evictions, retention."""

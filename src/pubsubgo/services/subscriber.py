@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -89,12 +88,11 @@ class SubscriberService:
         _check_pull(max_messages, wait_seconds)
         sub = await self._subscriptions.get(subscription)
         topic = await self._topics.get(sub.topic)
-        loop = asyncio.get_running_loop()
-        give_up_at = loop.time() + wait_seconds
+        give_up_at = self._clock.monotonic() + wait_seconds
         partitions = await self._partitions_for(sub, topic, member_id)
         while True:
             deliveries = await self._fill(sub, topic, partitions, max_messages, member_id)
-            remaining = give_up_at - loop.time()
+            remaining = give_up_at - self._clock.monotonic()
             if deliveries or remaining <= 0:
                 return deliveries
             await self._signal.wait(topic.name, within=min(remaining, LONG_POLL_RECHECK_SECONDS))
@@ -104,13 +102,6 @@ class SubscriberService:
                 # group is read once per pull, not once per wake-up (a consumer streaming
                 # one message at a time wakes once per message).
                 partitions = await self._partitions_for(sub, topic, member_id)
-
-    async def pull_once(
-        self, sub: Subscription, topic: Topic, max_messages: int, member_id: str | None
-    ) -> list[Delivery]:
-        """One attempt to fill a pull, without waiting."""
-        partitions = await self._partitions_for(sub, topic, member_id)
-        return await self._fill(sub, topic, partitions, max_messages, member_id)
 
     async def _fill(
         self,

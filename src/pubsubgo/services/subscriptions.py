@@ -88,7 +88,7 @@ class SubscriptionService:
             SubscriptionNotFound: no such subscription.
         """
         subscription = await self._subscriptions.get(name)
-        stats = await self._deliveries.stats(name, self._clock.now())
+        stats = await self._deliveries.stats(subscription, self._clock.now())
         return SubscriptionDescription(subscription, stats, await self._groups.load(name))
 
     async def delete(self, name: str) -> None:
@@ -134,7 +134,7 @@ class SubscriptionService:
         async for page in self._dead_letters_of(subscription, dead_letter_topic):
             originals = {MessageId(m.attributes["x-original-id"]): m.id for m in page}
             entries = [Redelivery(original, now) for original in originals]
-            queued = await self._deliveries.redeliver(name, entries)
+            queued = await self._deliveries.redeliver(subscription, entries)
             await self._messages.remove(dead_letter_topic, [originals[q] for q in queued])
             moved += len(queued)
         if moved:
@@ -178,6 +178,9 @@ def _dead_lettered_by(message: Message, subscription: Subscription) -> bool:
 def _seek_target(position: str | None, timestamp: float | None) -> SeekTarget:
     if (position is None) == (timestamp is None):
         raise InvalidArgument("seek takes either a position or a timestamp", field="position")
-    if position is not None and position not in (StartPosition.EARLIEST, StartPosition.LATEST):
-        raise InvalidArgument("position must be earliest or latest", field="position")
-    return SeekTarget(position=position, timestamp=timestamp)
+    if position is None:
+        return SeekTarget(timestamp=timestamp)
+    try:
+        return SeekTarget(position=StartPosition(position))
+    except ValueError:
+        raise InvalidArgument("position must be earliest or latest", field="position") from None

@@ -1,62 +1,103 @@
-"""create_app: the aiohttp application, its routes, middlewares and lifecycle."""
+"""create_app: the aiohttp application that hosts the edges' routes, with its middlewares
+and lifecycle. Which routes it serves, and the parts they use, are handed to it."""
 
 from __future__ import annotations
 
-import inspect
+import asyncio
 import itertools
 import logging
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TypeVar
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from typing import Protocol
 
-from aiohttp import web
-from dependency_injector import providers
+from aiohttp import WSCloseCode, web
+from prometheus_client.registry import CollectorRegistry
 
 from pubsubgo import __version__
-from pubsubgo.adapters.http.api import RouteTable, add_routes
-from pubsubgo.adapters.http.background import drain
-from pubsubgo.adapters.http.guard import GUARD, Guard, guard_middleware
-from pubsubgo.adapters.http.keys import (
+from pubsubgo.adapters.http.middleware import cors_middleware, error_middleware
+from pubsubgo.adapters.http.observability import (
+    OBSERVABILITY,
+    Observability,
+    observability_middleware,
+)
+from pubsubgo.adapters.prometheus.endpoint import MetricsListener
+from pubsubgo.adapters.wire.api import RouteTable, add_routes
+from pubsubgo.adapters.wire.background import drain
+from pubsubgo.adapters.wire.guard import GUARD, Guard, guard_middleware
+from pubsubgo.adapters.wire.keys import (
     BACKGROUND,
     BROKER,
+    CONNECTION,
     METRICS_REGISTRY,
     OPENAPI,
     RATES,
     SETTINGS,
     SOCKETS,
 )
-from pubsubgo.adapters.http.middleware import cors_middleware, error_middleware
-from pubsubgo.adapters.http.observability import OBSERVABILITY, observability_middleware
-from pubsubgo.adapters.http.routes import legacy, members, subscriptions, system, topics
-from pubsubgo.adapters.http.schemas.openapi import openapi_document
-from pubsubgo.adapters.prometheus.endpoint import MetricsListener
-from pubsubgo.adapters.websocket import handler as websocket
-from pubsubgo.adapters.websocket.connections import close_sockets
-from pubsubgo.containers import Container
+from pubsubgo.adapters.wire.ratelimit import RateLimiter
+from pubsubgo.adapters.wire.schemas.openapi import openapi_document
+from pubsubgo.adapters.wire.tokens import TokenStore
+from pubsubgo.config import Settings
+from pubsubgo.ports.storage import StorageConnection
+from pubsubgo.runtime.rates import RateMetrics
+from pubsubgo.services.broker import Broker
 
 logger = logging.getLogger(__name__)
 
-T = TypeVar("T")
 
-#: Every route of the API, in the order the OpenAPI document lists them.
-ROUTE_TABLES: list[RouteTable] = [
-    system.routes,
-    topics.routes,
-    subscriptions.routes,
-    members.routes,
-    legacy.routes,
-    websocket.routes,
-]
+class BackgroundWork(Protocol):
+    """What runs beside the requests for as long as the app serves (the periodic duties)."""
+
+    def start(self) -> None:
+        """Start it in the background."""
+        ...
+
+    async def aclose(self) -> None:
+        """Stop it and wait for it."""
+        ...
 
 
-def create_app(container: Container) -> web.Application:
-    """The broker's aiohttp application.
+@dataclass(frozen=True, slots=True)
+class ApiParts:
+    """What the routes use, built once the event loop runs (storage connects then)."""
 
-    Resources are initialised, and the background runner started, when the app starts;
-    on shutdown sockets are closed with GOING_AWAY, async publishes drained, the runner
-    stopped and resources shut, in that order.
+    broker: Broker
+    connection: StorageConnection
+    rates: RateMetrics
+    observability: Observability
+    metrics_registry: CollectorRegistry
+    background: BackgroundWork
+
+
+#: Opens the parts when the app starts and closes them when it has stopped.
+PartsOpener = Callable[[], AbstractAsyncContextManager[ApiParts]]
+
+
+@dataclass(frozen=True, slots=True)
+class Callers:
+    """Who may call: the known tokens (None: authentication off) and the per-caller rate
+    (None: unlimited)."""
+
+    tokens: TokenStore | None = None
+    rate_limiter: RateLimiter | None = None
+
+
+def create_app(
+    settings: Settings,
+    tables: Sequence[RouteTable],
+    open_parts: PartsOpener,
+    callers: Callers | None = None,
+) -> web.Application:
+    """The broker's aiohttp application serving ``tables``.
+
+    The parts are opened, and the background work started, when the app starts; on
+    shutdown sockets are closed with GOING_AWAY, async publishes drained, the background
+    work stopped and the parts closed, in that order.
     """
-    settings = container.settings()
+    callers = callers or Callers()
+    operations = list(itertools.chain.from_iterable(tables))
     app = web.Application(
         middlewares=[
             observability_middleware,
@@ -67,78 +108,66 @@ def create_app(container: Container) -> web.Application:
         client_max_size=settings.limits.max_body_bytes,
     )
     app[SETTINGS] = settings
-    app[GUARD] = _guard(container)
+    app[GUARD] = Guard.build(
+        callers.tokens, callers.rate_limiter, settings.server.request_timeout_seconds, operations
+    )
     app[SOCKETS] = weakref.WeakSet()
     app[BACKGROUND] = set()
-    add_routes(app.router, ROUTE_TABLES)
+    add_routes(app.router, tables)
     app[OPENAPI] = openapi_document(
-        itertools.chain.from_iterable(ROUTE_TABLES),
+        operations,
         title="PubSubGo",
         version=__version__,
         description="Topics, subscriptions and consumer groups over HTTP and WebSocket.",
     )
-    app.cleanup_ctx.append(_lifecycle(container))
-    app.on_shutdown.append(close_sockets)
+    app.cleanup_ctx.append(_lifecycle(open_parts))
+    app.on_shutdown.append(_close_sockets)
     return app
 
 
-def _guard(container: Container) -> Guard:
-    """What the guard middleware checks every route against."""
-    return Guard.build(
-        container.tokens(),
-        container.rate_limiter(),
-        container.settings().server.request_timeout_seconds,
-        itertools.chain.from_iterable(ROUTE_TABLES),
-    )
-
-
 def _lifecycle(
-    container: Container,
+    open_parts: PartsOpener,
 ) -> Callable[[web.Application], AsyncIterator[None]]:
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
-        initialising = container.init_resources()
-        if initialising is not None:
-            await initialising
-        try:
-            app[BROKER] = await _resolve(container.broker)
-            app[RATES] = await _resolve(container.rates)
-            app[OBSERVABILITY] = await _resolve(container.observability)
-            app[METRICS_REGISTRY] = container.metrics_registry()
-            container.prometheus().websocket_limit.set(app[SETTINGS].limits.max_websockets)
-            listener = await _metrics_listener(container)
-            runner = await _resolve(container.runner)
-            runner.start()
+        async with open_parts() as parts:
+            app[BROKER] = parts.broker
+            app[CONNECTION] = parts.connection
+            app[RATES] = parts.rates
+            app[OBSERVABILITY] = parts.observability
+            app[METRICS_REGISTRY] = parts.metrics_registry
+            listener = await _metrics_listener(app[SETTINGS], parts.metrics_registry)
+            parts.background.start()
             try:
                 yield
             finally:
                 await drain(app, app[SETTINGS].server.shutdown_timeout_seconds)
-                await runner.aclose()
+                await parts.background.aclose()
                 if listener is not None:
                     await listener.aclose()
-        finally:
-            # Also when startup failed half-way (e.g. a backend that cannot be built).
-            shutting = container.shutdown_resources()
-            if shutting is not None:
-                await shutting
 
     return lifecycle
 
 
-async def _metrics_listener(container: Container) -> MetricsListener | None:
+async def _close_sockets(app: web.Application) -> None:
+    """``on_shutdown``: tell every WebSocket client the server is going away.
+
+    Runs before the lifecycle closes the parts, so sockets leave their groups while storage
+    is still there.
+    """
+    open_sockets = app[SOCKETS]
+    sockets = list(open_sockets)
+    await asyncio.gather(
+        *(ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown") for ws in sockets),
+        return_exceptions=True,
+    )
+
+
+async def _metrics_listener(
+    settings: Settings, registry: CollectorRegistry
+) -> MetricsListener | None:
     """The metrics port's own listener, when metrics are on and a port is set."""
-    settings = container.settings()
     if not (settings.metrics.enabled and settings.metrics.port):
         return None
-    listener = MetricsListener(
-        container.metrics_registry(), settings.server.host, settings.metrics.port
-    )
+    listener = MetricsListener(registry, settings.server.host, settings.metrics.port)
     await listener.start()
     return listener
-
-
-async def _resolve(provider: providers.Provider[T]) -> T:
-    """The provider's object; one that depends on an async resource gives an awaitable."""
-    value: T | Awaitable[T] = provider()
-    if inspect.isawaitable(value):
-        return await value
-    return value

@@ -11,9 +11,9 @@ from aiohttp.typedefs import Handler
 from opentelemetry import context, trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from pubsubgo.adapters.http.tokens import QUERY_PARAMETER
 from pubsubgo.adapters.prometheus.metrics import PrometheusMetrics
 from pubsubgo.adapters.telemetry import PROPAGATOR
+from pubsubgo.adapters.wire.tokens import QUERY_PARAMETER
 
 access_log = logging.getLogger("pubsubgo.access")
 

@@ -13,10 +13,14 @@ from pubsubgo.adapters.memory.topics import InMemoryTopicRegistry
 from pubsubgo.ports.storage import Storage
 
 
-class InMemoryHealth:
-    """HealthCheck for the in-memory backend: memory always answers."""
+class InMemoryConnection:
+    """StorageConnection of the in-memory backend: memory always answers, and there is
+    nothing to close."""
 
     async def ping(self) -> None:
+        return None
+
+    async def aclose(self) -> None:
         return None
 
 
@@ -31,5 +35,5 @@ def memory_storage() -> Storage:
         in_flight=InMemoryInFlightLedger(state),
         groups=InMemoryGroupStore(state),
         signal=InMemorySignal(),
-        health=InMemoryHealth(),
+        connection=InMemoryConnection(),
     )

@@ -27,6 +27,7 @@ from pubsubgo.core.messages import (
 )
 from pubsubgo.core.subscriptions import (
     Redelivery,
+    StartPosition,
     Subscription,
     SubscriptionStats,
 )
@@ -106,8 +107,10 @@ class InMemoryDeliveryQueue:
             sub.hold(context.deliveries, context.ack_ids, member_id, context.deadline)
         return context.deliveries
 
-    async def redeliver(self, subscription: str, entries: Sequence[Redelivery]) -> list[MessageId]:
-        sub = subscription_state(self._state, subscription)
+    async def redeliver(
+        self, subscription: Subscription, entries: Sequence[Redelivery]
+    ) -> list[MessageId]:
+        sub = subscription_state(self._state, subscription.name)
         topic = self._state.topics.get(sub.subscription.topic)
         queued: list[MessageId] = []
         for entry in entries:
@@ -128,11 +131,11 @@ class InMemoryDeliveryQueue:
                 stamp = target.timestamp
                 queue.reset({p: lane.index_at_or_after(stamp) for p, lane in log.lanes.items()})
             else:
-                queue.reset(start_cursors(log, target.position or "latest"))
+                queue.reset(start_cursors(log, target.position or StartPosition.LATEST))
         sub.clear_in_flight()
 
-    async def stats(self, subscription: str, now: float) -> SubscriptionStats:
-        sub = subscription_state(self._state, subscription)
+    async def stats(self, subscription: Subscription, now: float) -> SubscriptionStats:
+        sub = subscription_state(self._state, subscription.name)
         topic = self._state.topics.get(sub.subscription.topic)
         logs = topic.partitions if topic else []
         unread = sum(_unread(log, queue) for log, queue in zip(logs, sub.queues, strict=False))
@@ -144,10 +147,6 @@ class InMemoryDeliveryQueue:
             scheduled=scheduled,
             oldest_unacked_age_seconds=max(0.0, now - oldest) if oldest is not None else 0.0,
         )
-
-    async def in_flight_count(self, subscription: str, member_id: str | None) -> int:
-        sub = subscription_state(self._state, subscription)
-        return len(sub.by_member.get(member_id, ()))
 
 
 def _claim_partition(context: _ClaimContext, log: PartitionLog, partition: int, room: int) -> None:

@@ -42,7 +42,7 @@ class InMemorySubscriptionRegistry:
         del self._state.subscriptions[name]
 
 
-def start_cursors(log: PartitionLog, start: StartPosition | str) -> dict[Priority, int]:
+def start_cursors(log: PartitionLog, start: StartPosition) -> dict[Priority, int]:
     """Cursors at the first retained message (earliest) or past the last one (latest)."""
     if start == StartPosition.EARLIEST:
         return {priority: lane.head for priority, lane in log.lanes.items()}

@@ -1,20 +1,16 @@
 """The Redis backend: every storage port on Redis Streams, single node or cluster.
 
-Wiring (``docs/redis.md`` says more)::
-
-    client = providers.Resource(connect, url)                  # yields, then aclose()s
-    storage = providers.Resource(open_redis_storage, client)   # or redis_storage(client)
+``redis_storage(build_client(url))`` gives the ports; ``await storage.aclose()`` stops the
+backend's tasks before the client is closed (``docs/redis.md`` says more).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-from pubsubgo.adapters.redis.client import build_client, connect
+from pubsubgo.adapters.redis.client import build_client
 from pubsubgo.adapters.redis.definitions import Definitions
 from pubsubgo.adapters.redis.deliveries import RedisDeliveryQueue
 from pubsubgo.adapters.redis.groups import RedisGroupStore
-from pubsubgo.adapters.redis.health import PING_TIMEOUT_SECONDS, RedisHealth
+from pubsubgo.adapters.redis.health import PING_TIMEOUT_SECONDS, RedisConnection
 from pubsubgo.adapters.redis.in_flight import RedisInFlightLedger
 from pubsubgo.adapters.redis.message_log import RedisStreamMessageLog
 from pubsubgo.adapters.redis.scripts import RedisClient, ScriptRunner
@@ -23,7 +19,7 @@ from pubsubgo.adapters.redis.subscriptions import RedisSubscriptionRegistry
 from pubsubgo.adapters.redis.topics import RedisTopicRegistry
 from pubsubgo.ports.storage import Storage
 
-__all__ = ["build_client", "close_storage", "connect", "open_redis_storage", "redis_storage"]
+__all__ = ["build_client", "redis_storage"]
 
 #: Seconds a process reuses a topic or subscription definition it read (they never change;
 #: a deletion elsewhere is seen by every data operation at once, see definitions.py).
@@ -46,11 +42,12 @@ def redis_storage(
             otherwise the server must run with ``appendfsync always``).
         ping_timeout: how long the health check waits for PING.
 
-    The signal runs background tasks once used: close it with ``open_redis_storage``
-    or ``await storage.signal.aclose()`` before closing the client.
+    The signal runs background tasks once used: ``await storage.aclose()`` stops them;
+    close the client after that.
     """
     runner = ScriptRunner(client, fsync=fsync)
     definitions = Definitions(runner, definition_ttl)
+    signal = RedisSignal(client)
     return Storage(
         topics=RedisTopicRegistry(runner, definitions),
         messages=RedisStreamMessageLog(runner, definitions),
@@ -58,29 +55,6 @@ def redis_storage(
         deliveries=RedisDeliveryQueue(runner, definitions),
         in_flight=RedisInFlightLedger(runner, definitions),
         groups=RedisGroupStore(runner),
-        signal=RedisSignal(client),
-        health=RedisHealth(client, ping_timeout),
+        signal=signal,
+        connection=RedisConnection(client, signal, ping_timeout),
     )
-
-
-async def open_redis_storage(
-    client: RedisClient,
-    *,
-    definition_ttl: float = DEFINITION_TTL_SECONDS,
-    fsync: bool = False,
-    ping_timeout: float = PING_TIMEOUT_SECONDS,
-) -> AsyncIterator[Storage]:
-    """``redis_storage`` as a resource: yields the storage, then stops its signal tasks."""
-    storage = redis_storage(
-        client, definition_ttl=definition_ttl, fsync=fsync, ping_timeout=ping_timeout
-    )
-    try:
-        yield storage
-    finally:
-        await close_storage(storage)
-
-
-async def close_storage(storage: Storage) -> None:
-    """Stop the background tasks of a storage made by ``redis_storage``."""
-    if isinstance(storage.signal, RedisSignal):
-        await storage.signal.aclose()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from redis.asyncio import Redis
@@ -104,13 +104,3 @@ def build_client(
         url, timeout=socket_timeout, retry_on_timeout=False, **common
     )
     return Redis.from_pool(pool)
-
-
-async def connect(url: str, **options: Any) -> AsyncIterator[RedisClient]:
-    """Yield a client for ``url`` and close it afterwards: a dependency-injector
-    ``providers.Resource``. ``options`` are those of ``build_client``."""
-    client = build_client(url, **options)
-    try:
-        yield client
-    finally:
-        await client.aclose()

@@ -16,7 +16,12 @@ from pubsubgo.adapters.redis.scripts import Call, ScriptRunner
 from pubsubgo.adapters.redis.subscriptions import position_calls
 from pubsubgo.core.errors import MemberNotFound, SubscriptionNotFound
 from pubsubgo.core.messages import Delivery, MessageId
-from pubsubgo.core.subscriptions import Redelivery, Subscription, SubscriptionStats
+from pubsubgo.core.subscriptions import (
+    Redelivery,
+    StartPosition,
+    Subscription,
+    SubscriptionStats,
+)
 from pubsubgo.core.topics import Topic
 from pubsubgo.ports.deliveries import SeekTarget
 
@@ -86,8 +91,11 @@ class RedisDeliveryQueue:
         call = claim.call(group, parts, limit, 0, check_member=check_member)
         return await self._runner.run("claim", [call])
 
-    async def redeliver(self, subscription: str, entries: Sequence[Redelivery]) -> list[MessageId]:
-        sub, layout = await self._definitions.subscription(subscription)
+    async def redeliver(
+        self, subscription: Subscription, entries: Sequence[Redelivery]
+    ) -> list[MessageId]:
+        name = subscription.name
+        sub, layout = await self._definitions.subscription(name)
         by_group: dict[int, list[str]] = {}
         for entry in entries:
             parsed = split_message_id(entry.message_id)
@@ -97,14 +105,14 @@ class RedisDeliveryQueue:
             by_group.setdefault(layout.group_of(parsed[0]), []).extend(args)
         ordered = "1" if sub.ordered else "0"
         calls: list[Call] = [
-            ([layout.anchor(g)], [layout.prefix(g), subscription, str(g), ordered, *args])
+            ([layout.anchor(g)], [layout.prefix(g), name, str(g), ordered, *args])
             for g, args in by_group.items()
         ]
         with translate_redis_errors("redeliver"):
             replies = await self._runner.run("redeliver", calls)
         queued: list[MessageId] = []
         for reply in replies:
-            self._check_subscription(subscription, reply[0])
+            self._check_subscription(name, reply[0])
             queued += (MessageId(text(id_)) for id_ in reply[1:])
         return queued
 
@@ -113,16 +121,19 @@ class RedisDeliveryQueue:
         if target.timestamp is not None:
             calls = position_calls(layout, subscription.name, "0", "timestamp", target.timestamp)
         else:
-            calls = position_calls(layout, subscription.name, "0", target.position or "latest", 0)
+            calls = position_calls(
+                layout, subscription.name, "0", target.position or StartPosition.LATEST, 0
+            )
         with translate_redis_errors("seek"):
             outcomes = await self._runner.run("position", calls)
         for outcome in outcomes:
             self._check_subscription(subscription.name, outcome)
 
-    async def stats(self, subscription: str, now: float) -> SubscriptionStats:
-        _, layout = await self._definitions.subscription(subscription)
+    async def stats(self, subscription: Subscription, now: float) -> SubscriptionStats:
+        name = subscription.name
+        _, layout = await self._definitions.subscription(name)
         calls: list[Call] = [
-            ([layout.anchor(g)], [layout.prefix(g), subscription, str(g), *map(str, parts)])
+            ([layout.anchor(g)], [layout.prefix(g), name, str(g), *map(str, parts)])
             for g, parts in layout.all_groups().items()
         ]
         with translate_redis_errors("subscription stats"):
@@ -136,11 +147,6 @@ class RedisDeliveryQueue:
             scheduled=scheduled,
             oldest_unacked_age_seconds=max(0.0, now - oldest) if oldest is not None else 0.0,
         )
-
-    async def in_flight_count(self, subscription: str, member_id: str | None) -> int:
-        _, layout = await self._definitions.subscription(subscription)
-        with translate_redis_errors("count in flight"):
-            return sum(await _holdings(self._runner, layout, subscription, member_id or ""))
 
     async def _claim_spread(
         self, claim: _Claim, groups: dict[int, list[int]], limit: int

@@ -147,7 +147,7 @@ class RedisSignal:
         finally:
             self._subscribed = False
             with contextlib.suppress(*_REDIS_ERRORS):
-                await pubsub.aclose()  # type: ignore[no-untyped-call]  # untyped in redis-py
+                await pubsub.aclose()
 
     def _on_message(self, data: bytes) -> None:
         origin, *topics = data.decode().split("\n")

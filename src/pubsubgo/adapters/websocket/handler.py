@@ -7,12 +7,12 @@ import logging
 
 from aiohttp import WSCloseCode, web
 
-from pubsubgo.adapters.http.access import Access
-from pubsubgo.adapters.http.api import RouteTable
-from pubsubgo.adapters.http.background import run_in_background
-from pubsubgo.adapters.http.keys import BROKER, SETTINGS, SOCKETS
 from pubsubgo.adapters.websocket.policy import SocketPolicy
 from pubsubgo.adapters.websocket.session import SocketSession
+from pubsubgo.adapters.wire.access import Access
+from pubsubgo.adapters.wire.api import RouteTable
+from pubsubgo.adapters.wire.background import run_in_background
+from pubsubgo.adapters.wire.keys import BROKER, SETTINGS, SOCKETS
 from pubsubgo.core.errors import TooManyWebSockets
 
 logger = logging.getLogger(__name__)

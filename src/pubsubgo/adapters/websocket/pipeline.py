@@ -7,7 +7,6 @@ import contextlib
 import logging
 from collections import deque
 
-from pubsubgo.adapters.http.schemas.frames import AckFrame
 from pubsubgo.adapters.websocket.publishing import (
     MAX_RUN_BYTES,
     MAX_RUN_MESSAGES,
@@ -15,6 +14,7 @@ from pubsubgo.adapters.websocket.publishing import (
     Publish,
 )
 from pubsubgo.adapters.websocket.settling import AckSettler
+from pubsubgo.adapters.wire.schemas.frames import AckFrame
 from pubsubgo.services.acknowledgment import MAX_ACK_IDS
 
 logger = logging.getLogger(__name__)

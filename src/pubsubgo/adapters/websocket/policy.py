@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from pubsubgo.adapters.http.access import check, principal_of
-from pubsubgo.adapters.http.guard import GUARD, rate_key
-from pubsubgo.adapters.http.keys import SETTINGS
-from pubsubgo.adapters.http.ratelimit import RateLimiter
-from pubsubgo.adapters.http.schemas.frames import ClientFrame, PublishFrame, SubscribeFrame
+from pubsubgo.adapters.wire.access import check, principal_of
+from pubsubgo.adapters.wire.guard import GUARD, rate_key
+from pubsubgo.adapters.wire.keys import SETTINGS
+from pubsubgo.adapters.wire.ratelimit import RateLimiter
+from pubsubgo.adapters.wire.schemas.frames import ClientFrame, PublishFrame, SubscribeFrame
 from pubsubgo.core.access import Principal
 from pubsubgo.core.errors import RateLimited, TooManySubscriptions
 

@@ -7,13 +7,13 @@ import logging
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from pubsubgo.adapters.http.schemas.frames import PublishFrame
 from pubsubgo.adapters.websocket.protocol import (
     FrameSender,
     SocketClosed,
     domain_error_frame,
     error_frame,
 )
+from pubsubgo.adapters.wire.schemas.frames import PublishFrame
 from pubsubgo.core.errors import BackendError, PubSubError
 from pubsubgo.core.messages import MessageId, PublishRequest
 from pubsubgo.services.publisher import PublisherService

@@ -8,7 +8,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from pubsubgo.adapters.http.schemas.frames import AckFrame
 from pubsubgo.adapters.websocket.protocol import (
     FrameSender,
     SocketClosed,
@@ -16,6 +15,7 @@ from pubsubgo.adapters.websocket.protocol import (
     error_frame,
 )
 from pubsubgo.adapters.websocket.stream import SubscriptionStream
+from pubsubgo.adapters.wire.schemas.frames import AckFrame
 from pubsubgo.core.errors import PubSubError
 from pubsubgo.core.messages import AckId
 from pubsubgo.services.acknowledgment import AckService

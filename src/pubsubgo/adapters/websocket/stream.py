@@ -7,7 +7,6 @@ import contextlib
 import logging
 from collections.abc import Iterable
 
-from pubsubgo.adapters.membership import MemberLease
 from pubsubgo.adapters.websocket.protocol import (
     FrameSender,
     SocketClosed,
@@ -20,6 +19,7 @@ from pubsubgo.adapters.websocket.protocol import (
 from pubsubgo.core.errors import BackendUnavailable, MemberNotFound, PubSubError
 from pubsubgo.core.messages import AckId, DeliveryMode
 from pubsubgo.core.subscriptions import Subscription
+from pubsubgo.runtime.membership import MemberLease
 from pubsubgo.services.broker import Broker
 from pubsubgo.services.groups import Membership
 from pubsubgo.services.subscriber import MAX_PULL_MESSAGES, MAX_PULL_WAIT_SECONDS

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from pubsubgo.adapters.http.access import Access, require
-from pubsubgo.adapters.http.api import RouteTable
-from pubsubgo.adapters.http.errors import MetricsDisabled
-from pubsubgo.adapters.http.keys import BROKER, METRICS_REGISTRY, OPENAPI, SETTINGS
-from pubsubgo.adapters.http.parsing import json_response
-from pubsubgo.adapters.http.schemas.responses import HealthResponse, OpenApiDocument
 from pubsubgo.adapters.prometheus.endpoint import exposition
+from pubsubgo.adapters.wire.access import Access, require
+from pubsubgo.adapters.wire.api import RouteTable
+from pubsubgo.adapters.wire.errors import MetricsDisabled
+from pubsubgo.adapters.wire.keys import CONNECTION, METRICS_REGISTRY, OPENAPI, SETTINGS
+from pubsubgo.adapters.wire.parsing import json_response
+from pubsubgo.adapters.wire.schemas.responses import HealthResponse, OpenApiDocument
 from pubsubgo.core.access import Action
 
 routes = RouteTable(tag="system", always=())
@@ -29,7 +29,7 @@ async def healthz(request: web.Request) -> web.Response:
     responses={200: HealthResponse}, errors=(503,),
 )  # fmt: skip
 async def readyz(request: web.Request) -> web.Response:
-    await request.app[BROKER].storage.health.ping()
+    await request.app[CONNECTION].ping()
     return json_response(HealthResponse(status="ready"))
 
 

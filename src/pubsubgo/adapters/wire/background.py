@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from pubsubgo.adapters.http.keys import BACKGROUND
+from pubsubgo.adapters.wire.keys import BACKGROUND
 
 logger = logging.getLogger(__name__)
 

@@ -9,12 +9,15 @@ from typing import Any
 from aiohttp import web
 from prometheus_client.registry import CollectorRegistry
 
-from pubsubgo.adapters.rates import RateMetrics
 from pubsubgo.config import Settings
+from pubsubgo.ports.storage import StorageConnection
+from pubsubgo.runtime.rates import RateMetrics
 from pubsubgo.services.broker import Broker
 
 #: The driving API every handler calls.
 BROKER = web.AppKey("broker", Broker)
+#: Whether storage answers, for the readiness probe.
+CONNECTION = web.AppKey("connection", StorageConnection)
 #: The settings the app was built with (limits, CORS, WebSocket heartbeat).
 SETTINGS = web.AppKey("settings", Settings)
 #: Publish and consume rates for the stats routes.

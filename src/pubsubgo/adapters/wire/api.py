@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from aiohttp import web
-from pydantic import BaseModel
+from msgspec import Struct
 
-from pubsubgo.adapters.http.access import Access
+from pubsubgo.adapters.wire.access import Access
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -36,10 +36,10 @@ class Operation:
     summary: str
     tag: str
     access: Access
-    responses: Mapping[int, type[BaseModel] | None]
-    body: type[BaseModel] | None = None
+    responses: Mapping[int, type[Struct] | None]
+    body: type[Struct] | None = None
     body_required: bool = True
-    query: type[BaseModel] | None = None
+    query: type[Struct] | None = None
     errors: tuple[int, ...] = ()
     description: str = ""
     long_poll: bool = False
@@ -72,10 +72,10 @@ class RouteTable:
         *,
         summary: str,
         access: Access,
-        responses: Mapping[int, type[BaseModel] | None],
-        body: type[BaseModel] | None = None,
+        responses: Mapping[int, type[Struct] | None],
+        body: type[Struct] | None = None,
         body_required: bool = True,
-        query: type[BaseModel] | None = None,
+        query: type[Struct] | None = None,
         errors: tuple[int, ...] = (),
         description: str = "",
         long_poll: bool = False,
@@ -110,7 +110,7 @@ def _guard_statuses(access: Access) -> tuple[int, ...]:
     return (*refusals, 429, 503)
 
 
-def add_routes(router: web.UrlDispatcher, tables: list[RouteTable]) -> None:
+def add_routes(router: web.UrlDispatcher, tables: Sequence[RouteTable]) -> None:
     """Register every operation of ``tables`` (no implicit HEAD routes)."""
     for table in tables:
         for operation in table:

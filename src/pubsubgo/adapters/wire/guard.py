@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from pubsubgo.adapters.http.access import PRINCIPAL, Access, check
-from pubsubgo.adapters.http.api import Operation
-from pubsubgo.adapters.http.ratelimit import RateLimiter
-from pubsubgo.adapters.http.tokens import TokenStore
+from pubsubgo.adapters.wire.access import PRINCIPAL, Access, check
+from pubsubgo.adapters.wire.api import Operation
+from pubsubgo.adapters.wire.ratelimit import RateLimiter
+from pubsubgo.adapters.wire.tokens import TokenStore
 from pubsubgo.core.access import ANONYMOUS, Principal
 from pubsubgo.core.errors import PermissionDenied, RateLimited, RequestTimeout
 from pubsubgo.core.names import validate_name

@@ -1,16 +1,38 @@
-"""BackgroundRunner: the broker's periodic duties and the push workers, in one task."""
+"""BackgroundRunner: who redelivers overdue messages, evicts silent members and trims
+retention — the broker's periodic duties — and keeps push workers and gauges current."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from typing import Protocol
 
-from pubsubgo.adapters.prometheus.gauges import StorageGauges
-from pubsubgo.adapters.push import PushDispatcher
 from pubsubgo.core.errors import BackendUnavailable
 from pubsubgo.services.broker import Broker
 
 logger = logging.getLogger(__name__)
+
+
+class Reconciler(Protocol):
+    """Keeps workers in line with the subscriptions (push delivery)."""
+
+    async def reconcile(self) -> None:
+        """Start what is missing and stop what is no longer wanted."""
+        ...
+
+    async def aclose(self) -> None:
+        """Stop every worker."""
+        ...
+
+
+class Gauges(Protocol):
+    """Values read from storage on a timer rather than per scrape."""
+
+    async def refresh(self, broker: Broker) -> None:
+        """Read them again."""
+        ...
+
 
 #: After a round of duties fails (storage down), wait this long before the next one instead
 #: of the usual interval, so that a failing backend is neither hammered nor the log flooded.
@@ -31,8 +53,8 @@ class BackgroundRunner:
         self,
         broker: Broker,
         interval_seconds: float,
-        push: PushDispatcher | None = None,
-        gauges: StorageGauges | None = None,
+        push: Reconciler | None = None,
+        gauges: Gauges | None = None,
         gauge_interval_seconds: float = 5.0,
     ) -> None:
         self._broker = broker
@@ -61,7 +83,7 @@ class BackgroundRunner:
 
     async def _refresh_gauges(self) -> None:
         # Gauges read every subscription from storage: not every round, every few seconds.
-        loop_time = asyncio.get_running_loop().time()
+        loop_time = time.monotonic()
         if self._gauges is not None and loop_time - self._gauges_read_at >= self._gauge_interval:
             self._gauges_read_at = loop_time
             await self._gauges.refresh(self._broker)
@@ -92,7 +114,7 @@ class BackgroundRunner:
         logger.debug("background duties failed: storage unavailable", exc_info=True)
         self._outage_rounds += 1
         if self._outage_since is None:
-            self._outage_since = asyncio.get_running_loop().time()
+            self._outage_since = time.monotonic()
             logger.warning(
                 "storage unavailable, background duties paused (retrying every %.0f s): %s",
                 DUTY_ERROR_BACKOFF_SECONDS, error,
@@ -102,7 +124,7 @@ class BackgroundRunner:
         """One warning when the duties run again after an outage."""
         if self._outage_since is None:
             return
-        lasted = asyncio.get_running_loop().time() - self._outage_since
+        lasted = time.monotonic() - self._outage_since
         logger.warning(
             "storage available again, background duties resumed after %.1f s (%d failed rounds)",
             lasted, self._outage_rounds,
