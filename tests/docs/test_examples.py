@@ -54,8 +54,8 @@ BLOCK_DEADLINE_SECONDS = 120.0
 MARKER = re.compile(r"<!--\s*([\w-]+)(?::\s*(.*?))?\s*-->", re.S)
 #: What a transcript's output may differ in: numbers, ids, widths of tables and bars.
 VOLATILE = [
-    (re.compile(r"\b[0-9a-f]{32}\b"), "ID"),
-    (re.compile(r"\d+"), "0"),
+    (re.compile(r"\b[0-9a-f]{8,}\b"), "ID"),
+    (re.compile(r"\d+(?:[.,]\d+)*"), "0"),
     (re.compile(r"[─━═┄\s]+"), " "),
 ]
 #: Records every curl answer's status for the check after the block.
@@ -217,7 +217,7 @@ def run_block(block: Block, page: Page) -> str | None:
     else:
         page.ensure_broker()
     for command in filter(None, [block.markers.get("setup")]):
-        code, output = run(["bash", "-c", command], page, env)
+        code, output = run(["bash", "-c", page.localise(command)], page, env)
         if code != 0:
             return f"setup {command!r} exited {code}:\n{output}"
     code_text = page.localise(block.code)
