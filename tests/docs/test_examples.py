@@ -38,7 +38,7 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 
-from tests.broker_process import BrokerProcess, free_port
+from tests.broker_process import BrokerProcess, free_port, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -51,6 +51,8 @@ RUNNABLE = {"sh", "bash", "python", "console"}
 INERT = {"text", "json", "yaml", "promql"}
 #: How long one block may run (a bench or a load run takes a few seconds).
 BLOCK_DEADLINE_SECONDS = 120.0
+#: How long a server a block started may take to drain and exit after SIGTERM.
+GROUP_STOP_SECONDS = 20.0
 MARKER = re.compile(r"<!--\s*([\w-]+)(?::\s*(.*?))?\s*-->", re.S)
 #: What a transcript's output may differ in: numbers, ids, widths of tables and bars.
 VOLATILE = [
@@ -203,9 +205,28 @@ def run(command: list[str], page: Page, env: dict[str, str], stdin: str = "") ->
             process.wait()
             sink.write(f"\n[the block ran for more than {BLOCK_DEADLINE_SECONDS} s]")
         finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
+            _end_group(process.pid)
     return process.returncode, output.read_text()
+
+
+def _end_group(group: int) -> None:
+    """SIGTERM what the block left running, and wait until it is gone (a server it started
+    must free its port before the page's own broker takes it)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(group, signal.SIGTERM)
+
+    def gone() -> bool | None:
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return True
+        return None
+
+    try:
+        wait_for(gone, "the block's background processes to stop", GROUP_STOP_SECONDS)
+    except AssertionError:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(group, signal.SIGKILL)
 
 
 def run_block(block: Block, page: Page) -> str | None:
