@@ -28,6 +28,7 @@ from pubsubgo.auth_config import AuthSettings
 from pubsubgo.config_groups import (
     BrokerSettings,
     GroupSettingsModel,
+    GrpcSettings,
     LimitSettings,
     LogSettings,
     MetricsSettings,
@@ -44,6 +45,7 @@ __all__ = [
     "DEFAULT_CONFIG_FILE",
     "ENV_PREFIX",
     "GroupSettingsModel",
+    "GrpcSettings",
     "LimitSettings",
     "LogSettings",
     "MetricsSettings",
@@ -90,6 +92,7 @@ class Settings(BaseSettings):
     )
 
     server: ServerSettings = Field(default_factory=ServerSettings)
+    grpc: GrpcSettings = Field(default_factory=GrpcSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)

@@ -27,7 +27,9 @@ RECOVERY_DEADLINE_SECONDS = 20.0
 
 
 def run_server(*args: str, env: dict[str, str], cwd: Path) -> Result:
-    """``pubsubgo-server ARGS`` until it exits (it exits at once when it cannot start)."""
+    """``pubsubgo-server ARGS`` until it exits (it exits at once when it cannot start); no
+    gRPC listener unless ``env`` asks for one."""
+    env = {"PUBSUB_GRPC_PORT": "0"} | env
     return subprocess.run(
         [sys.executable, "-m", "pubsubgo", "--host", "127.0.0.1", *args],
         cwd=cwd, env=env, capture_output=True, text=True, timeout=CLI_DEADLINE_SECONDS,

@@ -396,6 +396,7 @@ def production_server(
         "PUBSUB_CONFIG": str(tmp_path / "config.yaml"),
         "PUBSUB_STORAGE_BACKEND": "memory", "PUBSUB_TRACING_ENABLED": "false",
         "PUBSUB_METRICS_PORT": str(metrics), "PUBSUB_SERVER_SHUTDOWN_TIMEOUT_SECONDS": "2",
+        "PUBSUB_GRPC_PORT": "0",
     }  # fmt: skip
     log = (tmp_path / "server.log").open("wb")
     process = subprocess.Popen(

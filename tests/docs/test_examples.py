@@ -2,8 +2,9 @@
 
 A page's fenced blocks run in order, as a reader copies them, against one
 ``pubsubgo-server`` started for that page (memory storage, free ports). What the examples
-say and what they run differ in one way only: ``localhost:8081`` and ``localhost:9092``
-become the test server's ports, and ``pubsub-cli`` finds it through ``PUBSUB_SERVER``.
+say and what they run differ in one way only: ``localhost:8081``, ``localhost:9092`` and
+``localhost:50051`` become the test server's ports, and ``pubsub-cli`` finds it through
+``PUBSUB_SERVER``.
 
 * ``sh``/``bash`` blocks run with ``bash -e -o pipefail``: every command must succeed, and
   every HTTP answer ``curl`` gets must be below 400 unless the block's marker allows it.
@@ -154,12 +155,15 @@ class Page:
 
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
-        self.api, self.metrics = free_port(), free_port()
+        self.api, self.metrics, self.grpc = free_port(), free_port(), free_port()
         self.broker: BrokerProcess | None = None
 
     def ensure_broker(self) -> None:
         if self.broker is None:
-            settings = {"PUBSUB_METRICS_PORT": str(self.metrics), "PUBSUB_LOG_LEVEL": "WARNING"}
+            settings = {
+                "PUBSUB_METRICS_PORT": str(self.metrics), "PUBSUB_GRPC_PORT": str(self.grpc),
+                "PUBSUB_LOG_LEVEL": "WARNING",
+            }  # fmt: skip
             self.broker = BrokerProcess(self.workdir, self.api, settings | _metrics_on())
             self.broker.start()
 
@@ -181,6 +185,7 @@ class Page:
         for host in ("localhost", "127.0.0.1"):
             code = code.replace(f"{host}:8081", f"127.0.0.1:{self.api}")
             code = code.replace(f"{host}:9092", f"127.0.0.1:{self.metrics}")
+            code = code.replace(f"{host}:50051", f"127.0.0.1:{self.grpc}")
         return code
 
 
@@ -234,7 +239,10 @@ def run_block(block: Block, page: Page) -> str | None:
     env = page.env()
     if "starts-server" in block.markers:
         page.stop_broker()
-        env |= {"PUBSUB_SERVER_PORT": str(page.api), "PUBSUB_METRICS_PORT": str(page.metrics)}
+        env |= {
+            "PUBSUB_SERVER_PORT": str(page.api), "PUBSUB_METRICS_PORT": str(page.metrics),
+            "PUBSUB_GRPC_PORT": str(page.grpc),
+        }  # fmt: skip
     else:
         page.ensure_broker()
     for command in filter(None, [block.markers.get("setup")]):

@@ -210,11 +210,11 @@ def _not_allowed(type_: object, field: str) -> str:
 
 def _allowed_values(type_: object, field: str) -> list[str]:
     """The values of the enum or literal at ``field`` (a dotted path) of ``type_``."""
-    info = msgspec.inspect.type_info(type_)  # type: ignore[arg-type]
+    info: msgspec.inspect.Type | None = msgspec.inspect.type_info(type_)
     for part in field.split(".") if field else ():
-        info = _step(info, part)
-        if info is None:
-            return []
+        info = _step(info, part) if info is not None else None
+    if info is None:
+        return []
     for option in _options(info):
         if isinstance(option, msgspec.inspect.LiteralType):
             return [str(v) for v in option.values]
