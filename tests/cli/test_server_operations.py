@@ -17,7 +17,7 @@ import pytest
 from pubsubgo.client import SyncClient
 from tests.broker_process import BrokerProcess, free_port, wait_for
 from tests.cli.conftest import CLI_DEADLINE_SECONDS, Result, clean_env, cli_command
-from tests.redis.servers import RedisServer
+from tests.redis.servers import RedisServer, running
 
 pytestmark = pytest.mark.e2e
 
@@ -104,13 +104,8 @@ def at_least(level: str, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
 @pytest.fixture
 def redis(tmp_path: Path) -> Iterator[RedisServer]:
     # AOF on, so that what existed before the outage is there after it.
-    server = RedisServer(tmp_path / "redis", ("--save", "", "--appendonly", "yes"))
-    server.directory.mkdir()
-    server.start()
-    try:
+    with running(RedisServer(tmp_path / "redis", ("--save", "", "--appendonly", "yes"))) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
@@ -123,10 +118,8 @@ def broker(redis: RedisServer, tmp_path: Path) -> Iterator[BrokerProcess]:
     }  # fmt: skip
     process = BrokerProcess(tmp_path, settings=settings)
     process.start()
-    try:
-        yield process
-    finally:
-        process.stop()
+    yield process  # pytest runs what follows also when the test failed
+    process.stop()
 
 
 def consumer(broker: BrokerProcess, subscription: str) -> subprocess.Popen[bytes]:
