@@ -8,7 +8,9 @@
 #   9092  Prometheus metrics (metrics.port)
 #   50051 gRPC: pubsubgo.v1 and go-broker's broker.Broker, health, reflection (grpc.port)
 
-ARG PYTHON_IMAGE=python:3.11-slim
+# An exact version with its registry; pin the digest too for reproducible builds:
+#   docker build --build-arg PYTHON_IMAGE=docker.io/library/python:3.11.11-slim-bookworm@sha256:...
+ARG PYTHON_IMAGE=docker.io/library/python:3.11.11-slim-bookworm
 
 FROM ${PYTHON_IMAGE} AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \

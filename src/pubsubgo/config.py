@@ -162,7 +162,7 @@ def _workers_problem(settings: Settings) -> tuple[str, str] | None:
     """The key and reason of a setting that cannot work with ``server.workers`` processes."""
     workers = settings.server.workers
     if workers == 1:
-        return None
+        return _metrics_port_problem(settings)
     if settings.storage.backend == "memory":
         return "server.workers", (
             f"{workers} workers need storage.backend redis or postgres: memory storage lives"
@@ -180,6 +180,17 @@ def _workers_problem(settings: Settings) -> tuple[str, str] | None:
         return "metrics.port", (
             f"{workers} workers serve metrics on ports {metrics.port}-{last},"
             f" which include server.port {settings.server.port}"
+        )
+    return None
+
+
+def _metrics_port_problem(settings: Settings) -> tuple[str, str] | None:
+    """One broker process: its metrics listener cannot share the API port."""
+    metrics = settings.metrics
+    if metrics.enabled and metrics.port == settings.server.port:
+        return "metrics.port", (
+            f"{metrics.port} is also server.port: choose another port, or 0 to serve"
+            " /metrics on the API port only"
         )
     return None
 

@@ -217,7 +217,11 @@ class Container(containers.DeclarativeContainer):
     storage = providers.Resource(open_storage, settings=settings)
     rates = providers.Singleton(RateMetrics)
     metrics_registry = providers.Singleton(CollectorRegistry)
-    prometheus = providers.Singleton(PrometheusMetrics, registry=metrics_registry)
+    prometheus = providers.Singleton(
+        PrometheusMetrics,
+        registry=metrics_registry,
+        websocket_limit=settings.provided.limits.max_websockets,
+    )
     storage_gauges = providers.Singleton(StorageGauges, registry=metrics_registry)
     metrics = providers.Singleton(
         broker_metrics,

@@ -44,6 +44,7 @@ from pubsubgo.config import Settings, load_settings
 from pubsubgo.containers import api_app, build_container
 from pubsubgo.services.subscriber import MAX_PULL_WAIT_SECONDS
 from tests.broker_process import wait_for
+from tests.redis.servers import RedisServer
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deployments"
@@ -68,8 +69,21 @@ START_DEADLINE_SECONDS = 20.0
 GAUGE_DEADLINE_SECONDS = 10.0
 #: Labels Prometheus adds to every series it scrapes (target labels, prometheus.yml relabelling).
 TARGET_LABELS = frozenset({"job", "instance", "namespace", "pod"})
-#: Series that Prometheus makes itself.
-PROMETHEUS_SERIES = {"up": TARGET_LABELS}
+#: Series that Prometheus makes itself, and those of Kubernetes' own exporters that the
+#: memory alert reads (cAdvisor in the kubelet, kube-state-metrics), with their labels.
+PROMETHEUS_SERIES = {
+    "up": TARGET_LABELS,
+    "container_memory_working_set_bytes": frozenset({"container", "id", "image", "name"})
+    | TARGET_LABELS,
+    "kube_pod_container_resource_limits": frozenset(
+        {"container", "node", "resource", "unit", "uid"}
+    )
+    | TARGET_LABELS,
+}
+#: How long redis_exporter may take to answer its first scrape.
+EXPORTER_DEADLINE_SECONDS = 20.0
+#: The KEDA trigger's query is PromQL too.
+KEDA = KUBE / "components" / "keda" / "scaledobject.yaml"
 _ENV_NAME = re.compile(r"\bPUBSUB_[A-Z0-9_]*[A-Z0-9]\b")
 _LABEL_VALUES = re.compile(r"^\s*label_values\((?:(?P<expr>.*),\s*)?(?P<label>\w+)\s*\)\s*$")
 _GRAFANA_INTERVAL = re.compile(r"\$(?:__\w+|\{__\w+\})")
@@ -256,6 +270,38 @@ def scrape(server: tuple[str, str]) -> Scrape:
 
 
 @pytest.fixture(scope="module")
+def redis_series(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Labels]]:
+    """The series of a real redis_exporter (Debian's prometheus-redis-exporter) in front of
+    a private redis-server with the production options (AOF, maxmemory, noeviction)."""
+    exporter = shutil.which("prometheus-redis-exporter")
+    if exporter is None:
+        pytest.fail("prometheus-redis-exporter is not installed: apt-get install"
+                    " prometheus-redis-exporter (.ci/run does)")  # fmt: skip
+    options = ("--save", "", "--appendonly", "yes", "--maxmemory", "100mb")
+    redis = RedisServer(
+        tmp_path_factory.mktemp("redis"), (*options, "--maxmemory-policy", "noeviction")
+    )
+    redis.start()
+    port = _free_port()
+    process = subprocess.Popen(
+        [exporter, "-redis.addr", f"redis://127.0.0.1:{redis.port}",
+         "-web.listen-address", f"127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+
+        def scraped() -> str | None:
+            status, text = _get(f"http://127.0.0.1:{port}/metrics")
+            return text if status == 200 and "redis_up 1" in text else None
+
+        yield _series(wait_for(scraped, "redis_exporter answering", EXPORTER_DEADLINE_SECONDS))
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        redis.stop()
+
+
+@pytest.fixture(scope="module")
 def routes() -> set[tuple[str, str]]:
     """(method, path) of every route of the API, from the app the server builds."""
     app = api_app(build_container(_defaults()))
@@ -303,7 +349,7 @@ def _overlay_env(overlay: str) -> dict[str, str]:
     env: dict[str, str] = {}
     for directory in (KUBE / "base", KUBE / "overlays" / overlay):
         for item in _container(_one(directory, "Deployment", "pubsubgo")).get("env", []):
-            if "value" in item:
+            if "value" in item:  # not those from Secrets (the Redis password)
                 env[item["name"]] = str(item["value"])
     return env
 
@@ -352,6 +398,9 @@ def _queries() -> list[tuple[str, str, str | None]]:
                 queries.append((where, matched["expr"] or "up", matched["label"]))
     for name, rule in _rules().items():
         queries.append((f"rules: {name}", rule["expr"], None))
+    for trigger in _documents(KEDA)[0]["spec"]["triggers"]:
+        if trigger["type"] == "prometheus":
+            queries.append(("keda: scaledobject", trigger["metadata"]["query"], None))
     return queries
 
 
@@ -467,16 +516,18 @@ class TestMetrics:
         assert "pubsubgo_messages_published_total" in scrape.api[1]
 
     def test_every_dashboard_and_rule_query_selects_series_and_labels_the_server_emits(
-        self, scrape: Scrape
+        self, scrape: Scrape, redis_series: dict[str, Labels]
     ) -> None:
-        # Given the series a running server declares after some traffic
+        # Given the series a running server declares after some traffic, and those of a
+        # running redis_exporter
         assert scrape.series, "the server's metrics port served no exposition to compare with"
-        # When every query of the dashboards and the rules is parsed
+        series = scrape.series | redis_series
+        # When every query of the dashboards, the rules and the KEDA trigger is parsed
         queries = _queries()
         problems = [
             f"{where}: {problem}\n    {expr}"
             for where, expr, label in queries
-            for problem in _query_problems(scrape.series, expr, label)
+            for problem in _query_problems(series, expr, label)
         ]
         # Then each selects only emitted (or recorded) series, by labels they carry
         assert len(queries) > 20, "found too few queries: did the dashboards or rules move?"
@@ -544,7 +595,7 @@ class TestEnvironment:
             assert deployment["spec"]["replicas"] >= 2
         else:
             assert settings.storage.backend == "redis"
-            assert deployment["spec"]["replicas"] >= 3
+            assert "replicas" not in deployment["spec"]  # the HPA owns the count
             hpa = _one(KUBE / "overlays" / overlay, "HorizontalPodAutoscaler", "pubsubgo")
             assert hpa["spec"]["minReplicas"] >= 3
         # And the pod outlives the drain: preStop sleep + server.shutdown_timeout_seconds
@@ -593,7 +644,7 @@ class TestPortsAndPaths:
             assert scrape.probes[path] == 200, f"GET {path} on the server"
         # And PUBSUB_CONFIG names the file the ConfigMap is mounted as
         mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
-        env = {item["name"]: item["value"] for item in container["env"]}
+        env = {item["name"]: item["value"] for item in container["env"] if "value" in item}
         assert env["PUBSUB_CONFIG"] == f"{mounts['config']}/config.yaml"
 
     def test_the_service_networkpolicy_and_ingress_point_at_real_ports_and_routes(

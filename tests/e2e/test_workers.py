@@ -300,7 +300,7 @@ class TestStarting:
             )
         assert done.returncode == 1, done.stderr
         [line] = done.stderr.strip().splitlines()
-        assert line.startswith(f"cannot listen on 127.0.0.1:{port}: ")
+        assert line.startswith(f"cannot listen on 127.0.0.1:{port} for the API (server.port")
         assert line.endswith("address already in use")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from urllib.parse import urlsplit
 
 import typer
 
@@ -45,6 +46,24 @@ class CliContext:
         if self.grpc:
             return GrpcClient(self.server, self.token)
         return Client(self.server, self.token)
+
+
+def checked_server(url: str) -> str:
+    """``--server`` as given, once it names an HTTP broker: a bare ``host:port`` is http.
+
+    Raises:
+        typer.BadParameter: another scheme (``htp://``, ``ws://``), no host, or a URL that
+            ends in ``/v1``, which every request adds itself (exit code 2).
+    """
+    parts = urlsplit(url if "://" in url else f"http://{url}")
+    if parts.scheme not in ("http", "https"):
+        raise typer.BadParameter(f"{url!r} is not an http:// or https:// URL")
+    if not parts.hostname:
+        raise typer.BadParameter(f"{url!r} names no host")
+    if parts.path.rstrip("/").endswith("/v1"):
+        base = url.rstrip("/").removesuffix("/v1")
+        raise typer.BadParameter(f"give the broker's base URL without /v1: {base}")
+    return url
 
 
 def cli_context(ctx: typer.Context) -> CliContext:

@@ -15,6 +15,7 @@ import prometheus_client
 import typer
 from aiohttp import web
 
+from pubsubgo.adapters.prometheus.endpoint import MetricsPortUnavailable
 from pubsubgo.cli.workers import (
     PortUnavailable,
     Worker,
@@ -75,13 +76,21 @@ def serve(
     except ConfigError as error:
         print(error, file=sys.stderr)
         raise typer.Exit(EXIT_CONFIG) from None
+    except MetricsPortUnavailable as error:
+        print(error, file=sys.stderr)
+        raise typer.Exit(1) from None
     except OSError as error:
         if error.errno not in BIND_ERRORS:
             raise
         # The port is taken or the address is not this host's: say so, not a traceback.
-        # (The gRPC listener names its own address in the error's filename.)
-        where = error.filename or f"{settings.server.host}:{settings.server.port}"
-        print(f"cannot listen on {where}: {error.strerror}", file=sys.stderr)
+        if error.filename:  # the gRPC listener names its own address
+            print(f"cannot listen on {error.filename}: {error.strerror}", file=sys.stderr)
+            raise typer.Exit(1) from None
+        print(
+            f"cannot listen on {settings.server.host}:{settings.server.port} for the API"
+            f" (server.port, PUBSUB_SERVER_PORT, --port): {os.strerror(error.errno).lower()}",
+            file=sys.stderr,
+        )
         raise typer.Exit(1) from None
 
 

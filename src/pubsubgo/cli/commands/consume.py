@@ -53,6 +53,9 @@ async def _consume(
 ) -> int:  # fmt: skip
     received = 0
     async with cli.client() as client:
+        # Asked over REST first: a missing subscription or a refused token is answered with
+        # its HTTP status (docs/cli.md), which a WebSocket error frame does not carry.
+        await client.subscriptions.describe(subscription)
         # Only a --follow consumer outlives a broker restart; a draining one reports it.
         reconnect = DEFAULT_RECONNECT if follow else None
         # With --max N, N messages in flight are enough: more would only be prefetched and

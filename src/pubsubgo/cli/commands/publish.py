@@ -176,6 +176,7 @@ def _load(
             ["seconds", f"{summary.seconds:.2f}"], ["rate", f"{summary.rate:,.0f} msg/s"],
             ["throughput", f"{summary.bytes / max(summary.seconds, 1e-9) / 2**20:.2f} MiB/s"],
         ]  # fmt: skip
-        print_table(f"published to {topic}", ["", "VALUE"], rows)
+        # A summary, like the progress bar: stderr (docs/cli.md, "Output rules").
+        print_table(f"published to {topic}", ["", "VALUE"], rows, stderr=True)
     if summary.errors:
         fail(f"{summary.errors} message(s) failed; first: {summary.first_error}")
