@@ -70,9 +70,13 @@ async function health() {
   try {
     await get("/readyz");
   } catch (error) {
-    state = error.status === 503 ? "storage-unavailable" : "unreachable";
+    // A proxy may keep /readyz to itself (404, 403): the broker still answered.
+    state = { 503: "storage-unavailable", 0: "unreachable" }[error.status] || "answering";
   }
-  const words = { ready: "Ready", "storage-unavailable": "Storage unavailable", unreachable: "Broker unreachable" };
+  const words = {
+    ready: "Ready", "storage-unavailable": "Storage unavailable", unreachable: "Unreachable",
+    answering: "Answering",
+  };
   if (box.dataset.state !== state) {
     box.dataset.state = state;
     replace(box, h("span", { class: "dot", "aria-hidden": "true" }), `Broker: ${words[state]}`);

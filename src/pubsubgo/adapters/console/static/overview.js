@@ -108,7 +108,7 @@ export async function renderOverview(main, ctx) {
   await ctx.every(REFRESH_MS, async () => {
     const [t, s, ready] = await Promise.all([
       get("/v1/topics", { signal: ctx.signal }), get("/v1/subscriptions", { signal: ctx.signal }),
-      get("/readyz", { signal: ctx.signal }).then(() => "ready", (e) => (e.status === 503 ? "storage unavailable" : "unknown")),
+      get("/readyz", { signal: ctx.signal }).then(() => "ready", (e) => (e.status === 503 ? "storage unavailable" : "answering")),
     ]);
     topicNames = t.topics.map((x) => x.name);
     topics.setItems(t.topics);
