@@ -10,6 +10,7 @@ import { facts, h, link, replace, section, update } from "./dom.js";
 import { createSubscription, publishForm } from "./forms.js";
 import * as fmt from "./format.js";
 import { notify } from "./page.js";
+import { tailName } from "./tail.js";
 
 const REFRESH_MS = 2000;
 
@@ -67,7 +68,7 @@ export async function renderTopic(main, ctx, name) {
   const chartBox = h("div");
   const subsBox = h("div");
   const actions = h("div", { class: "actions" });
-  if (may("subscribe", name)) actions.append(link(`#/tail/${seg(name)}`, "Live tail", { class: "button" }));
+  if (may("subscribe", name) && may("admin", tailName(name))) actions.append(link(`#/tail/${seg(name)}`, "Live tail", { class: "button" }));
   if (mayAny("admin")) {
     const add = h("button", { type: "button" }, "New subscription");
     add.addEventListener("click", async () => {
@@ -87,7 +88,7 @@ export async function renderTopic(main, ctx, name) {
     ctx.banner, cards,
     h("div", { class: "columns" }, section("Settings", settings(described)), section("Partitions", depthBox)),
     section("Rates", chartBox), section("Subscriptions", subsBox),
-    may("publish", name) ? section("Publish a message", publishForm(name, () => browse && browse.update())) : null,
+    may("publish", name) ? section("Publish a message", publishForm(name, () => browse && browse.reload().catch((e) => ctx.problem(e)))) : null,
     browse ? section("Messages", browse.el) : null);
   await ctx.every(REFRESH_MS, async () => {
     const [topic, subs] = await Promise.all([

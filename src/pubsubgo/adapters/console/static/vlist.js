@@ -90,16 +90,19 @@ export class VirtualList {
       const item = this.items[index];
       const key = this.spec.key(item);
       let row = this.rows.get(key);
-      if (!row || row.item !== item) {
-        if (row) row.el.remove();
-        row = { item, el: this.build(item) };
-        this.spacer.append(row.el);
-      }
+      if (!row || row.item !== item) row = { item, el: this.build(item) };
       this.place(row.el, item, index);
       kept.set(key, row);
     }
-    for (const [key, row] of this.rows) if (!kept.has(key)) row.el.remove();
+    for (const [key, row] of this.rows) if (kept.get(key) !== row) row.el.remove();
     this.rows = kept;
+    // The page's order is the list's (what a screen reader reads), moving as few rows as
+    // possible.
+    let cursor = this.spacer.firstChild;
+    for (const { el } of kept.values()) {
+      if (el === cursor) cursor = cursor.nextSibling;
+      else this.spacer.insertBefore(el, cursor);
+    }
     if (this.active >= 0 && this.active < count) {
       this.viewport.setAttribute("aria-activedescendant", this.optionId(this.active));
     } else {
