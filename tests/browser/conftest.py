@@ -172,6 +172,7 @@ def snap(screenshot_directory: Path, tmp_path: Path, request: pytest.FixtureRequ
     def take(page: Page, name: str) -> Path:
         directory = screenshot_directory if console is None or console.backend == "memory" else tmp_path
         path = directory / f"{name}.png"
+        page.evaluate("window.scrollTo(0, 0)")  # the sticky header at the top of the picture
         page.screenshot(path=str(path), full_page=True)
         return path
 

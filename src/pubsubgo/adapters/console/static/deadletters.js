@@ -17,9 +17,9 @@ const SCAN_LIMIT = 100_000;
 const BATCH = 1000;
 
 const COLUMNS = [
-  { title: "Dead letter", width: "minmax(6rem, 9rem)" }, { title: "Original", width: "minmax(6rem, 9rem)" },
-  { title: "Reason", width: "minmax(13rem, 16rem)" }, { title: "Attempts", width: "4.5rem" },
-  { title: "Dead-lettered", width: "11rem" }, { title: "Data", width: "minmax(8rem, 1fr)" },
+  { title: "Dead letter", width: "5.5rem" }, { title: "Reason", width: "minmax(14rem, 1.4fr)" },
+  { title: "Attempts", width: "4.5rem" }, { title: "Dead-lettered", width: "11.5rem" },
+  { title: "Data", width: "minmax(6rem, 1fr)" },
 ];
 
 const attr = (m, name) => m.attributes[name] ?? "—";
@@ -48,7 +48,7 @@ export function deadLetters(sub, ctx, onChange) {
   };
   const list = new VirtualList({
     label: `Dead letters of ${sub.name}`, columns: COLUMNS, selectable: admin, key: (m) => m.id,
-    cells: (m) => [m.id, attr(m, "x-original-id"), attr(m, "x-dead-letter-reason"), attr(m, "x-delivery-attempts"), fmt.time(m.published_at), fmt.preview(m)],
+    cells: (m) => [m.id, attr(m, "x-dead-letter-reason"), attr(m, "x-delivery-attempts"), fmt.time(m.published_at), fmt.preview(m)],
     onOpen: (m) => replace(detail, detailOf(m)), onSelect: () => selectionChanged(),
     empty: "No dead letters.",
   });

@@ -117,6 +117,8 @@ async function start() {
     event.preventDefault();
     main.focus();
   });
+  health();
+  setInterval(health, HEALTH_MS);
   try {
     await identify();
   } catch (error) {
@@ -132,8 +134,6 @@ async function start() {
     show();
   });
   window.addEventListener("hashchange", show);
-  health();
-  setInterval(health, HEALTH_MS);
   await show();
 }
 

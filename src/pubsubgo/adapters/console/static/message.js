@@ -55,6 +55,7 @@ function dataTabs(message, data) {
     });
     panel.setAttribute("aria-labelledby", tabs[index].id);
     panel.textContent = views[index][1]();
+    panel.classList.toggle("hex", index === 2);
   };
   tabs.forEach((tab, index) => {
     tab.addEventListener("click", () => show(index));

@@ -83,14 +83,16 @@ export async function renderTopic(main, ctx, name) {
     actions.append(remove);
   }
   const browse = may("subscribe", name) ? browser(name, ctx, () => latest.stats.messages) : null;
+  // After a publish from the form: the list and the numbers at once, not at the next tick.
+  const published = () => Promise.all([tick(), browse && browse.reload()]).catch((e) => ctx.problem(e));
   main.append(
     h("div", { class: "page-head" }, h("h1", { tabindex: "-1" }, h("span", { class: "kind" }, "Topic "), name), actions),
     ctx.banner, cards,
     h("div", { class: "columns" }, section("Settings", settings(described)), section("Partitions", depthBox)),
     section("Rates", chartBox), section("Subscriptions", subsBox),
-    may("publish", name) ? section("Publish a message", publishForm(name, () => browse && browse.reload().catch((e) => ctx.problem(e)))) : null,
+    may("publish", name) ? section("Publish a message", publishForm(name, published)) : null,
     browse ? section("Messages", browse.el) : null);
-  await ctx.every(REFRESH_MS, async () => {
+  async function tick() {
     const [topic, subs] = await Promise.all([
       get(`/v1/topics/${seg(name)}`, { signal: ctx.signal }),
       get("/v1/subscriptions", { query: { topic: name }, signal: ctx.signal }),
@@ -109,5 +111,6 @@ export async function renderTopic(main, ctx, name) {
         s.filter ? h("code", {}, ` ${s.filter}`) : null)))
       : h("p", { class: "muted" }, "No subscriptions.")));
     if (browse) browse.update();
-  });
+  }
+  await ctx.every(REFRESH_MS, tick);
 }
