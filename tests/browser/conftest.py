@@ -119,10 +119,10 @@ def _start(workdir: Path, settings: dict[str, str]) -> BrokerProcess:
     return broker
 
 
-@pytest.fixture(
-    scope="module", params=["memory", pytest.param("redis", marks=pytest.mark.redis)]
-)
-def console(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+@pytest.fixture(scope="module", params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+def console(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Console]:
     """A broker without auth, on each storage backend."""
     settings: dict[str, str] = {}
     if request.param == "redis":
@@ -164,16 +164,23 @@ def screenshot_directory(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return directory
 
 
-@pytest.fixture
-def snap(screenshot_directory: Path, tmp_path: Path, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
-    """Save a full-page screenshot named ``name`` (kept for the docs from memory runs)."""
-    console: Console | None = request.node.funcargs.get("console") or request.node.funcargs.get("secured")
+@dataclass
+class Snap:
+    """Takes full-page screenshots into ``directory``."""
 
-    def take(page: Page, name: str) -> Path:
-        directory = screenshot_directory if console is None or console.backend == "memory" else tmp_path
-        path = directory / f"{name}.png"
+    directory: Path
+
+    def __call__(self, page: Page, name: str) -> Path:
+        path = self.directory / f"{name}.png"
         page.evaluate("window.scrollTo(0, 0)")  # the sticky header at the top of the picture
         page.screenshot(path=str(path), full_page=True)
         return path
 
-    return take
+
+@pytest.fixture
+def snap(screenshot_directory: Path, tmp_path: Path, request: pytest.FixtureRequest) -> Snap:
+    """Screenshots, kept for the docs from the memory runs (Redis runs take theirs aside)."""
+    arguments = request.node.funcargs
+    console: Console | None = arguments.get("console") or arguments.get("secured")
+    on_memory = console is None or console.backend == "memory"
+    return Snap(screenshot_directory if on_memory else tmp_path)

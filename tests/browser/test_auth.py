@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, WebSocket, expect
 
 from tests.broker_process import unique
-from tests.browser.conftest import ADMIN, HTTP_401, VIEWER, Browsing, Console
+from tests.browser.conftest import ADMIN, HTTP_401, VIEWER, Browsing, Console, Snap
 
 pytestmark = pytest.mark.browser
 
@@ -22,7 +22,7 @@ def sign_in(page: Page, token: str) -> None:
 
 class TestSigningIn:
     def test_the_token_is_asked_once_kept_for_the_tab_and_never_put_in_a_url(
-        self, secured: Console, browsing: Browsing, snap
+        self, secured: Console, browsing: Browsing, snap: Snap
     ) -> None:
         page = browsing.page
         browsing.allow(HTTP_401)  # the first look finds no token; a wrong one is refused
@@ -96,7 +96,9 @@ class TestLimitedToken:
             expect(page.get_by_role("heading", name=absent)).to_have_count(0)
         for button in ("Delete topic", "New subscription"):
             expect(page.get_by_role("button", name=button)).to_have_count(0)
-        expect(page.get_by_role("link", name="Live tail").and_(page.locator(".button"))).to_have_count(0)
+        expect(
+            page.get_by_role("link", name="Live tail").and_(page.locator(".button"))
+        ).to_have_count(0)
         # And the subscription page lists its dead letters without redrive, purge or seek
         page.goto(secured.at(f"#/subscriptions/{sub}"))
         expect(page.get_by_text(f"1 dead letter in {dead}.")).to_be_visible()

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from tests.broker_process import unique, wait_for
-from tests.browser.conftest import Browsing, Console
+from tests.browser.conftest import Browsing, Console, Snap
 
 pytestmark = pytest.mark.browser
 
@@ -35,10 +35,14 @@ def scroll_to(page: Page, list_label: str, text: str) -> Locator:
     listbox.focus()
     page.keyboard.press("Home")
     row = option(page, list_label, text)
-    wait_for(
-        lambda: True if row.count() or page.keyboard.press("PageDown") else None,
-        f"a row showing {text!r}",
-    )
+
+    def shown() -> bool | None:
+        if row.count():
+            return True
+        page.keyboard.press("PageDown")
+        return None
+
+    wait_for(shown, f"a row showing {text!r}")
     return row
 
 
@@ -99,7 +103,7 @@ class TestCreating:
 
 class TestTopic:
     def test_a_message_published_from_the_form_is_browsed_and_fetched_by_id(
-        self, console: Console, browsing: Browsing, snap
+        self, console: Console, browsing: Browsing, snap: Snap
     ) -> None:
         page = browsing.page
         topic = console.rest.topic(unique("orders"), partitions=2)
@@ -111,7 +115,7 @@ class TestTopic:
         for round_ in range(4):
             drawn = chart_points(page)
             console.rest.publish(topic, *(f'{{"round": {round_}, "n": {n}}}' for n in range(10)))
-            wait_for(lambda: True if chart_points(page) > drawn else None, "a new chart sample")
+            wait_for(lambda: True if chart_points(page) > drawn else None, "a sample")  # noqa: B023
         expect(page.get_by_text("Publish: 0.87/s")).to_be_visible()  # 52 in the last minute
         # When a message is published from the form
         form = page.get_by_role("form", name=f"Publish to {topic}")
@@ -149,7 +153,7 @@ class TestTopic:
 
 class TestLiveTail:
     def test_the_tail_follows_filters_pauses_and_acks_nobody_elses_messages(
-        self, console: Console, browsing: Browsing, snap
+        self, console: Console, browsing: Browsing, snap: Snap
     ) -> None:
         page = browsing.page
         topic = console.rest.topic(unique("orders"))
@@ -198,7 +202,7 @@ class TestLiveTail:
 
 class TestSubscription:
     def test_dead_letters_are_listed_opened_redriven_and_purged(
-        self, console: Console, browsing: Browsing, snap
+        self, console: Console, browsing: Browsing, snap: Snap
     ) -> None:
         page = browsing.page
         # Given a subscription that dead-lettered three messages
@@ -263,7 +267,7 @@ class TestSubscription:
 
 class TestOverview:
     def test_topics_and_subscriptions_show_with_numbers_that_refresh(
-        self, console: Console, browsing: Browsing, snap
+        self, console: Console, browsing: Browsing, snap: Snap
     ) -> None:
         page = browsing.page
         topic = console.rest.topic(unique("payments"), partitions=4)

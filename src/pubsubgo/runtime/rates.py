@@ -7,6 +7,8 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Callable
 
+from pubsubgo.services.metrics import NullMetrics
+
 #: Rates are averaged over this window: long enough to smooth bursts, short enough to show
 #: a stalled consumer within a minute.
 RATE_WINDOW_SECONDS = 60
@@ -36,8 +38,9 @@ class _Counter:
             self._buckets.popleft()
 
 
-class RateMetrics:
-    """BrokerMetrics that keeps per-topic publish and delivery rates of this process.
+class RateMetrics(NullMetrics):
+    """BrokerMetrics that keeps per-topic publish and delivery rates of this process (and
+    ignores the other reports).
 
     Args:
         monotonic: the time source, monotonic seconds (tests may pass their own).
@@ -72,18 +75,3 @@ class RateMetrics:
             second = int(self._now())
             self._consumed[topic].add(second, count)
             self._consumed_by_subscription[subscription].add(second, count)
-
-    def acked(self, topic: str, subscription: str, ages_seconds: list[float]) -> None:
-        return None
-
-    def nacked(self, topic: str, subscription: str, count: int) -> None:
-        return None
-
-    def dead_lettered(self, topic: str, subscription: str, count: int) -> None:
-        return None
-
-    def expired(self, topic: str, subscription: str, count: int) -> None:
-        return None
-
-    def rebalanced(self, subscription: str, members: int) -> None:
-        return None

@@ -9,7 +9,7 @@ from pubsubgo.adapters.wire.access import Access, principal_of
 from pubsubgo.adapters.wire.api import RouteTable
 from pubsubgo.adapters.wire.guard import GUARD
 from pubsubgo.adapters.wire.parsing import json_response
-from pubsubgo.adapters.wire.schemas.identity import IdentityView
+from pubsubgo.adapters.wire.schemas.identity import IdentityView, identity_view
 
 routes = RouteTable(tag="auth", always=())
 
@@ -23,4 +23,4 @@ routes = RouteTable(tag="auth", always=())
 )  # fmt: skip
 async def whoami(request: web.Request) -> web.Response:
     authentication = request.app[GUARD].tokens is not None
-    return json_response(IdentityView.of(principal_of(request), authentication))
+    return json_response(identity_view(principal_of(request), authentication))

@@ -1,19 +1,23 @@
-"""Models of the dead-letter routes: which dead letters to redrive or purge, and how many
+"""Bodies of the dead-letter routes: which dead letters to redrive or purge, and how many
 were purged."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, Field
+from msgspec import Meta
 
 from pubsubgo.services.subscriptions import REDRIVE_PAGE
 
 from .fields import MESSAGE_ID_REGEX
 from .requests import Strict
+from .responses import Response
 
-#: A message id in the dead-letter topic.
-DeadLetterId = Annotated[str, Field(pattern=MESSAGE_ID_REGEX)]
+#: Message ids in the dead-letter topic, one page of a redrive at most.
+DeadLetterIds = Annotated[
+    list[Annotated[str, Meta(pattern=MESSAGE_ID_REGEX)]],
+    Meta(min_length=1, max_length=REDRIVE_PAGE),
+]
 
 
 class DeadLetterSelection(Strict):
@@ -21,10 +25,10 @@ class DeadLetterSelection(Strict):
     every dead letter of the subscription; with them only those (ids in the dead-letter
     topic; ids that are not the subscription's dead letters are left alone)."""
 
-    ids: list[DeadLetterId] | None = Field(None, min_length=1, max_length=REDRIVE_PAGE)
+    ids: DeadLetterIds | None = None
 
 
-class PurgeResponse(BaseModel):
+class PurgeResponse(Response):
     """``dead-letters/purge``: how many dead letters were deleted."""
 
     purged: int

@@ -1,13 +1,13 @@
-"""The model of ``GET /v1/whoami``: who the caller's token is and what it may do."""
+"""The body of ``GET /v1/whoami``: who the caller's token is and what it may do."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel
-
 from pubsubgo.core.access import Action, Principal
 
+from .responses import Response
 
-class PermissionView(BaseModel):
+
+class PermissionView(Response):
     """``action`` on every topic and subscription name ``pattern`` matches (an fnmatch
     glob: ``*``, ``?``, ``[seq]``, ``[!seq]``; ``admin`` includes the other two)."""
 
@@ -15,7 +15,7 @@ class PermissionView(BaseModel):
     pattern: str
 
 
-class IdentityView(BaseModel):
+class IdentityView(Response):
     """The caller: its token's name and permissions; ``authentication`` is false when the
     broker asks for no token (everyone is ``anonymous``, allowed everything)."""
 
@@ -23,10 +23,10 @@ class IdentityView(BaseModel):
     authentication: bool
     permissions: list[PermissionView]
 
-    @classmethod
-    def of(cls, principal: Principal, authentication: bool) -> IdentityView:
-        """The view of ``principal``."""
-        permissions = [
-            PermissionView(action=p.action, pattern=p.pattern) for p in principal.permissions
-        ]
-        return cls(name=principal.name, authentication=authentication, permissions=permissions)
+
+def identity_view(principal: Principal, authentication: bool) -> IdentityView:
+    """The view of ``principal``."""
+    permissions = [
+        PermissionView(action=p.action, pattern=p.pattern) for p in principal.permissions
+    ]
+    return IdentityView(name=principal.name, authentication=authentication, permissions=permissions)
