@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.broker_process import BrokerProcess
@@ -48,7 +49,26 @@ VIEWER = "console-viewer-token-0123456789"
 #: What Chromium logs for an HTTP error answer: allowed only where a test provokes one.
 HTTP_401 = re.compile(r"Failed to load resource: .*status of 401")
 
+#: What axe-core checks: WCAG 2.1 A and AA (labels, names, roles, contrast...) and its best
+#: practices (landmarks, headings).
+AXE_RULES = {
+    "runOnly": {
+        "type": "tag",
+        "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"],
+    }
+}
+
 expect.set_options(timeout=DEADLINE_MS)
+
+
+def assert_accessible(page: Page) -> None:
+    """axe-core finds no violation on the page as it is now."""
+    found = Axe().run(page, options=AXE_RULES).response["violations"]
+    problems = [
+        f"{v['id']} ({v['impact']}): {v['help']}: {[n['target'] for n in v['nodes']][:3]}"
+        for v in found
+    ]
+    assert not problems, "accessibility violations:\n" + "\n".join(problems)
 
 
 @dataclass

@@ -8,7 +8,15 @@ import pytest
 from playwright.sync_api import Page, WebSocket, expect
 
 from tests.broker_process import unique
-from tests.browser.conftest import ADMIN, HTTP_401, VIEWER, Browsing, Console, Snap
+from tests.browser.conftest import (
+    ADMIN,
+    HTTP_401,
+    VIEWER,
+    Browsing,
+    Console,
+    Snap,
+    assert_accessible,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -33,6 +41,7 @@ class TestSigningIn:
         # Given the console of a broker that asks for tokens
         page.goto(secured.at())
         expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+        assert_accessible(page)
         snap(page, "sign-in")
         # When a wrong token is entered, then the right one
         sign_in(page, "not-a-token")

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from tests.broker_process import unique, wait_for
-from tests.browser.conftest import Browsing, Console, Snap
+from tests.browser.conftest import Browsing, Console, Snap, assert_accessible
 
 pytestmark = pytest.mark.browser
 
@@ -101,6 +101,30 @@ class TestCreating:
         expect(dialog.get_by_role("alert")).to_contain_text("already exists")
 
 
+class TestKeyboard:
+    def test_the_new_topic_dialog_works_from_the_keyboard_alone(
+        self, console: Console, browsing: Browsing
+    ) -> None:
+        page = browsing.page
+        topic = unique("keyed")
+        page.goto(console.at())
+        # When the dialog is opened with Enter, then closed with Escape
+        page.get_by_role("button", name="New topic").focus()
+        page.keyboard.press("Enter")
+        dialog = page.get_by_role("dialog", name="New topic")
+        expect(dialog.get_by_label("Name")).to_be_focused()
+        page.keyboard.press("Escape")
+        expect(dialog).to_have_count(0)
+        # And opened again, filled by typing and sent with Enter
+        page.get_by_role("button", name="New topic").focus()
+        page.keyboard.press("Enter")
+        page.keyboard.type(topic)
+        page.keyboard.press("Enter")
+        # Then the topic exists and its page has the focus on its heading
+        expect(heading(page, topic)).to_be_focused()
+        assert console.rest.call("GET", f"/v1/topics/{topic}")["name"] == topic
+
+
 class TestTopic:
     def test_a_message_published_from_the_form_is_browsed_and_fetched_by_id(
         self, console: Console, browsing: Browsing, snap: Snap
@@ -139,6 +163,7 @@ class TestTopic:
         expect(detail.get_by_role("tabpanel")).to_contain_text('"total": 12.5')
         detail.get_by_role("tab", name="Hex").click()
         expect(detail.get_by_role("tabpanel")).to_contain_text("7b 22 6f 72")
+        assert_accessible(page)
         snap(page, "topic")
         # And fetching it by id finds it too
         page.get_by_role("button", name="Reload").click()
@@ -183,6 +208,7 @@ class TestLiveTail:
         expect(rows).to_have_count(3)
         rows.first.click()
         expect(page.get_by_role("article")).to_contain_text("third a")
+        assert_accessible(page)
         snap(page, "tail")
         # When stopped (the first tail, without the filter, is gone already), the tail's
         # subscription is deleted and the bystander lost nothing
@@ -225,6 +251,7 @@ class TestSubscription:
         expect(detail).to_contain_text("Attempts")
         option(page, letters, "poison b").locator(".check").click()
         expect(option(page, letters, "poison b")).to_have_attribute("aria-selected", "true")
+        assert_accessible(page)
         snap(page, "subscription")
         # And redriven
         page.get_by_role("button", name="Redrive selected (1)").click()
@@ -289,6 +316,7 @@ class TestOverview:
         console.rest.publish(topic, "payment 5", "payment 6")
         expect(sub_row.get_by_role("cell").nth(1)).to_have_text("7")
         expect(topic_row.get_by_role("cell").nth(1)).to_have_text("7")
+        assert_accessible(page)
         snap(page, "overview")
         # And the filter narrows the table to one topic
         page.get_by_label("Filter topics by name").fill(topic)

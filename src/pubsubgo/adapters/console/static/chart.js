@@ -32,6 +32,12 @@ function svg(tag, attrs = {}, text) {
   return el;
 }
 
+/** A round upper bound for a duration axis: seconds, minutes or hours that halve evenly. */
+export function niceSeconds(value) {
+  const steps = [1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400, 28800, 86400];
+  return steps.find((step) => value <= step) ?? 86400 * Math.ceil(value / 86400);
+}
+
 /** A round upper bound for the axis: 1, 2 or 5 times a power of ten. */
 function niceMax(value) {
   if (value <= 0) return 1;
@@ -44,14 +50,14 @@ function niceMax(value) {
  * Draw `series` over the last WINDOW_SECONDS into a new SVG.
  * @param {{title: string, samples: Object[], series: {field: string, label: string,
  *   className: string}[], format: (v: number) => string, axisFormat?: (v: number) => string,
- *   wide?: boolean}} spec
+ *   ceiling?: (v: number) => number, wide?: boolean}} spec
  */
-export function lineChart({ title, samples, series, format, axisFormat, wide = false }) {
+export function lineChart({ title, samples, series, format, axisFormat, ceiling = niceMax, wide = false }) {
   const [WIDTH, HEIGHT] = wide ? SIZE.wide : SIZE.normal;
   const now = Date.now();
   const start = now - WINDOW_SECONDS * 1000;
   const values = samples.flatMap((s) => series.map((line) => s[line.field] || 0));
-  const top = niceMax(Math.max(0, ...values));
+  const top = ceiling(Math.max(0, ...values));
   const x = (t) => PAD.left + ((t - start) / (now - start)) * (WIDTH - PAD.left - PAD.right);
   const y = (v) => HEIGHT - PAD.bottom - (v / top) * (HEIGHT - PAD.top - PAD.bottom);
   const latest = samples.length ? samples[samples.length - 1] : null;

@@ -3,7 +3,7 @@
 
 import { del, get, post, seg } from "./api.js";
 import { may } from "./auth.js";
-import { chartFigure, record } from "./chart.js";
+import { chartFigure, niceSeconds, record } from "./chart.js";
 import { confirmDialog, showError } from "./dialog.js";
 import { deadLetters } from "./deadletters.js";
 import { facts, field, h, link, replace, section, update } from "./dom.js";
@@ -97,7 +97,7 @@ export async function renderSubscription(main, ctx, name) {
     replace(charts,
       chartFigure({ title: "Backlog", samples, format: fmt.count,
         series: [{ field: "backlog", label: "Backlog", className: "s1" }, { field: "inFlight", label: "In flight", className: "s2" }] }),
-      chartFigure({ title: "Oldest unacked message", samples, format: fmt.duration, axisFormat: fmt.shortDuration,
+      chartFigure({ title: "Oldest unacked message", samples, format: fmt.duration, axisFormat: fmt.shortDuration, ceiling: niceSeconds,
         series: [{ field: "age", label: "Age", className: "s3" }] }));
   }
   const refreshNow = () => tick().catch((e) => ctx.problem(e));

@@ -4,7 +4,7 @@
 
 import { del, get, post, seg, socketProtocols, socketUrl } from "./api.js";
 import { may } from "./auth.js";
-import { field, h, replace } from "./dom.js";
+import { field, h, replace, section } from "./dom.js";
 import * as fmt from "./format.js";
 import { messageDetail } from "./message.js";
 import { VirtualList } from "./vlist.js";
@@ -166,8 +166,8 @@ export async function renderTail(main, ctx, initialTopic) {
   ctx.onDispose(() => { clearTimeout(drawTimer); end(); });
   main.append(
     h("div", { class: "page-head" }, h("h1", { tabindex: "-1" }, "Live tail")),
-    ctx.banner, h("section", { class: "card", "aria-label": "Tail settings" }, form, status),
-    h("section", { class: "card", "aria-label": "Received messages" }, h("div", { class: "split" }, list.el, detail)));
+    ctx.banner, section("Follow a topic", form, status),
+    section("Received messages", h("div", { class: "split" }, list.el, detail)));
   if (initialTopic && followable.includes(initialTopic)) form.requestSubmit();
   else if (!followable.length) describe("Your token may not follow any topic.");
 }
