@@ -32,6 +32,7 @@ BACKENDS = [
 BINARIES = {
     "redis": (("redis-server", "redis-cli"), "redis-server"),
     "promtool": (("promtool",), "prometheus"),
+    "browser": (("chromium",), "chromium"),
 }
 #: Set (``.ci/run`` does) to make a missing binary stop the run instead of skipping the
 #: tests that need it: CI installs them, so it can never pass by skipping.
