@@ -180,9 +180,10 @@ class TestLiveTail:
     def test_the_tail_follows_filters_pauses_and_acks_nobody_elses_messages(
         self, console: Console, browsing: Browsing, snap: Snap
     ) -> None:
-        page = browsing.page
+        # Given a topic that a bystander subscription consumes, followed by the tail
         topic = console.rest.topic(unique("orders"))
         bystander = console.rest.subscription(unique("billing"), topic, start="earliest")
+        page = browsing.page
         page.goto(console.at(f"#/tail/{topic}"))
         expect(page.get_by_role("status").filter(has_text=f"Following {topic}")).to_be_visible()
         # When the filter is set and followed again
@@ -296,9 +297,9 @@ class TestOverview:
     def test_topics_and_subscriptions_show_with_numbers_that_refresh(
         self, console: Console, browsing: Browsing, snap: Snap
     ) -> None:
-        page = browsing.page
-        topic = console.rest.topic(unique("payments"), partitions=4)
         dead = console.rest.topic(unique("payments-dlq"))
+        topic = console.rest.topic(unique("payments"), partitions=4)
+        page = browsing.page
         sub = console.rest.subscription(
             unique("ledger"), topic, start="earliest", max_delivery_attempts=5,
             dead_letter_topic=dead,

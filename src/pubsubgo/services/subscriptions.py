@@ -132,12 +132,9 @@ class SubscriptionService:
             SubscriptionNotFound: no such subscription.
         """
         subscription = await self._subscriptions.get(name)
-        dead_letter_topic = subscription.dead_letter_topic
-        if dead_letter_topic is None:
-            return 0
         moved = 0
         now = self._clock.now()
-        async for page in self._dead_letters_of(subscription, dead_letter_topic, ids):
+        async for dead_letter_topic, page in self._dead_letters_of(subscription, ids):
             originals = {MessageId(m.attributes["x-original-id"]): m.id for m in page}
             entries = [Redelivery(original, now) for original in originals]
             queued = await self._deliveries.redeliver(subscription, entries)
@@ -161,27 +158,31 @@ class SubscriptionService:
             SubscriptionNotFound: no such subscription.
         """
         subscription = await self._subscriptions.get(name)
-        dead_letter_topic = subscription.dead_letter_topic
-        if dead_letter_topic is None:
-            return 0
         purged = 0
-        async for page in self._dead_letters_of(subscription, dead_letter_topic, ids):
+        async for dead_letter_topic, page in self._dead_letters_of(subscription, ids):
             purged += await self._messages.remove(dead_letter_topic, [m.id for m in page])
         return purged
 
     async def _dead_letters_of(
-        self, subscription: Subscription, dead_letter_topic: str, ids: Sequence[str] | None
-    ) -> AsyncIterator[builtins.list[Message]]:
-        """The subscription's dead letters, page by page: the given ones in one page, or
-        every one of them read in pages of ``REDRIVE_PAGE``."""
+        self, subscription: Subscription, ids: Sequence[str] | None
+    ) -> AsyncIterator[tuple[str, builtins.list[Message]]]:
+        """The subscription's dead letters with their topic, page by page: the given ones in
+        one page, or every one of them read in pages of ``REDRIVE_PAGE`` (none without a
+        dead-letter topic)."""
+        dead_letter_topic = subscription.dead_letter_topic
+        if dead_letter_topic is None:
+            return
         if ids is not None:
             found = await self._messages.fetch(dead_letter_topic, [MessageId(i) for i in ids])
-            yield [m for m in found.values() if _dead_lettered_by(m, subscription)]
+            yield (
+                dead_letter_topic,
+                [m for m in found.values() if _dead_lettered_by(m, subscription)],
+            )
             return
         after: MessageId | None = None
         while page := await self._messages.browse(dead_letter_topic, after, REDRIVE_PAGE):
             after = page[-1].id
-            yield [m for m in page if _dead_lettered_by(m, subscription)]
+            yield dead_letter_topic, [m for m in page if _dead_lettered_by(m, subscription)]
 
     async def _check_dead_letter_topic(self, subscription: Subscription) -> None:
         dead_letter_topic = subscription.dead_letter_topic
