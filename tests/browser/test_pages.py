@@ -242,8 +242,13 @@ class TestSubscription:
         console.rest.publish(topic, "poison a", "poison b", "poison c", attributes={"kind": "x"})
         console.rest.nack(sub, console.rest.pull(sub))
         console.rest.publish(topic, *(f"waiting {n}" for n in range(4)))
+        # And a consumer in its group
+        console.rest.call("POST", f"/v1/subscriptions/{sub}/members", {"member_id": "worker-1"})
         page.goto(console.at(f"#/subscriptions/{sub}"))
         expect(page.get_by_text(f"3 dead letters in {dead}.")).to_be_visible()
+        group = page.get_by_role("table", name="Group members")
+        expect(group.get_by_role("row", name="worker-1")).to_contain_text("0")  # its partition
+        expect(page.get_by_text("Generation 1, 1 consumer(s).")).to_be_visible()
         # When one is opened and selected
         letters = f"Dead letters of {sub}"
         option(page, letters, "poison b").click()

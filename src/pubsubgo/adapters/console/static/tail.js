@@ -168,6 +168,7 @@ export async function renderTail(main, ctx, initialTopic) {
     h("div", { class: "page-head" }, h("h1", { tabindex: "-1" }, "Live tail")),
     ctx.banner, section("Follow a topic", form, status),
     section("Received messages", h("div", { class: "split" }, list.el, detail)));
-  if (initialTopic && followable.includes(initialTopic)) form.requestSubmit();
+  // A topic in the address is followed at once (or told why it cannot be).
+  if (initialTopic) form.requestSubmit();
   else if (!followable.length) describe("Your token may not follow any topic.");
 }
