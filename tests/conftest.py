@@ -67,6 +67,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.skip(reason=why))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _grpc_off_unless_asked() -> Iterator[None]:
+    """Brokers built in the test process serve no gRPC unless a test sets a port: two apps
+    (or two concurrent test runs) must never compete for, or share, the default port."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PUBSUB_GRPC_PORT", "0")
+        yield
+
+
 def unique(prefix: str) -> str:
     """A name no other test uses, so tests never see each other's topics."""
     return f"{prefix}-{next(_names)}"

@@ -29,6 +29,7 @@ from pubsubgo.config_groups import (
     BrokerSettings,
     ConsoleSettings,
     GroupSettingsModel,
+    GrpcSettings,
     LimitSettings,
     LogSettings,
     MetricsSettings,
@@ -46,6 +47,7 @@ __all__ = [
     "DEFAULT_CONFIG_FILE",
     "ENV_PREFIX",
     "GroupSettingsModel",
+    "GrpcSettings",
     "LimitSettings",
     "LogSettings",
     "MetricsSettings",
@@ -92,6 +94,7 @@ class Settings(BaseSettings):
     )
 
     server: ServerSettings = Field(default_factory=ServerSettings)
+    grpc: GrpcSettings = Field(default_factory=GrpcSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)

@@ -45,6 +45,14 @@ class ServerSettings(_Group):
         return value
 
 
+class GrpcSettings(_Group):
+    """The gRPC listener (``pubsubgo.v1`` and go-broker's ``broker.Broker``), beside the
+    HTTP one in the same process, on ``server.host``."""
+
+    #: 0 turns gRPC off.
+    port: int = Field(50051, ge=0, le=65535)
+
+
 class StorageSettings(_Group):
     """Which backend keeps the broker's state."""
 

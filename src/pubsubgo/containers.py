@@ -15,6 +15,10 @@ from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client.registry import CollectorRegistry
 
 from pubsubgo.adapters.console import routes as console
+from pubsubgo.adapters.grpc.calls import Edge
+from pubsubgo.adapters.grpc.gate import Gate
+from pubsubgo.adapters.grpc.metrics import GrpcMetrics
+from pubsubgo.adapters.grpc.server import GrpcServer, Listening
 from pubsubgo.adapters.http.app import ApiParts, Callers, create_app
 from pubsubgo.adapters.http.observability import Observability
 from pubsubgo.adapters.http.routes import (
@@ -162,6 +166,31 @@ def caller_rate_limiter(rate_per_second: float, burst: int) -> RateLimiter | Non
     return RateLimiter(rate_per_second, burst) if rate_per_second > 0 else None
 
 
+def grpc_server(
+    settings: Settings,
+    broker: Broker,
+    clock: Clock,
+    tokens: TokenStore | None,
+    limiter: RateLimiter | None,
+    prometheus: PrometheusMetrics,
+    provider: TracerProvider | None,
+) -> GrpcServer | None:
+    """The gRPC listener beside the HTTP one (DESIGN §4b), or None when ``grpc.port`` is 0."""
+    if not settings.grpc.port:
+        return None
+    server = settings.server
+    listening = Listening(
+        host=server.host,
+        port=settings.grpc.port,
+        max_message_bytes=settings.limits.max_body_bytes,
+        shared_port=server.workers > 1,
+        shutdown_seconds=server.shutdown_timeout_seconds,
+    )
+    metrics = GrpcMetrics(prometheus.registry, prometheus) if settings.metrics.enabled else None
+    edge = Edge(broker, Gate(tokens, limiter), metrics)
+    return GrpcServer(edge, clock, listening, provider)
+
+
 async def open_http_client() -> AsyncIterator[aiohttp.ClientSession]:
     """The HTTP client that push workers post with; closed on shutdown."""
     async with aiohttp.ClientSession() as session:
@@ -225,6 +254,16 @@ class Container(containers.DeclarativeContainer):
         rate_per_second=settings.provided.limits.rate_per_second,
         burst=settings.provided.limits.rate_burst,
     )
+    grpc_server = providers.Singleton(
+        grpc_server,
+        settings=settings,
+        broker=broker,
+        clock=clock,
+        tokens=tokens,
+        limiter=rate_limiter,
+        prometheus=prometheus,
+        provider=tracer_provider,
+    )
     http_client = providers.Resource(open_http_client)
     push = providers.Singleton(
         PushDispatcher,
@@ -274,13 +313,14 @@ def api_app(container: Container) -> web.Application:
 
 @asynccontextmanager
 async def _running(container: Container) -> AsyncIterator[ApiParts]:
-    """The container's resources opened (storage connects), the parts resolved; on exit the
-    resources shut, also when starting failed half-way."""
+    """The container's resources opened (storage connects), the parts resolved and the gRPC
+    listener started beside HTTP; on exit gRPC stops, then the resources shut, also when
+    starting failed half-way."""
     try:
         await _maybe(container.init_resources())
         storage = await _resolve(container.storage)
         runner = await _resolve(container.runner)
-        yield ApiParts(
+        parts = ApiParts(
             broker=await _resolve(container.broker),
             connection=storage.connection,
             rates=container.rates(),
@@ -288,8 +328,25 @@ async def _running(container: Container) -> AsyncIterator[ApiParts]:
             metrics_registry=container.metrics_registry(),
             background=runner,
         )
+        async with _grpc_listening(container):
+            yield parts
     finally:
         await _maybe(container.shutdown_resources())
+
+
+@asynccontextmanager
+async def _grpc_listening(container: Container) -> AsyncIterator[None]:
+    """The gRPC listener serving while the HTTP app does (none when ``grpc.port`` is 0);
+    stopped before storage closes, so that its streams leave their groups first."""
+    listener = await _resolve(container.grpc_server)
+    if listener is None:
+        yield
+        return
+    await listener.start()
+    try:
+        yield
+    finally:
+        await listener.aclose()
 
 
 async def _maybe(result: Awaitable[None] | None) -> None:

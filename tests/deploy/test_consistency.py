@@ -33,9 +33,12 @@ import promql_parser as promql
 import pytest
 import typer.main
 import yaml
+from grpc_health.v1 import health_pb2
+from grpc_reflection.v1alpha import reflection_pb2
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import BaseModel
 
+from pubsubgo.adapters.grpc.generated import broker_pb2, pubsub_pb2
 from pubsubgo.cli import server as server_cli
 from pubsubgo.config import Settings, load_settings
 from pubsubgo.containers import api_app, build_container
@@ -158,6 +161,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
         _env("broker", "duty_interval_seconds"): "0.1",
         _env("metrics", "refresh_seconds"): "0.1",
         _env("server", "shutdown_timeout_seconds"): "2",
+        _env("grpc", "port"): "0",  # never the default port another run may hold
     }
     workdir = tmp_path_factory.mktemp("server")
     log = workdir / "server.log"
@@ -569,7 +573,11 @@ class TestPortsAndPaths:
         container = _container(_one(KUBE / "base", "Deployment", "pubsubgo"))
         ports = {port["name"]: port["containerPort"] for port in container["ports"]}
         # Then the container ports are the settings' ports
-        assert ports == {"api": settings.server.port, "metrics": settings.metrics.port}
+        assert ports == {
+            "api": settings.server.port,
+            "metrics": settings.metrics.port,
+            "grpc": settings.grpc.port,
+        }
         # And the probes are GET routes that answer 200 on the API port
         expected = {"startupProbe": "/healthz", "livenessProbe": "/healthz"}
         for probe, path in (expected | {"readinessProbe": "/readyz"}).items():
@@ -590,7 +598,14 @@ class TestPortsAndPaths:
         ports = {port["name"]: port["containerPort"] for port in container["ports"]}
         service = _one(KUBE / "base", "Service", "pubsubgo")
         by_target = {p["targetPort"]: p["port"] for p in service["spec"]["ports"]}
-        assert by_target == {"api": settings.server.port, "metrics": settings.metrics.port}
+        assert by_target == {
+            "api": settings.server.port,
+            "metrics": settings.metrics.port,
+            "grpc": settings.grpc.port,
+        }
+        # The gRPC port is named so that Istio speaks HTTP/2 (gRPC) to it
+        names = {p["targetPort"]: p["name"] for p in service["spec"]["ports"]}
+        assert names["grpc"] == "grpc"
         for policy in [_one(KUBE / "base", "NetworkPolicy", "pubsubgo")]:
             for rule in policy["spec"]["ingress"]:
                 assert {p["port"] for p in rule["ports"]} <= ports.keys()
@@ -610,7 +625,9 @@ class TestPortsAndPaths:
         defaults = _defaults()
         exposed = re.search(r"^EXPOSE (.+)$", dockerfile, re.M)
         assert exposed is not None
-        assert set(exposed[1].split()) == {str(defaults.server.port), str(defaults.metrics.port)}
+        assert set(exposed[1].split()) == {
+            str(defaults.server.port), str(defaults.metrics.port), str(defaults.grpc.port)
+        }  # fmt: skip
         healthcheck = re.search(r"^HEALTHCHECK .*?CMD (.+)$", dockerfile, re.M | re.S)
         assert healthcheck is not None
         assert "/healthz" in healthcheck[1]
@@ -626,8 +643,9 @@ class TestPortsAndPaths:
         env = services["pubsubgo"]["environment"]
         api = int(env.get(_env("server", "port"), defaults.server.port))
         metrics = int(env.get(_env("metrics", "port"), defaults.metrics.port))
+        grpc = int(env.get(_env("grpc", "port"), defaults.grpc.port))
         published = {int(mapping.split(":")[-1]) for mapping in services["pubsubgo"]["ports"]}
-        assert published == {api, metrics}
+        assert published == {api, metrics, grpc}
         prometheus = _documents(DEPLOY / "prometheus" / "prometheus.yml")[0]
         jobs = {job["job_name"]: job for job in prometheus["scrape_configs"]}
         static = jobs["pubsubgo"]["static_configs"][0]["targets"]
@@ -649,17 +667,25 @@ class TestPortsAndPaths:
         self, scrape: Scrape, routes: set[tuple[str, str]]
     ) -> None:
         service = _one(KUBE / "base", "Service", "pubsubgo")
-        api_port = next(p["port"] for p in service["spec"]["ports"] if p["targetPort"] == "api")
+        port_of = {p["targetPort"]: p["port"] for p in service["spec"]["ports"]}
         paths = {path for _, path in routes}
         if scrape.api[0] == 200:
             paths.add("/metrics")
         virtual_service = _one(DEPLOY / "istio", "VirtualService", "pubsubgo")
         http = {route["name"]: route for route in virtual_service["spec"]["http"]}
-        for route in http.values():
+        for name, route in http.items():
+            # gRPC methods go to the gRPC port, everything else to the API port
+            port, served = (
+                (port_of["grpc"], GRPC_PATHS) if name == "grpc" else (port_of["api"], paths)
+            )
             for destination in route["route"]:
-                assert destination["destination"]["port"]["number"] == api_port
+                assert destination["destination"]["port"]["number"] == port
             for match in route["match"]:
-                assert any(_uri_matches(match["uri"], path) for path in paths), match
+                assert any(_uri_matches(match["uri"], path) for path in served), match
+        # gRPC: every method of both services is routed, with no timeout to cut streams
+        grpc_matches = [match["uri"] for match in http["grpc"]["match"]]
+        assert all(any(_uri_matches(m, p) for m in grpc_matches) for p in SERVED_GRPC_PATHS)
+        assert "timeout" not in http["grpc"]
         # WebSocket: the real upgrade route, and no timeout that would cut sessions
         assert http["websocket"]["match"] == [{"uri": {"exact": "/v1/ws"}}]
         assert ("GET", "/v1/ws") in routes
@@ -674,17 +700,41 @@ class TestPortsAndPaths:
         policy = _one(DEPLOY / "istio", "AuthorizationPolicy", "pubsubgo")
         settings = _defaults()
         real_ports = {str(settings.server.port), str(settings.metrics.port)}
+        grpc_port = str(settings.grpc.port)
         allowed: list[tuple[str, str]] = []
         for rule in policy["spec"]["rules"]:
             for to in rule["to"]:
                 operation = to["operation"]
-                assert set(operation["ports"]) <= real_ports
+                grpc = set(operation["ports"]) == {grpc_port}
+                assert grpc or set(operation["ports"]) <= real_ports
                 patterns = operation["paths"]
                 for pattern in patterns:
-                    assert any(_path_matches(pattern, path) for path in paths), pattern
+                    served = GRPC_PATHS if grpc else paths
+                    assert any(_path_matches(pattern, path) for path in served), pattern
                 allowed += [(m, p) for m in operation["methods"] for p in patterns]
-        for method, path in sorted(routes):
+        # Every REST route, and every gRPC method (a POST), is allowed
+        for method, path in sorted(routes | {("POST", path) for path in GRPC_PATHS}):
             assert any(m == method and _path_matches(p, path) for m, p in allowed), path
+
+
+def _grpc_paths(services: list[Any]) -> set[str]:
+    """The HTTP/2 path of every method of ``services``: ``/package.Service/Method``."""
+    return {f"/{s.full_name}/{m.name}" for s in services for m in s.methods}
+
+
+#: What the gRPC listener serves: the broker's two services, and health and reflection.
+SERVED_GRPC_PATHS = _grpc_paths(
+    [
+        pubsub_pb2.DESCRIPTOR.services_by_name["PubSub"],
+        broker_pb2.DESCRIPTOR.services_by_name["Broker"],
+    ]
+)
+GRPC_PATHS = SERVED_GRPC_PATHS | _grpc_paths(
+    [
+        health_pb2.DESCRIPTOR.services_by_name["Health"],
+        reflection_pb2.DESCRIPTOR.services_by_name["ServerReflection"],
+    ]
+)
 
 
 def _uri_matches(uri: dict[str, str], path: str) -> bool:

@@ -7,7 +7,10 @@ from enum import StrEnum
 
 import typer
 
-from pubsubgo.client import Client
+from pubsubgo.client import Client, GrpcClient
+
+#: Either transport: the two clients have the same surface (``GrpcClient`` says which parts).
+AnyClient = Client | GrpcClient
 
 #: Where the CLI looks for a broker when neither ``--server`` nor ``PUBSUB_SERVER`` says.
 DEFAULT_SERVER = "http://localhost:8081"
@@ -29,14 +32,18 @@ class CliContext:
     server: str
     token: str | None
     output: OutputFormat
+    #: Talk gRPC to ``server`` (``host:port`` of the gRPC listener) instead of REST.
+    grpc: bool = False
 
     @property
     def json(self) -> bool:
         """True when results are printed as JSON."""
         return self.output is OutputFormat.JSON
 
-    def client(self) -> Client:
-        """A client of the chosen broker (use it with ``async with``)."""
+    def client(self) -> AnyClient:
+        """A client of the chosen broker and transport (use it with ``async with``)."""
+        if self.grpc:
+            return GrpcClient(self.server, self.token)
         return Client(self.server, self.token)
 
 

@@ -17,6 +17,10 @@ from pubsubgo.cli.context import DEFAULT_SERVER, CliContext, OutputFormat
 SERVER_HELP = "The broker's URL."
 TOKEN_HELP = "Bearer token sent with every request."
 OUTPUT_HELP = "table for people, json for programs."
+GRPC_HELP = (
+    "Use the broker's gRPC API; --server is then the gRPC listener's host:port"
+    " (e.g. localhost:50051)."
+)
 
 app = typer.Typer(
     name="pubsub-cli",
@@ -51,12 +55,13 @@ def options(
     output: Annotated[OutputFormat, typer.Option("--output", "-o", help=OUTPUT_HELP)] = (
         OutputFormat.TABLE
     ),
+    grpc: Annotated[bool, typer.Option("--grpc", help=GRPC_HELP)] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
 ) -> None:
     """Global options, given before the command: ``pubsub-cli --server URL topics list``."""
-    ctx.obj = CliContext(server=server, token=token, output=output)
+    ctx.obj = CliContext(server=server, token=token, output=output, grpc=grpc)
 
 
 def main() -> None:

@@ -26,9 +26,8 @@ from typing import Any, NoReturn, TypeVar
 
 import typer
 
-from pubsubgo.cli.context import CliContext
+from pubsubgo.cli.context import AnyClient, CliContext
 from pubsubgo.client import (
-    Client,
     Conflict,
     Forbidden,
     InvalidRequest,
@@ -102,7 +101,7 @@ def run(main: Coroutine[Any, Any, T]) -> T:
         fail(f"unexpected {type(error).__name__}: {error}")
 
 
-def call(cli: CliContext, operation: Callable[[Client], Awaitable[T]]) -> T:
+def call(cli: CliContext, operation: Callable[[AnyClient], Awaitable[T]]) -> T:
     """Open a client of the chosen broker, run ``operation`` with it and close it."""
 
     async def main() -> T:

@@ -79,8 +79,9 @@ def serve(
         if error.errno not in BIND_ERRORS:
             raise
         # The port is taken or the address is not this host's: say so, not a traceback.
-        print(f"cannot listen on {settings.server.host}:{settings.server.port}: {error.strerror}",
-              file=sys.stderr)  # fmt: skip
+        # (The gRPC listener names its own address in the error's filename.)
+        where = error.filename or f"{settings.server.host}:{settings.server.port}"
+        print(f"cannot listen on {where}: {error.strerror}", file=sys.stderr)
         raise typer.Exit(1) from None
 
 
@@ -107,17 +108,20 @@ def _run(settings: Settings, worker: Worker | None = None) -> None:
     if worker is not None:
         serve_worker(loop)
 
+    # gRPC (DESIGN §4b) listens beside HTTP on the same host, unless grpc.port is 0.
+    grpc = f" and gRPC on {server.host}:{settings.grpc.port}" if settings.grpc.port else ""
+
     def ready(_: str) -> None:
         if worker is None:
             logger.info(
-                "pubsubgo listening on http://%s:%d (storage: %s)",
-                server.host, server.port, settings.storage.backend,
+                "pubsubgo listening on http://%s:%d (storage: %s)%s",
+                server.host, server.port, settings.storage.backend, grpc,
             )  # fmt: skip
             return
         logger.info(
-            "pubsubgo listening on http://%s:%d (storage: %s; worker %d of %d, pid %d)",
+            "pubsubgo listening on http://%s:%d (storage: %s; worker %d of %d, pid %d)%s",
             server.host, server.port, settings.storage.backend,
-            worker.number, worker.count, os.getpid(),
+            worker.number, worker.count, os.getpid(), grpc,
             extra={"worker": worker.number, "pid": os.getpid()},
         )  # fmt: skip
 

@@ -86,6 +86,15 @@ def presented_token(request: web.Request, *, query_token: bool) -> str | None:
         if not query_token:
             return None
         return subprotocol_token(request) or request.query.get(QUERY_PARAMETER)
+    return bearer_token(header)
+
+
+def bearer_token(header: str) -> str:
+    """The token of an ``Authorization`` value (an HTTP header, or gRPC metadata).
+
+    Raises:
+        Unauthenticated: another scheme than ``Bearer``, or an empty token.
+    """
     scheme, _, token = header.strip().partition(" ")
     token = token.strip()
     if scheme.lower() != _SCHEME or not token:

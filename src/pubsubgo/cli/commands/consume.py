@@ -10,7 +10,7 @@ import typer
 from pubsubgo.cli.context import CliContext, cli_context
 from pubsubgo.cli.output import jsonable, note, print_json
 from pubsubgo.cli.runner import run
-from pubsubgo.client import StreamMessage
+from pubsubgo.client import GrpcStreamMessage, ReceivedMessage, StreamMessage
 from pubsubgo.client.asyncio import DEFAULT_RECONNECT
 from pubsubgo.client.messages import encode_data
 
@@ -64,7 +64,7 @@ async def _consume(
                 while limit is None or received < limit:
                     try:
                         async with asyncio.timeout(None if follow else wait):
-                            message = await anext(stream)
+                            message: StreamMessage | GrpcStreamMessage = await anext(stream)
                     except (TimeoutError, StopAsyncIteration):
                         break
                     _show(message, json_lines)
@@ -83,7 +83,7 @@ def _summarise(subscription: str, received: int, no_ack: bool) -> None:
     note(f"received {received} message(s) from {subscription}{acked}")
 
 
-def _show(message: StreamMessage, json_lines: bool) -> None:
+def _show(message: ReceivedMessage, json_lines: bool) -> None:
     if json_lines:
         # data as the API writes it: text, or base64 (with "encoding") when not UTF-8
         encoded = encode_data(message.data)
