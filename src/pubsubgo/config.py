@@ -33,6 +33,7 @@ from pubsubgo.config_groups import (
     LimitSettings,
     LogSettings,
     MetricsSettings,
+    PostgresSettings,
     PushSettings,
     RedisSettings,
     ServerSettings,
@@ -51,6 +52,7 @@ __all__ = [
     "LimitSettings",
     "LogSettings",
     "MetricsSettings",
+    "PostgresSettings",
     "PushSettings",
     "RedisSettings",
     "ServerSettings",
@@ -97,6 +99,7 @@ class Settings(BaseSettings):
     grpc: GrpcSettings = Field(default_factory=GrpcSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
+    postgres: PostgresSettings = Field(default_factory=PostgresSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     tracing: TracingSettings = Field(default_factory=TracingSettings)
     log: LogSettings = Field(default_factory=LogSettings)
@@ -163,9 +166,10 @@ def _workers_problem(settings: Settings) -> tuple[str, str] | None:
     workers = settings.server.workers
     if workers == 1:
         return None
-    if settings.storage.backend != "redis":
+    if settings.storage.backend == "memory":
         return "server.workers", (
-            f"{workers} workers need storage.backend redis: memory storage lives in one process"
+            f"{workers} workers need storage.backend redis or postgres: memory storage lives"
+            " in one process"
         )
     metrics = settings.metrics
     if not (metrics.enabled and metrics.port):

@@ -31,6 +31,7 @@ from pubsubgo.adapters.http.routes import (
     topics,
 )
 from pubsubgo.adapters.memory import memory_storage
+from pubsubgo.adapters.postgres import postgres_storage
 from pubsubgo.adapters.prometheus.gauges import StorageGauges
 from pubsubgo.adapters.prometheus.metrics import PrometheusMetrics
 from pubsubgo.adapters.push import PushDispatcher
@@ -41,7 +42,7 @@ from pubsubgo.adapters.wire.api import RouteTable
 from pubsubgo.adapters.wire.ratelimit import RateLimiter
 from pubsubgo.adapters.wire.tokens import TokenStore
 from pubsubgo.auth_config import AuthSettings
-from pubsubgo.config import Settings
+from pubsubgo.config import PostgresSettings, Settings
 from pubsubgo.core.groups import GroupSettings
 from pubsubgo.core.limits import Limits
 from pubsubgo.ports.clock import Clock
@@ -106,6 +107,10 @@ def build_broker(
 async def open_storage(settings: Settings) -> AsyncIterator[Storage]:
     """The configured storage backend, and only that one: a Selector of resources would open
     (connect) every branch when resources are initialised."""
+    if settings.storage.backend == "postgres":
+        async for storage in open_postgres_storage(settings.postgres):
+            yield storage
+        return
     if settings.storage.backend != "redis":
         yield memory_storage()
         return
@@ -116,6 +121,21 @@ async def open_storage(settings: Settings) -> AsyncIterator[Storage]:
     finally:
         await storage.aclose()
         await client.aclose()
+
+
+async def open_postgres_storage(settings: PostgresSettings) -> AsyncIterator[Storage]:
+    """The PostgreSQL backend, its schema brought up to date; closed on shutdown."""
+    storage = await postgres_storage(
+        settings.url,
+        schema=settings.schema_name,
+        pool_size=settings.pool_size,
+        statement_timeout=settings.statement_timeout_seconds,
+        start_timeout=settings.start_timeout_seconds,
+    )
+    try:
+        yield storage
+    finally:
+        await storage.aclose()
 
 
 def broker_metrics(

@@ -55,7 +55,7 @@ SAMPLE_TOKENS = """
   permissions: [{action: admin, pattern: "*"}]
 """
 KUBE = DEPLOY / "kubernetes"
-OVERLAYS = ("development", "production")
+OVERLAYS = ("development", "production", "postgres")
 #: Every file that may name a PUBSUB_* variable.
 DEPLOY_TEXTS = [
     REPO / "Dockerfile",
@@ -298,11 +298,13 @@ def _container(deployment: dict[str, Any]) -> dict[str, Any]:
 
 
 def _overlay_env(overlay: str) -> dict[str, str]:
-    """The broker's PUBSUB_* variables in an overlay: the base's, then the overlay patch's."""
+    """The broker's variables set to values in an overlay (not those from a Secret): the
+    base's, then the overlay patch's."""
     env: dict[str, str] = {}
     for directory in (KUBE / "base", KUBE / "overlays" / overlay):
         for item in _container(_one(directory, "Deployment", "pubsubgo")).get("env", []):
-            env[item["name"]] = str(item["value"])
+            if "value" in item:
+                env[item["name"]] = str(item["value"])
     return env
 
 
@@ -536,6 +538,10 @@ class TestEnvironment:
         if overlay == "development":
             assert settings.storage.backend == "memory"
             assert deployment["spec"]["replicas"] == 1
+        elif overlay == "postgres":
+            assert settings.storage.backend == "postgres"
+            assert settings.postgres.url.split("@")[1].split(":")[0] == "postgres"
+            assert deployment["spec"]["replicas"] >= 2
         else:
             assert settings.storage.backend == "redis"
             assert deployment["spec"]["replicas"] >= 3
