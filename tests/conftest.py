@@ -37,6 +37,7 @@ BINARIES = {
     "promtool": (("promtool",), "prometheus"),
     # Debian keeps these off PATH, in /usr/lib/postgresql/<version>/bin.
     "postgres": (("initdb", "pg_ctl", "pg_isready"), "postgresql"),
+    "browser": (("chromium",), "chromium"),
 }
 #: Set (``.ci/run`` does) to make a missing binary stop the run instead of skipping the
 #: tests that need it: CI installs them, so it can never pass by skipping.

@@ -27,6 +27,7 @@ from pydantic_settings import (
 from pubsubgo.auth_config import AuthSettings
 from pubsubgo.config_groups import (
     BrokerSettings,
+    ConsoleSettings,
     GroupSettingsModel,
     GrpcSettings,
     LimitSettings,
@@ -43,6 +44,7 @@ from pubsubgo.config_groups import (
 __all__ = [
     "BrokerSettings",
     "ConfigError",
+    "ConsoleSettings",
     "DEFAULT_CONFIG_FILE",
     "ENV_PREFIX",
     "GroupSettingsModel",
@@ -106,6 +108,7 @@ class Settings(BaseSettings):
     broker: BrokerSettings = Field(default_factory=BrokerSettings)
     push: PushSettings = Field(default_factory=PushSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -158,3 +158,10 @@ class PushSettings(_Group):
     #: A push endpoint that has not answered after this long counts as a failure (the ack
     #: deadline caps it too).
     timeout_seconds: float = Field(30.0, gt=0)
+
+
+class ConsoleSettings(_Group):
+    """The web console at ``/console``."""
+
+    #: Serve the console's files (they need no token; the API calls they make do).
+    enabled: bool = True

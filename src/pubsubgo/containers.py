@@ -14,13 +14,22 @@ from dependency_injector import containers, providers
 from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client.registry import CollectorRegistry
 
+from pubsubgo.adapters.console import routes as console
 from pubsubgo.adapters.grpc.calls import Edge
 from pubsubgo.adapters.grpc.gate import Gate
 from pubsubgo.adapters.grpc.metrics import GrpcMetrics
 from pubsubgo.adapters.grpc.server import GrpcServer, Listening
 from pubsubgo.adapters.http.app import ApiParts, Callers, create_app
 from pubsubgo.adapters.http.observability import Observability
-from pubsubgo.adapters.http.routes import legacy, members, subscriptions, system, topics
+from pubsubgo.adapters.http.routes import (
+    dead_letters,
+    identity,
+    legacy,
+    members,
+    subscriptions,
+    system,
+    topics,
+)
 from pubsubgo.adapters.memory import memory_storage
 from pubsubgo.adapters.postgres import postgres_storage
 from pubsubgo.adapters.prometheus.gauges import StorageGauges
@@ -302,22 +311,28 @@ def build_container(settings: Settings) -> Container:
     return Container(settings=settings)
 
 
-def api_routes() -> list[RouteTable]:
-    """Every route the broker serves over HTTP, in the order the OpenAPI document lists them."""
-    return [
+def api_routes(console_enabled: bool = False) -> list[RouteTable]:
+    """Every route the broker serves over HTTP, in the order the OpenAPI document lists them
+    (and the web console's files, when it is enabled, which the document leaves out)."""
+    tables = [
         system.routes,
+        identity.routes,
         topics.routes,
         subscriptions.routes,
+        dead_letters.routes,
         members.routes,
         legacy.routes,
         websocket.routes,
     ]
+    return [*tables, console.routes] if console_enabled else tables
 
 
 def api_app(container: Container) -> web.Application:
     """The aiohttp application of the broker that ``container`` describes."""
+    settings = container.settings()
     callers = Callers(tokens=container.tokens(), rate_limiter=container.rate_limiter())
-    return create_app(container.settings(), api_routes(), lambda: _running(container), callers)
+    tables = api_routes(settings.console.enabled)
+    return create_app(settings, tables, lambda: _running(container), callers)
 
 
 @asynccontextmanager
