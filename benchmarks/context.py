@@ -20,8 +20,17 @@ from benchmarks.timing import CpuMonitor, Window
 R = TypeVar("R")
 #: Workloads a run does unless ``--only`` says otherwise.
 DEFAULT_WORKLOADS = (
-    "rest-publish", "ws-publish", "ws-consume", "pull-consume", "latency", "engine"
-)  # fmt: skip
+    "rest-publish",
+    "ws-publish",
+    "grpc-publish",
+    "grpc-publish-single",
+    "ws-consume",
+    "pull-consume",
+    "grpc-consume",
+    "latency",
+    "latency-grpc",
+    "engine",
+)
 #: Workloads that only run when ``--only`` names them: many idle waiters and many sockets
 #: (issue 14's shapes), each a minute or more.
 RUNTIME_WORKLOADS = ("idle-polls", "sockets", "sockets-10k")
@@ -120,6 +129,8 @@ class Context:
     settings: Settings
     pool: WorkerPool
     broker_url: str = ""
+    #: ``host:port`` of the broker's gRPC listener.
+    grpc_target: str = ""
     redis_url: str = ""
     monitor: CpuMonitor | None = None
     systems: frozenset[str] = frozenset({"redis-py"})

@@ -8,7 +8,7 @@ import weakref
 from collections import defaultdict
 from typing import Protocol
 
-from pubsubgo.core.errors import SubscriptionNotFound
+from pubsubgo.core.errors import BackendUnavailable, SubscriptionNotFound
 from pubsubgo.services.groups import GroupService, Membership
 
 logger = logging.getLogger(__name__)
@@ -93,6 +93,10 @@ class Heartbeats:
             for member in members:
                 self.discard(member)  # the consumer learns it from its next pull
             return True
+        except BackendUnavailable as error:
+            # Debug only: the background runner warns once per storage outage.
+            logger.debug("heartbeat of %s failed: %s", subscription, error)
+            return False
         except Exception as error:
             # Storage down: the memberships must not lapse for that, so try again soon.
             logger.warning("heartbeat of %s failed: %r", subscription, error)

@@ -1,10 +1,13 @@
-"""RateMetrics: publish and consume rates per topic over the last minute, for topic stats."""
+"""RateMetrics: publish and consume rates per topic (and consume rates per subscription) over
+the last minute, for topic and subscription stats."""
 
 from __future__ import annotations
 
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable
+
+from pubsubgo.services.metrics import NullMetrics
 
 #: Rates are averaged over this window: long enough to smooth bursts, short enough to show
 #: a stalled consumer within a minute.
@@ -35,8 +38,9 @@ class _Counter:
             self._buckets.popleft()
 
 
-class RateMetrics:
-    """BrokerMetrics that keeps per-topic publish and delivery rates of this process.
+class RateMetrics(NullMetrics):
+    """BrokerMetrics that keeps per-topic publish and delivery rates of this process (and
+    ignores the other reports).
 
     Args:
         monotonic: the time source, monotonic seconds (tests may pass their own).
@@ -46,6 +50,7 @@ class RateMetrics:
         self._now = monotonic
         self._published: defaultdict[str, _Counter] = defaultdict(_Counter)
         self._consumed: defaultdict[str, _Counter] = defaultdict(_Counter)
+        self._consumed_by_subscription: defaultdict[str, _Counter] = defaultdict(_Counter)
 
     def rates(self, topic: str) -> tuple[float, float]:
         """Messages per second published to and delivered from ``topic`` (all subscriptions)."""
@@ -57,24 +62,16 @@ class RateMetrics:
             consumed.per_second(second) if consumed else 0.0,
         )
 
+    def subscription_rate(self, subscription: str) -> float:
+        """Messages per second delivered from ``subscription``."""
+        consumed = self._consumed_by_subscription.get(subscription)
+        return consumed.per_second(int(self._now())) if consumed else 0.0
+
     def published(self, topic: str, count: int, latency_seconds: float) -> None:
         self._published[topic].add(int(self._now()), count)
 
     def delivered(self, topic: str, subscription: str, count: int, redelivered: int) -> None:
         if count:
-            self._consumed[topic].add(int(self._now()), count)
-
-    def acked(self, topic: str, subscription: str, ages_seconds: list[float]) -> None:
-        return None
-
-    def nacked(self, topic: str, subscription: str, count: int) -> None:
-        return None
-
-    def dead_lettered(self, topic: str, subscription: str, count: int) -> None:
-        return None
-
-    def expired(self, topic: str, subscription: str, count: int) -> None:
-        return None
-
-    def rebalanced(self, subscription: str, members: int) -> None:
-        return None
+            second = int(self._now())
+            self._consumed[topic].add(second, count)
+            self._consumed_by_subscription[subscription].add(second, count)

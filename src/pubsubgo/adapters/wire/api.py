@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from aiohttp import web
-from pydantic import BaseModel
+from msgspec import Struct
 
 from pubsubgo.adapters.wire.access import Access
 
@@ -36,10 +36,10 @@ class Operation:
     summary: str
     tag: str
     access: Access
-    responses: Mapping[int, type[BaseModel] | None]
-    body: type[BaseModel] | None = None
+    responses: Mapping[int, type[Struct] | None]
+    body: type[Struct] | None = None
     body_required: bool = True
-    query: type[BaseModel] | None = None
+    query: type[Struct] | None = None
     errors: tuple[int, ...] = ()
     description: str = ""
     long_poll: bool = False
@@ -59,10 +59,13 @@ class RouteTable:
         tag: the OpenAPI tag of the table's operations.
         always: error statuses every operation of the table may answer (by default 503,
             since every one of them reaches storage).
+        documented: the operations are part of the API's OpenAPI document (the console's
+            files are served beside the API, not part of it).
     """
 
     tag: str
     always: tuple[int, ...] = (503,)
+    documented: bool = True
     operations: list[Operation] = field(default_factory=list)
 
     def route(
@@ -72,10 +75,10 @@ class RouteTable:
         *,
         summary: str,
         access: Access,
-        responses: Mapping[int, type[BaseModel] | None],
-        body: type[BaseModel] | None = None,
+        responses: Mapping[int, type[Struct] | None],
+        body: type[Struct] | None = None,
         body_required: bool = True,
-        query: type[BaseModel] | None = None,
+        query: type[Struct] | None = None,
         errors: tuple[int, ...] = (),
         description: str = "",
         long_poll: bool = False,
