@@ -179,8 +179,14 @@ class StreamingPull:
         room = self._limit - len(self._outstanding)
         member_id = self._lease.member_id
         try:
+            # Within the room under max_in_flight, like a WebSocket's stream: its waits
+            # are shared with the other streams of the subscription.
             deliveries = await self._broker.subscriber.pull(
-                self._sub.name, min(room, MAX_PULL_MESSAGES), MAX_PULL_WAIT_SECONDS, member_id
+                self._sub.name,
+                min(room, MAX_PULL_MESSAGES),
+                MAX_PULL_WAIT_SECONDS,
+                member_id,
+                within_room=True,
             )
         except MemberNotFound:
             await self._lease.rejoin(member_id)
