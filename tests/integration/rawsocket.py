@@ -12,6 +12,16 @@ import struct
 TEXT, CLOSE = 0x1, 0x8
 
 
+def upgrade_request(host: str, port: int, path: str = "/v1/ws") -> bytes:
+    """The HTTP request that asks to upgrade a connection to a WebSocket."""
+    key = base64.b64encode(os.urandom(16)).decode()
+    return (
+        f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+        "Sec-WebSocket-Version: 13\r\n\r\n"
+    ).encode()
+
+
 class RawSocket:
     """One upgraded connection; ``frame`` sends anything, ``close_code`` waits for the end."""
 
@@ -22,12 +32,7 @@ class RawSocket:
     @classmethod
     async def connect(cls, host: str, port: int, path: str = "/v1/ws") -> RawSocket:
         reader, writer = await asyncio.open_connection(host, port)
-        key = base64.b64encode(os.urandom(16)).decode()
-        writer.write(
-            f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
-            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-            "Sec-WebSocket-Version: 13\r\n\r\n".encode()
-        )
+        writer.write(upgrade_request(host, port, path))
         status = await reader.readline()
         if b" 101 " not in status:
             raise ConnectionError(f"the upgrade was refused: {status!r}")

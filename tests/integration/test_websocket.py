@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
-import os
 import socket
 import struct
 from typing import Any
@@ -23,6 +21,7 @@ from tests.integration.conftest import (
     eventually,
     publish,
 )
+from tests.integration.rawsocket import upgrade_request
 
 Frame = dict[str, Any]
 #: How long a socket is watched for a frame that should not come (whatever would send it
@@ -297,12 +296,7 @@ class TestClientsThatLeave:
         # When clients send an upgrade and reset the connection at once
         for _ in range(20):
             _, writer = await asyncio.open_connection(host, port)
-            key = base64.b64encode(os.urandom(16)).decode()
-            writer.write(
-                f"GET /v1/ws HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\n"
-                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-                "Sec-WebSocket-Version: 13\r\n\r\n".encode()
-            )
+            writer.write(upgrade_request(host, port))
             sock = writer.get_extra_info("socket")
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             writer.close()

@@ -48,11 +48,17 @@ async def _room() -> tuple[WaitingRoom, InMemorySignal, ManualClock]:
     return WaitingRoom(signal, clock), signal, clock
 
 
+async def _waiting(count: int) -> tuple[WaitingRoom, InMemorySignal, ManualClock, _Pulls]:
+    """A room with ``count`` pulls waiting in one line of topic ``orders``."""
+    room, signal, clock = await _room()
+    pulls = _Pulls(room, count)
+    await pulls.settle()
+    return room, signal, clock, pulls
+
+
 class TestWakeUps:
     async def test_news_of_a_topic_gives_one_waiter_of_a_line_its_turn(self) -> None:
-        room, signal, _ = await _room()
-        pulls = _Pulls(room, 100)
-        await pulls.settle()
+        room, signal, _, pulls = await _waiting(100)
 
         signal.notify("orders")
         await pulls.settle()
@@ -61,9 +67,7 @@ class TestWakeUps:
         await pulls.close()
 
     async def test_news_of_another_topic_wakes_nobody(self) -> None:
-        room, signal, _ = await _room()
-        pulls = _Pulls(room, 10)
-        await pulls.settle()
+        room, signal, _, pulls = await _waiting(10)
 
         signal.notify("invoices")
         await pulls.settle()
@@ -72,9 +76,7 @@ class TestWakeUps:
         await pulls.close()
 
     async def test_news_of_one_subscription_wakes_only_its_lines(self) -> None:
-        room, signal, _ = await _room()
-        pulls = _Pulls(room, 3)  # subscription "sub"
-        await pulls.settle()
+        room, signal, _, pulls = await _waiting(3)  # subscription "sub"
 
         signal.notify("orders", "other")
         await pulls.settle()
@@ -107,9 +109,7 @@ class TestWakeUps:
         assert idle.reread
 
     async def test_a_claim_that_filled_its_pull_passes_the_turn_on(self) -> None:
-        room, signal, _ = await _room()
-        pulls = _Pulls(room, 10)
-        await pulls.settle()
+        room, signal, _, pulls = await _waiting(10)
         signal.notify("orders")
         await pulls.settle()
 
@@ -122,9 +122,7 @@ class TestWakeUps:
         await pulls.close()
 
     async def test_a_claim_that_took_what_there_was_ends_the_turns(self) -> None:
-        room, signal, _ = await _room()
-        pulls = _Pulls(room, 10)
-        await pulls.settle()
+        room, signal, _, pulls = await _waiting(10)
         signal.notify("orders")
         await pulls.settle()
 
@@ -149,9 +147,7 @@ class TestWakeUps:
         assert not line.quiet
 
     async def test_a_cancelled_claim_passes_the_turn_on(self) -> None:
-        room, signal, _ = await _room()
-        pulls = _Pulls(room, 3)
-        await pulls.settle()
+        room, signal, _, pulls = await _waiting(3)
         room.begin_claim(pulls.line)
 
         room.abandon_claim(pulls.line)
@@ -164,9 +160,7 @@ class TestWakeUps:
 class TestRechecks:
     async def test_a_line_with_waiters_claims_on_its_own_now_and_then(self) -> None:
         # Given waiters and no news at all (a notification was missed)
-        room, _, clock = await _room()
-        pulls = _Pulls(room, 5)
-        await pulls.settle()
+        room, _, clock, pulls = await _waiting(5)
 
         # When the recheck time passes
         clock.advance(RECHECK_SECONDS * (1 + RECHECK_JITTER))
@@ -177,9 +171,7 @@ class TestRechecks:
         await pulls.close()
 
     async def test_a_due_time_notifies_its_topic_when_it_comes(self) -> None:
-        room, _, clock = await _room()
-        pulls = _Pulls(room, 5)
-        await pulls.settle()
+        room, _, clock, pulls = await _waiting(5)
 
         # (sooner than the line's own recheck)
         room.notify_at("orders", [clock.now() + 2])
@@ -193,9 +185,7 @@ class TestRechecks:
         await pulls.close()
 
     async def test_a_due_time_already_passed_notifies_at_once(self) -> None:
-        room, _, clock = await _room()
-        pulls = _Pulls(room, 2)
-        await pulls.settle()
+        room, _, clock, pulls = await _waiting(2)
 
         room.notify_at("orders", [clock.now() - 1])
         await pulls.settle()
