@@ -108,9 +108,11 @@ class WaitingRoom:
     def settled(self, subscription: str, topic: str) -> None:
         """Deliveries of ``subscription`` were settled here: pulls held back by their
         ``max_in_flight`` may take more now."""
-        for line in list(self._lines.get(topic, {}).values()):
-            if line.key[0] == subscription and line.key[2] is not None:
-                self._stir(line)
+        lines = self._lines.get(topic)
+        if lines:  # (this runs for every ack: nothing made when nobody waits)
+            for line in list(lines.values()):
+                if line.key[0] == subscription and line.key[2] is not None:
+                    self._stir(line)
 
     def enter(self, topic: str, key: LineKey) -> Line:
         """Join the line ``key`` of ``topic``; :meth:`leave` it when the pull ends."""
@@ -189,21 +191,22 @@ class WaitingRoom:
 
     async def wait(self, line: Line, seconds: float) -> None:
         """Wait in ``line`` until it is this pull's turn to claim, or ``seconds`` pass."""
-        turn = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        turn = loop.create_future()
         line.waiters.append(turn)
         if line.timer is None:
             self._arm(line)
+        # A timer that ends the wait like a turn (the pull then looks at the time): cheaper
+        # than a timeout scope, and this runs once per message of a streaming consumer.
+        time_up = loop.call_later(seconds, _end_wait, turn)
         try:
-            async with asyncio.timeout(seconds):
-                await turn
-        except TimeoutError:
-            pass
+            await turn
         except asyncio.CancelledError:
             if turn.done() and not turn.cancelled():
                 self._wake_next(line)  # the turn given to this pull goes to the next
             raise
         finally:
-            turn.cancel()
+            time_up.cancel()
 
     def _heard(self, topic: str | None, subscription: str | None) -> None:
         if topic is None:  # anything may have news, the groups too
@@ -211,7 +214,10 @@ class WaitingRoom:
                 for line in list(by_key.values()):
                     self._stir(line, reread=True)
             return
-        for line in list(self._lines.get(topic, {}).values()):
+        lines = self._lines.get(topic)
+        if not lines:  # (this runs for every publish: nothing made when nobody waits)
+            return
+        for line in list(lines.values()):
             # Pulls of an ordered subscription's members that own no partition can claim
             # nothing: only a rebalance or a recheck wakes them (to read it again).
             if line.key[1] != () and subscription in (None, line.key[0]):
@@ -250,3 +256,9 @@ class WaitingRoom:
             self._stir(line, reread=True)
             if line.waiters:
                 self._arm(line)
+
+
+def _end_wait(turn: asyncio.Future[None]) -> None:
+    """A wait's time is up: the pull wakes and finds its time gone."""
+    if not turn.done():
+        turn.set_result(None)
