@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 
 from pubsubgo.adapters.memory import memory_storage
+from pubsubgo.adapters.sqlite import open_sqlite_storage
 from pubsubgo.containers import build_broker
 from pubsubgo.core.groups import GroupSettings
 from pubsubgo.ports.storage import Storage
@@ -24,6 +26,8 @@ BACKENDS = [
     # The whole suite runs on the cluster too: every rule must hold when a topic's
     # partitions live on different shards.
     pytest.param("redis_cluster", marks=pytest.mark.redis),
+    # One file per test, in the test's temporary directory.
+    pytest.param("sqlite", marks=pytest.mark.sqlite),
 ]
 
 _names = itertools.count()
@@ -42,6 +46,15 @@ def clock() -> ManualClock:
 @pytest.fixture
 def memory_storage_backend() -> Storage:
     return memory_storage()
+
+
+@pytest.fixture
+async def sqlite_storage_backend(tmp_path: Path) -> AsyncIterator[Storage]:
+    storage = await open_sqlite_storage(tmp_path / "pubsubgo.db")
+    try:
+        yield storage
+    finally:
+        await storage.aclose()
 
 
 @pytest.fixture(scope="session")
