@@ -34,6 +34,7 @@ from pubsubgo.config_groups import (
     PushSettings,
     RedisSettings,
     ServerSettings,
+    SqliteSettings,
     StorageSettings,
     TracingSettings,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "RedisSettings",
     "ServerSettings",
     "Settings",
+    "SqliteSettings",
     "StorageSettings",
     "TracingSettings",
     "load_settings",
@@ -92,6 +94,7 @@ class Settings(BaseSettings):
     server: ServerSettings = Field(default_factory=ServerSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
+    sqlite: SqliteSettings = Field(default_factory=SqliteSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     tracing: TracingSettings = Field(default_factory=TracingSettings)
     log: LogSettings = Field(default_factory=LogSettings)
@@ -157,9 +160,10 @@ def _workers_problem(settings: Settings) -> tuple[str, str] | None:
     workers = settings.server.workers
     if workers == 1:
         return None
-    if settings.storage.backend != "redis":
+    backend = settings.storage.backend
+    if backend != "redis":
         return "server.workers", (
-            f"{workers} workers need storage.backend redis: memory storage lives in one process"
+            f"{workers} workers need storage.backend redis: {backend} storage lives in one process"
         )
     metrics = settings.metrics
     if not (metrics.enabled and metrics.port):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
@@ -22,6 +23,7 @@ from pubsubgo.adapters.prometheus.gauges import StorageGauges
 from pubsubgo.adapters.prometheus.metrics import PrometheusMetrics
 from pubsubgo.adapters.push import PushDispatcher
 from pubsubgo.adapters.redis import build_client, redis_storage
+from pubsubgo.adapters.sqlite import open_sqlite_storage
 from pubsubgo.adapters.telemetry import OpenTelemetryTracer, otlp_exporter, tracer_provider
 from pubsubgo.adapters.websocket import handler as websocket
 from pubsubgo.adapters.wire.api import RouteTable
@@ -93,6 +95,11 @@ def build_broker(
 async def open_storage(settings: Settings) -> AsyncIterator[Storage]:
     """The configured storage backend, and only that one: a Selector of resources would open
     (connect) every branch when resources are initialised."""
+    if settings.storage.backend == "sqlite":
+        sqlite = await open_sqlite_storage(settings.sqlite.path, settings.sqlite.synchronous)
+        async with contextlib.aclosing(sqlite):
+            yield sqlite
+        return
     if settings.storage.backend != "redis":
         yield memory_storage()
         return

@@ -1,12 +1,15 @@
 """open_database: the file checked, its schema in place and the counters read, at start.
 
 A file that is not a pubsubgo database (another application's, or not SQLite at all), a
-damaged one (torn, truncated, overwritten) or one written by a newer version stops the
-broker with one line naming the file and what is wrong, never an empty broker in its place.
+damaged one (torn, truncated, emptied, overwritten) or one written by a newer version stops
+the broker with one line naming the file and what is wrong, never an empty broker in its
+place. A new database is built beside its path and renamed into place once complete, so
+the path never holds a half-made one: a file there is always one that had data.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 from typing import Literal
@@ -27,6 +30,12 @@ CACHE_KIB = 65536
 WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
 #: Every SQLite database file starts with these bytes.
 SQLITE_MAGIC = b"SQLite format 3\x00"
+#: The files SQLite keeps beside a database in WAL mode.
+_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+#: What the operator can do about a file that cannot be read.
+_MOVE_IT_AWAY = "move it away (or restore a backup) to start with an empty one"
 
 
 class StorageUnusable(BackendUnavailable):
@@ -34,11 +43,8 @@ class StorageUnusable(BackendUnavailable):
 
     code = "storage_unusable"
 
-    def __init__(self, path: Path, reason: str) -> None:
-        super().__init__(
-            f"sqlite storage {path} cannot be used: {reason}; move it away (or restore a"
-            " backup) to start with an empty one"
-        )
+    def __init__(self, path: Path, reason: str, hint: str = _MOVE_IT_AWAY) -> None:
+        super().__init__(f"sqlite storage {path} cannot be used: {reason}; {hint}")
 
 
 def open_database(path: Path, synchronous: Synchronous) -> Database:
@@ -48,12 +54,13 @@ def open_database(path: Path, synchronous: Synchronous) -> Database:
         StorageUnusable: the file is damaged, another application's, or of a newer schema.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    _check_header(path)
+    if not _check_header(path):
+        _create(path)
     connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     try:
         _configure(connection, synchronous)
         _check_integrity(path, connection)
-        _prepare_schema(path, connection)
+        _check_schema(path, connection)
         return _with_counters(connection)
     except sqlite3.DatabaseError as error:
         connection.close()
@@ -63,18 +70,46 @@ def open_database(path: Path, synchronous: Synchronous) -> Database:
         raise
 
 
-def _check_header(path: Path) -> None:
-    """A file that exists and has bytes must start as every SQLite file does. (An empty
-    file is what ``sqlite3.connect`` leaves before the first write: a new database.)"""
+def _check_header(path: Path) -> bool:
+    """False when there is no file; raises unless it starts as every SQLite file does."""
     try:
         with path.open("rb") as file:
             head = file.read(len(SQLITE_MAGIC))
     except FileNotFoundError:
-        return
+        return False
     except OSError as error:
         raise StorageUnusable(path, error.strerror or str(error)) from error
-    if head and head != SQLITE_MAGIC:
+    if not head:
+        raise StorageUnusable(path, "it is empty (0 bytes)")
+    if head != SQLITE_MAGIC:
         raise StorageUnusable(path, "it is not a SQLite database")
+    return True
+
+
+def _create(path: Path) -> None:
+    """Build an empty database at ``<path>.new`` and rename it to ``path``."""
+    building = path.with_name(path.name + ".new")
+    for leftover in (building, *(building.with_name(building.name + s) for s in _SIDE_FILES)):
+        leftover.unlink(missing_ok=True)  # a start that died while building
+    connection = sqlite3.connect(building, isolation_level=None)
+    try:
+        connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute("PRAGMA synchronous = FULL")
+        connection.execute("BEGIN IMMEDIATE")
+        for statement in TABLES:
+            connection.execute(statement)
+        connection.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        connection.execute("COMMIT")
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        connection.close()
+    os.replace(building, path)
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)  # the rename itself survives a crash
+    finally:
+        os.close(directory)
 
 
 def _configure(connection: sqlite3.Connection, synchronous: Synchronous) -> None:
@@ -93,32 +128,27 @@ def _check_integrity(path: Path, connection: sqlite3.Connection) -> None:
     which takes about a second per GiB)."""
     [verdict] = connection.execute("PRAGMA quick_check(1)").fetchone()
     if verdict != "ok":
-        raise StorageUnusable(path, f"it is damaged ({verdict})")
+        # SQLite's verdict spans lines and names the schema ("*** in database main ***").
+        reason = " ".join(verdict.replace("*** in database main ***", "").split())
+        raise StorageUnusable(path, f"it is damaged ({reason})")
 
 
-def _prepare_schema(path: Path, connection: sqlite3.Connection) -> None:
-    """Create the schema in a new file (one transaction: a crash leaves none of it); check
-    the version and tables of an existing one."""
+def _check_schema(path: Path, connection: sqlite3.Connection) -> None:
+    """A pubsubgo database of this schema version, with every table."""
     version = connection.execute("PRAGMA user_version").fetchone()[0]
     application = connection.execute("PRAGMA application_id").fetchone()[0]
     tables = {
         name
         for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
     }
-    if version == 0 and application == 0 and not tables:
-        connection.execute("BEGIN IMMEDIATE")
-        for statement in TABLES:
-            connection.execute(statement)
-        connection.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-        connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        connection.execute("COMMIT")
-        return
     if application != APPLICATION_ID:
         raise StorageUnusable(path, "it is another application's SQLite database")
     if version != SCHEMA_VERSION:
         newer = "a newer" if version > SCHEMA_VERSION else "an unknown"
         raise StorageUnusable(
-            path, f"it has {newer} schema (version {version}; this broker reads {SCHEMA_VERSION})"
+            path,
+            f"it has {newer} schema (version {version}; this broker reads {SCHEMA_VERSION})",
+            "run the pubsubgo version that wrote it",
         )
     missing = TABLE_NAMES - tables
     if missing:
