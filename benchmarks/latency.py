@@ -19,11 +19,12 @@ async def latency_round(ctx: Context) -> list[tuple[str, Sample]]:
     """One run of the broker's latency workload, each baseline right after."""
     if "latency" not in ctx.settings.only:
         return []
-    found = [
-        ("latency", await _broker(ctx, websocket=False)),
-        ("latency-ws", await _broker(ctx, websocket=True)),
-        ("redis-py:latency", await _redis(ctx)),
-    ]
+    found = []
+    for workload, websocket in (("latency", False), ("latency-ws", True)):
+        for target in ctx.brokers:
+            sample = await _broker(ctx.on(target), websocket=websocket)
+            found.append((ctx.key(workload, target), sample))
+    found.append(("redis-py:latency", await _redis(ctx)))
     if "nats" in ctx.systems:
         found.append(("nats:latency", await _nats(ctx)))
     if "rabbitmq" in ctx.systems:

@@ -11,6 +11,7 @@ import asyncio
 from pathlib import Path
 
 from pubsubgo.adapters.memory.signal import InMemorySignal
+from pubsubgo.adapters.sqlite.checkpoint import Checkpointer
 from pubsubgo.adapters.sqlite.connection import SqliteConnection
 from pubsubgo.adapters.sqlite.deliveries import SqliteDeliveryQueue
 from pubsubgo.adapters.sqlite.groups import SqliteGroupStore
@@ -46,6 +47,7 @@ async def open_sqlite_storage(path: Path, synchronous: Synchronous = "normal") -
         lock.release()
         raise
     writer = SqliteWriter(database)
+    checkpointer = Checkpointer(path)
     return Storage(
         topics=SqliteTopicRegistry(writer, database),
         messages=SqliteMessageLog(writer),
@@ -55,5 +57,5 @@ async def open_sqlite_storage(path: Path, synchronous: Synchronous = "normal") -
         groups=SqliteGroupStore(writer),
         # Waiters are woken in this process: it is the only one writing the file.
         signal=InMemorySignal(),
-        connection=SqliteConnection(writer, lock),
+        connection=SqliteConnection(writer, checkpointer, lock),
     )

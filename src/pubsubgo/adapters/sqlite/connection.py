@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from pubsubgo.adapters.sqlite.checkpoint import Checkpointer
 from pubsubgo.adapters.sqlite.database import Database
 from pubsubgo.adapters.sqlite.lock import FileLock
 from pubsubgo.adapters.sqlite.writer import SqliteWriter
@@ -15,19 +16,25 @@ PING_TIMEOUT_SECONDS = 1.0
 
 
 class SqliteConnection:
-    """StorageConnection of the SQLite backend; closing stops the writer thread, closes the
-    file and lets go of its lock.
+    """StorageConnection of the SQLite backend; closing stops the checkpoints and the writer
+    thread, closes the file and lets go of its lock.
 
     Args:
         writer: the backend's writer thread.
+        checkpointer: the backend's checkpoint thread.
         lock: the lock on the file, released last.
         timeout: seconds ``ping`` waits.
     """
 
     def __init__(
-        self, writer: SqliteWriter, lock: FileLock, timeout: float = PING_TIMEOUT_SECONDS
+        self,
+        writer: SqliteWriter,
+        checkpointer: Checkpointer,
+        lock: FileLock,
+        timeout: float = PING_TIMEOUT_SECONDS,
     ) -> None:
         self._writer = writer
+        self._checkpointer = checkpointer
         self._lock = lock
         self._timeout = timeout
 
@@ -39,6 +46,9 @@ class SqliteConnection:
             raise BackendUnavailable("sqlite did not answer in time") from None
 
     async def aclose(self) -> None:
+        await asyncio.to_thread(self._checkpointer.close)
+        # The writer's connection is then the last one: closing it checkpoints what is left
+        # and removes the log.
         await self._writer.aclose()
         self._lock.release()
 

@@ -120,6 +120,8 @@ def _configure(connection: sqlite3.Connection, synchronous: Synchronous) -> None
     connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     connection.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
     connection.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT_BYTES}")
+    # The Checkpointer's thread copies the log into the file; commits never do.
+    connection.execute("PRAGMA wal_autocheckpoint = 0")
     connection.execute("PRAGMA temp_store = MEMORY")
 
 
