@@ -67,7 +67,7 @@ def rows(s: Settings) -> dict[str, Row]:
             primary = backend == backends[0]
             named = "pubsubgo" if primary else f"pubsubgo/{backend}"
             kept = targets if primary and backend == PER_BACKEND[key] else ()
-            row = Row(group, named, _on(label, backend, key, s), kept)
+            row = Row(group, named, _on(label, backend, key, s), kept, workload=key)
             found[row_key(key, backend, backends[0])] = row
     return found
 
