@@ -1,7 +1,8 @@
-.PHONY: install lint typecheck test test-unit test-contract test-integration test-e2e bench
+.PHONY: install lint typecheck test test-unit test-contract test-integration test-e2e bench lock ci
 
+# In a venv (README.md). The bench extra's clients are also what mypy checks benchmarks/ against.
 install:
-	python3 -m pip install -e ".[dev]"
+	python -m pip install -c constraints.txt -e ".[dev,bench]"
 
 lint:
 	ruff check . && ruff format --check .
@@ -26,3 +27,11 @@ test-e2e:
 
 bench:
 	python -m benchmarks.run
+
+# constraints.txt from a fresh venv, after a change to the dependencies in pyproject.toml.
+lock:
+	bash scripts/lock.sh
+
+# What CI runs, in a venv of its own.
+ci:
+	bash .ci/run

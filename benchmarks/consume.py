@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from benchmarks import admin
-from benchmarks.baselines import nats_js, rabbitmq, redis_streams
+from benchmarks.baselines import redis_streams
 from benchmarks.broker_http import PullConsume, RestPublish
 from benchmarks.broker_ws import WsConsume
 from benchmarks.context import DEADLINE_FACTOR, Context
@@ -143,6 +143,8 @@ async def _redis(ctx: Context) -> Sample:
 
 
 async def _nats(ctx: Context) -> Sample:
+    from benchmarks.baselines import nats_js  # the bench extra's client: see baselines
+
     s = ctx.settings
     stream = ctx.name("jsc").replace("-", "_")
     subject = f"{stream}.in"
@@ -168,6 +170,8 @@ async def _nats(ctx: Context) -> Sample:
 
 
 async def _rabbitmq(ctx: Context) -> Sample:
+    from benchmarks.baselines import rabbitmq  # the bench extra's client: see baselines
+
     s = ctx.settings
     queue = ctx.name("amqpc")
     await rabbitmq.declare(queue)

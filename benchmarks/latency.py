@@ -4,7 +4,7 @@ consumer process that stamps each arrival against the time in the payload and ac
 from __future__ import annotations
 
 from benchmarks import admin
-from benchmarks.baselines import nats_js, rabbitmq, redis_streams
+from benchmarks.baselines import redis_streams
 from benchmarks.broker_latency import RestLatencyPublisher, WsLatencyConsumer, WsLatencyPublisher
 from benchmarks.context import DEADLINE_FACTOR, Context
 from benchmarks.pool import Job
@@ -94,6 +94,8 @@ async def _redis(ctx: Context) -> Sample:
 
 
 async def _nats(ctx: Context) -> Sample:
+    from benchmarks.baselines import nats_js  # the bench extra's client: see baselines
+
     s = ctx.settings
     stream = ctx.name("jsl").replace("-", "_")
     subject = f"{stream}.in"
@@ -112,6 +114,8 @@ async def _nats(ctx: Context) -> Sample:
 
 
 async def _rabbitmq(ctx: Context) -> Sample:
+    from benchmarks.baselines import rabbitmq  # the bench extra's client: see baselines
+
     s = ctx.settings
     queue = ctx.name("amqpl")
     await rabbitmq.declare(queue)

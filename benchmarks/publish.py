@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from benchmarks import admin
-from benchmarks.baselines import nats_js, rabbitmq, redis_streams
+from benchmarks.baselines import redis_streams
 from benchmarks.broker_http import RestPublish
 from benchmarks.broker_ws import WsPublish
 from benchmarks.context import Context
@@ -83,6 +83,8 @@ async def _redis(ctx: Context) -> Sample:
 
 
 async def _nats(ctx: Context) -> Sample:
+    from benchmarks.baselines import nats_js  # the bench extra's client: see baselines
+
     s = ctx.settings
     stream = ctx.name("js").replace("-", "_")
     await nats_js.create_stream(stream, f"{stream}.in")
@@ -98,6 +100,8 @@ async def _nats(ctx: Context) -> Sample:
 
 
 async def _rabbitmq(ctx: Context) -> Sample:
+    from benchmarks.baselines import rabbitmq  # the bench extra's client: see baselines
+
     s = ctx.settings
     queue = ctx.name("amqp")
     await rabbitmq.declare(queue)

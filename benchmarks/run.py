@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
+import importlib
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator
@@ -31,7 +32,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmarks import catalog, profiling, report
-from benchmarks.baselines import nats_js, rabbitmq
 from benchmarks.consume import consume_round
 from benchmarks.context import (
     BROKER_ROLE,
@@ -60,6 +60,16 @@ ROUNDS: tuple[tuple[str, Round], ...] = (
 )
 #: How long a baseline's server may take to answer the probe.
 PROBE_SECONDS = 10.0
+#: The baselines run when their client is installed (the ``bench`` extra) and their server
+#: answers: each one's module, imported only then.
+OPTIONAL_BASELINES = {
+    "nats": "benchmarks.baselines.nats_js",
+    "rabbitmq": "benchmarks.baselines.rabbitmq",
+}
+
+
+class Unavailable(Exception):
+    """A baseline cannot run here; the message says why."""
 
 
 @dataclass
@@ -120,20 +130,32 @@ def _settings(args: argparse.Namespace) -> Settings:
 async def _probe(wanted: set[str]) -> Environment:
     """The baselines that answer, their versions, and a note for each one skipped."""
     found = Environment()
-    probes = {"nats": (nats_js.PORT, nats_js.probe), "rabbitmq": (rabbitmq.PORT, rabbitmq.probe)}
-    for name, (port, probe) in probes.items():
+    for name, module in OPTIONAL_BASELINES.items():
         if name not in wanted:
             continue
-        if not answers(port):
-            found.notes.append(f"{name}: skipped, nothing answers on 127.0.0.1:{port}")
-            continue
         try:
-            async with asyncio.timeout(PROBE_SECONDS):
-                found.versions[name] = await probe()
+            found.versions[name] = await _version(module)
             found.systems |= {name}
+        except Unavailable as why:
+            found.notes.append(f"{name}: skipped, {why}")
         except Exception as error:  # any failure only means: no such baseline here
             found.notes.append(f"{name}: skipped, {type(error).__name__}: {error}")
     return found
+
+
+async def _version(module: str) -> str:
+    """The version of the baseline's server; raises Unavailable if it cannot run here."""
+    try:
+        baseline = importlib.import_module(module)
+    except ModuleNotFoundError as missing:
+        raise Unavailable(
+            f"its client ({missing.name}) is not installed: pip install -e '.[bench]'"
+        ) from missing
+    if not answers(baseline.PORT):
+        raise Unavailable(f"nothing answers on 127.0.0.1:{baseline.PORT}")
+    async with asyncio.timeout(PROBE_SECONDS):
+        version: str = await baseline.probe()
+    return version
 
 
 async def _measure(ctx: Context, rows: dict[str, Row]) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import os
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -30,7 +32,42 @@ BACKENDS = [
     pytest.param("sqlite", marks=pytest.mark.sqlite),
 ]
 
+#: The binaries the tests with each marker run, and the Debian package that installs them.
+BINARIES = {
+    "redis": (("redis-server", "redis-cli"), "redis-server"),
+    "promtool": (("promtool",), "prometheus"),
+}
+#: Set (``.ci/run`` does) to make a missing binary stop the run instead of skipping the
+#: tests that need it: CI installs them, so it can never pass by skipping.
+REQUIRE_BINARIES = "PUBSUB_TEST_REQUIRE_SERVERS"
+
 _names = itertools.count()
+
+
+def missing_binaries() -> dict[str, str]:
+    """For each marker whose binaries are not all on PATH, the line saying what to install."""
+    missing = {}
+    for marker, (binaries, package) in BINARIES.items():
+        absent = [name for name in binaries if shutil.which(name) is None]
+        if absent:
+            missing[marker] = f"{', '.join(absent)} not on PATH: apt-get install {package}"
+    return missing
+
+
+def pytest_report_header() -> list[str]:
+    if os.environ.get(REQUIRE_BINARIES):
+        return []
+    return [f"skipping the tests marked {m}: {why}" for m, why in missing_binaries().items()]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Skip the tests whose binaries are missing, or stop if they are required."""
+    for marker, why in missing_binaries().items():
+        needing = [item for item in items if item.get_closest_marker(marker)]
+        if needing and os.environ.get(REQUIRE_BINARIES):
+            raise pytest.UsageError(f"{why} ({REQUIRE_BINARIES} is set: nothing may be skipped)")
+        for item in needing:
+            item.add_marker(pytest.mark.skip(reason=why))
 
 
 def unique(prefix: str) -> str:

@@ -49,7 +49,7 @@ async def receive_messages(ws: ClientWebSocketResponse, count: int) -> list[Fram
     return received
 
 
-class TestPlainPublishFrames:
+class TestPublishFrames:
     async def test_plain_and_validated_publish_frames_store_the_same_messages(
         self, client: Client
     ) -> None:
@@ -96,90 +96,88 @@ class TestPlainPublishFrames:
         assert await pull(client, sub) == []
 
     @pytest.mark.parametrize(
-        ("text", "code", "message", "request_id"),
+        ("text", "code", "field", "request_id"),
         [
             (
                 '{"type":"publish","topic":"t1","messages":[{"data":"x"}],"request_id":true}',
                 "invalid_frame",
-                "request_id.constrained-int: Input should be a valid integer",
+                "request_id",
                 None,
             ),
             (
                 '{"type":"publish","topic":"t1","messages":[{"data":"x"}],"request_id":1.0}',
                 "invalid_frame",
-                "request_id.constrained-int: Input should be a valid integer",
+                "request_id",
                 None,
             ),
             (
                 '{"type":"publish","topic":"t1","messages":[{"data":"x"}],'
                 '"request_id":9223372036854775808}',
                 "invalid_frame",
-                "request_id.constrained-int: Input should be less than or equal to "
-                "9223372036854775807",
+                "request_id",
                 None,
             ),
             (
                 '{"type":"publish","topic":"t1","messages":[{"data":"x"}],"request_id":"%s"}'
                 % ("r" * 257),
                 "invalid_frame",
-                "request_id.constrained-int: Input should be a valid integer",
+                "request_id",
                 None,
             ),
             (
                 '{"type":"publish","topic":"bad name","messages":[{"data":"x"}],"request_id":1}',
                 "invalid_frame",
-                "topic: String should match pattern '^[A-Za-z0-9][A-Za-z0-9._-]{0,248}$'",
+                "topic",
                 1,
             ),
             (
                 '{"type":"publish","messages":[{"data":"x"}],"request_id":1}',
                 "invalid_frame",
-                "topic: Field required",
+                "topic",
                 1,
             ),
             (
                 '{"type":"publish","topic":"t1","messages":[{"data":"x","colour":"red"}],'
                 '"request_id":1}',
                 "invalid_frame",
-                "messages.0.colour: Extra inputs are not permitted",
+                "messages.0.colour",
                 1,
             ),
             (
                 '{"type":"publish","topic":"t1","messages":[{"data":5}],"request_id":1}',
                 "invalid_frame",
-                "messages.0.data: Input should be a valid string",
+                "messages.0.data",
                 1,
             ),
             (
                 '{"type":"publish","topic":"t1","messages":["x"],"request_id":1}',
                 "invalid_frame",
-                "messages.0: Input should be an object",
+                "messages.0",
                 1,
             ),
             (
                 '{"type":"publish","topic":"t1","messages":[],"request_id":1}',
                 "invalid_frame",
-                "messages: List should have at least 1 item after validation, not 0",
+                "messages",
                 1,
             ),
             (
                 '{"type":"publish","topic":"t1","messages":{"data":"x"},"request_id":1}',
                 "invalid_frame",
-                "messages: Input should be a valid array",
+                "messages",
                 1,
             ),
             (
                 '{"type":"publish","topic":"t1","messages":[{"data":"x"}],"priority":"high",'
                 '"request_id":1}',
                 "invalid_frame",
-                "priority: Extra inputs are not permitted",
+                "priority",
                 1,
             ),
             (
                 '{"type":"publish","topic":"t1","messages":[{"data":"\\ud800"}],"request_id":1}',
                 "invalid_json",
-                "the frame is not JSON: Invalid JSON: unexpected end of hex escape at line 1 "
-                "column 59",
+                None,
                 None,
             ),
         ],
@@ -190,13 +188,15 @@ class TestPlainPublishFrames:
             "lone surrogate",
         ],
     )  # fmt: skip
-    async def test_frames_that_are_not_plain_get_the_validated_error_frames(
-        self, client: Client, text: str, code: str, message: str, request_id: int | None
+    async def test_malformed_publish_frames_get_error_frames_naming_the_field(
+        self, client: Client, text: str, code: str, field: str | None, request_id: int | None
     ) -> None:
         async with client.ws_connect("/v1/ws") as ws:
             answer = await ask(ws, text)
-        expected = {"type": "error", "code": code, "message": message}
-        assert answer == expected | ({} if request_id is None else {"request_id": request_id})
+        assert (answer["type"], answer["code"]) == ("error", code)
+        assert answer.get("request_id") == request_id
+        if field is not None:
+            assert answer["message"].startswith(f"{field}: ")
 
 
 class TestBatchFrames:

@@ -7,9 +7,9 @@ import contextlib
 import logging
 
 import aiohttp
-import orjson
 
-from pubsubgo.adapters.wire.schemas.messages import delivery_fields
+from pubsubgo.adapters.wire.codec import encode
+from pubsubgo.adapters.wire.schemas.messages import received_message
 from pubsubgo.core.errors import MemberNotFound, SubscriptionNotFound
 from pubsubgo.core.messages import Delivery, DeliveryMode
 from pubsubgo.core.subscriptions import Subscription, SubscriptionType
@@ -80,7 +80,7 @@ class PushWorker:
             await self._broker.acks.nack(self._sub.name, failed)
 
     async def _post(self, delivery: Delivery) -> bool:
-        body = orjson.dumps(delivery_fields(delivery), option=orjson.OPT_UTC_Z)
+        body = encode(received_message(delivery))
         headers = {
             "Content-Type": "application/json",
             "X-PubSub-Subscription": self._sub.name,

@@ -97,6 +97,18 @@ class PublishRequest(NamedTuple):
     dedup_id: str | None = None
 
 
+def plain_request(data: bytes, priority: Priority = Priority.NORMAL) -> PublishRequest:
+    """A request of data and priority alone, every other field at its default: most
+    publishes are such, and building the tuple directly skips the NamedTuple's Python-level
+    ``__new__`` (``tests/unit/test_record_layout.py`` holds it to the field names)."""
+    return _new_tuple(PublishRequest, (data, None, NO_ATTRIBUTES, priority, *_PLAIN_REST))
+
+
+_new_tuple = tuple.__new__
+#: A plain request's fields after its priority, at their defaults.
+_PLAIN_REST = (DeliveryMode.AT_LEAST_ONCE, None, None, None, None)
+
+
 class MessageDraft(NamedTuple):
     """A validated message on its way into storage: everything but its id and topic.
 
@@ -144,6 +156,13 @@ class Message(NamedTuple):
     def is_due(self, now: float) -> bool:
         """True once a delayed message may be delivered."""
         return self.deliver_at is None or now >= self.deliver_at
+
+
+# Hot paths build a Message as ``tuple.__new__(Message, (id, topic) + draft)``: that is
+# right only while a draft's fields are a message's after its id and topic. Checked here,
+# once, so that reordering either record fails at import rather than mislabelling fields.
+if Message._fields != ("id", "topic", *MessageDraft._fields):
+    raise TypeError("MessageDraft's fields must be Message's after id and topic, in order")
 
 
 class Delivery(NamedTuple):

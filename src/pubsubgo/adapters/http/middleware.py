@@ -9,25 +9,13 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
-from pydantic import ValidationError
 
 from pubsubgo.adapters.http.observability import ERROR_CODE
-from pubsubgo.core.errors import ErrorKind, PubSubError, Unauthenticated
+from pubsubgo.adapters.wire.errors import STATUS_BY_KIND, error_body
+from pubsubgo.core.errors import PubSubError, Unauthenticated
 
 logger = logging.getLogger(__name__)
 
-#: DESIGN §3: the status of each kind of domain error.
-STATUS_BY_KIND = {
-    ErrorKind.INVALID: 400,
-    ErrorKind.NOT_FOUND: 404,
-    ErrorKind.CONFLICT: 409,
-    ErrorKind.GONE: 410,
-    ErrorKind.TOO_LARGE: 413,
-    ErrorKind.EXHAUSTED: 429,
-    ErrorKind.UNAVAILABLE: 503,
-    ErrorKind.UNAUTHENTICATED: 401,
-    ErrorKind.PERMISSION_DENIED: 403,
-}
 #: Seconds a client should wait before retrying a 429 (topic full) or 503 (storage down):
 #: short, since a consumer or a reconnect usually frees things within a second or two.
 RETRY_AFTER_SECONDS = 1
@@ -40,8 +28,6 @@ _CODE_BY_STATUS = {
     405: "method_not_allowed",
     413: "request_too_large",
 }
-#: pydantic error types that mean the body was not JSON at all.
-_JSON_ERRORS = {"json_invalid", "json_type"}
 #: How long a browser may cache a CORS preflight answer.
 CORS_MAX_AGE_SECONDS = 600
 _CORS_METHODS = "GET, POST, PUT, DELETE, OPTIONS"
@@ -52,7 +38,7 @@ def error_response(
 ) -> web.Response:
     """The JSON error shape: ``{"error": {"code", "message", ...details}}``."""
     response = web.json_response(
-        {"error": {"code": code, "message": message, **details}}, status=status, headers=headers
+        error_body(code, message, **details), status=status, headers=headers
     )
     response[ERROR_CODE] = code  # for the observability middleware's errors_total
     return response
@@ -62,15 +48,13 @@ def error_response(
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Map every exception a handler raises to the JSON error shape.
 
-    Domain errors map by ``kind``; validation errors and malformed JSON are 400; aiohttp's
-    own refusals keep their status; anything else is a logged 500 without a traceback.
+    Domain errors (bad input included) map by ``kind``; aiohttp's own refusals keep their
+    status; anything else is a logged 500 without a traceback.
     """
     try:
         return await handler(request)
     except PubSubError as error:
         return _domain_error(error)
-    except ValidationError as error:
-        return _validation_error(error)
     except web.HTTPException as error:
         if error.status < 400:
             raise
@@ -97,21 +81,6 @@ def bearer_challenge(error: Unauthenticated) -> str:
     """The RFC 6750 challenge: ``error="invalid_token"`` only when a token was given."""
     challenge = f'Bearer realm="{REALM}"'
     return f'{challenge}, error="invalid_token"' if error.invalid else challenge
-
-
-def _validation_error(error: ValidationError) -> web.Response:
-    problems = error.errors(include_url=False, include_input=False, include_context=False)
-    for problem in problems:
-        if problem["type"] in _JSON_ERRORS:
-            return error_response(400, "invalid_json", f"the body is not JSON: {problem['msg']}")
-    listed = [
-        {"field": ".".join(str(part) for part in p["loc"]), "message": p["msg"]} for p in problems
-    ]
-    first = listed[0]
-    message = f"{first['field'] or 'body'}: {first['message']}"
-    if len(listed) > 1:
-        message += f" (and {len(listed) - 1} more)"
-    return error_response(400, "invalid_request", message, field=first["field"], errors=listed[:20])
 
 
 def cors_middleware(allowed_origins: Sequence[str]) -> Middleware:

@@ -3,31 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
-import orjson
 from aiohttp import web
+from msgspec import Struct
 
-from pubsubgo.adapters.wire.schemas.frames import RequestId
-from pubsubgo.adapters.wire.schemas.messages import delivery_fields
+from pubsubgo.adapters.wire.codec import encode
+from pubsubgo.adapters.wire.schemas.fields import RequestId
+from pubsubgo.adapters.wire.schemas.frames import message_frame, messages_frame
 from pubsubgo.core.errors import PubSubError
-from pubsubgo.core.messages import Delivery
 from pubsubgo.services.groups import Membership
 
+__all__ = ["message_frame", "messages_frame"]
 
-def message_frame(delivery: Delivery) -> dict[str, Any]:
-    """``message``: the fields of a pulled message."""
-    return {"type": "message", **delivery_fields(delivery)}
-
-
-def messages_frame(subscription: str, deliveries: Sequence[Delivery]) -> dict[str, Any]:
-    """``messages``: what one pull returned, for a socket that subscribed with ``batch``."""
-    return {
-        "type": "messages",
-        "subscription": subscription,
-        "messages": [delivery_fields(d) for d in deliveries],
-    }
+#: A frame the server sends: a schema Struct, or a small object built here.
+Frame = Struct | dict[str, Any]
 
 
 def membership_frame(kind: str, subscription: str, membership: Membership) -> dict[str, Any]:
@@ -67,7 +58,7 @@ class FrameSender:
         self._ws = ws
         self._lock = asyncio.Lock()
 
-    async def send(self, frame: dict[str, Any]) -> None:
+    async def send(self, frame: Frame) -> None:
         """Send ``frame`` as JSON text.
 
         Raises:
@@ -75,14 +66,14 @@ class FrameSender:
         """
         await self.send_all((frame,))
 
-    async def send_all(self, frames: Iterable[dict[str, Any]]) -> None:
+    async def send_all(self, frames: Iterable[Frame]) -> None:
         """Send ``frames`` as JSON text, one after the other, nothing from other tasks
         between them.
 
         Raises:
             SocketClosed: the socket is closing or closed.
         """
-        texts = [orjson.dumps(frame, option=orjson.OPT_UTC_Z).decode() for frame in frames]
+        texts = [encode(frame).decode() for frame in frames]
         async with self._lock:
             for text in texts:
                 if self._ws.closed:

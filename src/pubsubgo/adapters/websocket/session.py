@@ -22,7 +22,7 @@ from pubsubgo.adapters.websocket.settling import AckSettler, owners
 from pubsubgo.adapters.websocket.stream import SubscriptionStream
 from pubsubgo.adapters.wire.schemas.frames import (
     AckFrame,
-    ClientFrame,
+    AnyClientFrame,
     ExtendFrame,
     NackFrame,
     ProtocolError,
@@ -30,8 +30,8 @@ from pubsubgo.adapters.wire.schemas.frames import (
     SubscribeFrame,
     UnsubscribeFrame,
     parse_frame,
-    parse_plain_publish,
 )
+from pubsubgo.adapters.wire.schemas.requests import to_requests
 from pubsubgo.core.errors import PubSubError
 from pubsubgo.core.messages import AckId
 from pubsubgo.services.acknowledgment import AckResult
@@ -94,19 +94,13 @@ class SocketSession:
     async def _handle(self, text: str) -> None:
         request_id = None
         try:
-            # Most publish frames carry plain text messages: read without pydantic, they
-            # cost a fraction. Anything else is validated as before.
-            plain = parse_plain_publish(text) if '"publish"' in text else None
-            frame = parse_frame(text) if plain is None else plain[0]
+            frame = parse_frame(text)
             request_id = frame.request_id
             self._policy.admit(frame)
             if type(frame) is AckFrame:
                 await self._pipeline.put(frame)
-            elif plain is not None:
-                await self._pipeline.put(Publish(plain[0], plain[1]))
             elif isinstance(frame, PublishFrame):
-                requests = [m.to_request() for m in frame.messages]
-                await self._pipeline.put(Publish(frame, requests))
+                await self._pipeline.put(Publish(frame, to_requests(frame.messages)))
             else:
                 await self._pipeline.done()
                 await self._dispatch(frame)
@@ -123,7 +117,7 @@ class SocketSession:
             await self._pipeline.done()
             await self._sender.send(error_frame("internal", "internal error", request_id))
 
-    async def _dispatch(self, frame: ClientFrame) -> None:
+    async def _dispatch(self, frame: AnyClientFrame) -> None:
         match frame:
             case SubscribeFrame():
                 await self._subscribe(frame)

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from aiohttp import web
-from pydantic import BaseModel
+from msgspec import Struct
 
 from pubsubgo.adapters.wire.access import Access
 
@@ -36,10 +36,10 @@ class Operation:
     summary: str
     tag: str
     access: Access
-    responses: Mapping[int, type[BaseModel] | None]
-    body: type[BaseModel] | None = None
+    responses: Mapping[int, type[Struct] | None]
+    body: type[Struct] | None = None
     body_required: bool = True
-    query: type[BaseModel] | None = None
+    query: type[Struct] | None = None
     errors: tuple[int, ...] = ()
     description: str = ""
     long_poll: bool = False
@@ -72,10 +72,10 @@ class RouteTable:
         *,
         summary: str,
         access: Access,
-        responses: Mapping[int, type[BaseModel] | None],
-        body: type[BaseModel] | None = None,
+        responses: Mapping[int, type[Struct] | None],
+        body: type[Struct] | None = None,
         body_required: bool = True,
-        query: type[BaseModel] | None = None,
+        query: type[Struct] | None = None,
         errors: tuple[int, ...] = (),
         description: str = "",
         long_poll: bool = False,

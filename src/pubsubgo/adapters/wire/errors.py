@@ -1,10 +1,37 @@
-"""Errors only the HTTP edge raises: malformed requests the services never see."""
+"""The error shape every edge answers with, the HTTP status of each kind of error, and the
+errors only edges raise (malformed requests the services never see)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from pubsubgo.core.errors import ErrorKind, InvalidArgument, PubSubError, TooManyMessages
 
-__all__ = ["MetricsDisabled", "TooManyMessages", "UnsupportedContentType"]
+__all__ = [
+    "STATUS_BY_KIND",
+    "MetricsDisabled",
+    "TooManyMessages",
+    "UnsupportedContentType",
+    "error_body",
+]
+
+#: DESIGN §3: the HTTP status of each kind of domain error.
+STATUS_BY_KIND = {
+    ErrorKind.INVALID: 400,
+    ErrorKind.NOT_FOUND: 404,
+    ErrorKind.CONFLICT: 409,
+    ErrorKind.GONE: 410,
+    ErrorKind.TOO_LARGE: 413,
+    ErrorKind.EXHAUSTED: 429,
+    ErrorKind.UNAVAILABLE: 503,
+    ErrorKind.UNAUTHENTICATED: 401,
+    ErrorKind.PERMISSION_DENIED: 403,
+}
+
+
+def error_body(code: str, message: str, **details: Any) -> dict[str, Any]:
+    """The JSON error shape: ``{"error": {"code", "message", ...details}}``."""
+    return {"error": {"code": code, "message": message, **details}}
 
 
 class UnsupportedContentType(InvalidArgument):

@@ -1,4 +1,4 @@
-"""Reading requests into models and writing models as responses."""
+"""Reading requests into schema types and writing schema types as responses."""
 
 from __future__ import annotations
 
@@ -6,14 +6,15 @@ import re
 from typing import TypeVar
 
 from aiohttp import web
-from pydantic import BaseModel
+from msgspec import Struct
 
+from pubsubgo.adapters.wire.codec import convert, decode, encode
 from pubsubgo.adapters.wire.errors import UnsupportedContentType
 from pubsubgo.adapters.wire.schemas.fields import MESSAGE_ID_REGEX
 from pubsubgo.core.errors import InvalidArgument, MessageNotFound
 from pubsubgo.core.messages import MessageId
 
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M", bound=Struct)
 
 _MESSAGE_ID = re.compile(MESSAGE_ID_REGEX)
 #: What an omitted body means: every field at its default (the body of ``pull`` or
@@ -26,15 +27,15 @@ async def read_body(request: web.Request, model: type[M]) -> M:
 
     Raises:
         UnsupportedContentType: the body is not declared as JSON.
-        pydantic.ValidationError: bad JSON, wrong types, unknown or missing fields.
+        InvalidJson: the body is not JSON.
+        InvalidRequest: wrong types, unknown or missing fields, values out of range.
         aiohttp.web.HTTPRequestEntityTooLarge: over the body size limit.
     """
-    return model.model_validate_json(await read_json(request))
+    return decode(await read_json(request), model)
 
 
 async def read_json(request: web.Request) -> bytes:
-    """The body as sent, for a route that parses it itself (falling back to a model with
-    :func:`read_body`'s errors); an empty body counts as ``{}``.
+    """The body as sent, for a route that decodes it itself; an empty body counts as ``{}``.
 
     Raises:
         UnsupportedContentType: the body is not declared as JSON.
@@ -53,13 +54,13 @@ def read_query(request: web.Request, model: type[M]) -> M:
 
     Raises:
         InvalidArgument: a parameter is given more than once (which value was meant?).
-        pydantic.ValidationError: unknown parameters or bad values.
+        InvalidRequest: unknown parameters or bad values.
     """
     query = request.query
     for name in query:
         if len(query.getall(name)) > 1:
             raise InvalidArgument(f"query parameter {name!r} is given more than once", field=name)
-    return model.model_validate(dict(query))
+    return convert(dict(query), model, from_strings=True)
 
 
 def message_id(request: web.Request) -> MessageId:
@@ -75,12 +76,9 @@ def message_id(request: web.Request) -> MessageId:
     return MessageId(id_)
 
 
-def json_response(model: BaseModel, status: int = 200) -> web.Response:
-    """``model`` as a JSON response (None fields included, so every key is always present)."""
-    # The serializer's own bytes: ``model_dump_json`` would decode them to text, which the
-    # response would then encode again.
-    body = model.__pydantic_serializer__.to_json(model, by_alias=True)
-    return json_body(body, status)
+def json_response(body: Struct, status: int = 200) -> web.Response:
+    """``body`` as a JSON response (None fields included, so every key is always present)."""
+    return json_body(encode(body), status)
 
 
 def json_body(body: bytes, status: int = 200) -> web.Response:

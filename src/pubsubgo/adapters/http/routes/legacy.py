@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import web
-from pydantic import ValidationError
 
 from pubsubgo.adapters.wire.access import Access
 from pubsubgo.adapters.wire.api import RouteTable
+from pubsubgo.adapters.wire.codec import InvalidRequest, convert
 from pubsubgo.adapters.wire.errors import TooManyMessages
 from pubsubgo.adapters.wire.keys import BROKER, SETTINGS
 from pubsubgo.adapters.wire.parsing import json_response, read_body
 from pubsubgo.adapters.wire.schemas.legacy import LegacyBatch, LegacyMessage, RawBatch
 from pubsubgo.adapters.wire.schemas.responses import (
-    ErrorDetail,
     LegacyBatchResponse,
     LegacyFailure,
     LegacyPublishResponse,
@@ -43,7 +41,7 @@ class BatchRejected(InvalidArgument):
         self.failed = failed
 
     def details(self) -> dict[str, object]:
-        return {"failed": [f.model_dump() for f in self.failed]}
+        return {"failed": [{"index": f.index, "error": f.error} for f in self.failed]}
 
 
 @routes.route(
@@ -89,15 +87,9 @@ def _validate(
     valid: dict[int, PublishRequest] = {}
     for index, entry in enumerate(entries):
         try:
-            # Through JSON again: strict models take enum values as JSON strings only. (The
-            # standard library's encoder, since orjson refuses integers beyond 64 bits.)
-            valid[index] = LegacyMessage.model_validate_json(json.dumps(entry)).to_request()
-        except ValidationError as error:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or 'message'}: {e['msg']}"
-                for e in error.errors(include_url=False)
-            )
-            failed.append(_failure(index, "invalid_request", problems))
+            valid[index] = convert(entry, LegacyMessage).to_request()
+        except InvalidRequest as error:
+            failed.append(_failure(index, error.code, error.message, **error.details()))
     return valid
 
 
@@ -130,4 +122,4 @@ async def _publish(
 
 
 def _failure(index: int, code: str, message: str, **details: Any) -> LegacyFailure:
-    return LegacyFailure(index=index, error=ErrorDetail(code=code, message=message, **details))
+    return LegacyFailure(index=index, error={"code": code, "message": message, **details})

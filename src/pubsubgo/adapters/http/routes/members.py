@@ -9,7 +9,11 @@ from pubsubgo.adapters.wire.api import RouteTable
 from pubsubgo.adapters.wire.keys import BROKER
 from pubsubgo.adapters.wire.parsing import json_response, read_body
 from pubsubgo.adapters.wire.schemas.requests import JoinRequest
-from pubsubgo.adapters.wire.schemas.responses import HeartbeatResponse, MembershipView
+from pubsubgo.adapters.wire.schemas.responses import (
+    HeartbeatResponse,
+    MembershipView,
+    membership_view,
+)
 from pubsubgo.core.access import Action
 
 routes = RouteTable(tag="consumer groups")
@@ -23,7 +27,7 @@ routes = RouteTable(tag="consumer groups")
 async def join(request: web.Request) -> web.Response:
     body = await read_body(request, JoinRequest)
     membership = await request.app[BROKER].groups.join(request.match_info["sub"], body.member_id)
-    return json_response(MembershipView.of(membership), 201)
+    return json_response(membership_view(membership), 201)
 
 
 @routes.route(

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import orjson
 from aiohttp import web
 
 from pubsubgo.adapters.wire.access import Access, require, visible
 from pubsubgo.adapters.wire.api import RouteTable
 from pubsubgo.adapters.wire.keys import BROKER
-from pubsubgo.adapters.wire.parsing import json_body, json_response, read_body, read_query
-from pubsubgo.adapters.wire.schemas.messages import delivery_fields
+from pubsubgo.adapters.wire.parsing import json_response, read_body, read_query
+from pubsubgo.adapters.wire.schemas.messages import received_message
 from pubsubgo.adapters.wire.schemas.queries import ListSubscriptionsQuery
 from pubsubgo.adapters.wire.schemas.requests import (
     AckRequest,
@@ -28,11 +27,11 @@ from pubsubgo.adapters.wire.schemas.responses import (
     SubscriptionDescriptionView,
     SubscriptionList,
     SubscriptionView,
+    subscription_description_view,
+    subscription_view,
 )
 from pubsubgo.core.access import Action
 from pubsubgo.core.messages import AckId
-from pubsubgo.core.subscriptions import RetryPolicy, Subscription
-from pubsubgo.services.acknowledgment import AckResult
 
 routes = RouteTable(tag="subscriptions")
 
@@ -48,8 +47,8 @@ routes = RouteTable(tag="subscriptions")
 async def create_subscription(request: web.Request) -> web.Response:
     spec = await read_body(request, CreateSubscription)
     require(request, spec.needs())
-    created = await request.app[BROKER].subscriptions.create(to_subscription(spec))
-    return json_response(SubscriptionView.of(created), 201)
+    created = await request.app[BROKER].subscriptions.create(spec.to_subscription())
+    return json_response(subscription_view(created), 201)
 
 
 @routes.route(
@@ -63,7 +62,7 @@ async def list_subscriptions(request: web.Request) -> web.Response:
     query = read_query(request, ListSubscriptionsQuery)
     found = await request.app[BROKER].subscriptions.list(query.topic)
     shown = visible(request, (s.name for s in found))
-    views = [SubscriptionView.of(s) for s in found if s.name in shown]
+    views = [subscription_view(s) for s in found if s.name in shown]
     return json_response(SubscriptionList(subscriptions=views))
 
 
@@ -73,7 +72,7 @@ async def list_subscriptions(request: web.Request) -> web.Response:
 )  # fmt: skip
 async def describe_subscription(request: web.Request) -> web.Response:
     found = await request.app[BROKER].subscriptions.describe(request.match_info["sub"])
-    return json_response(SubscriptionDescriptionView.describe(found))
+    return json_response(subscription_description_view(found))
 
 
 @routes.route(
@@ -97,10 +96,7 @@ async def pull(request: web.Request) -> web.Response:
     deliveries = await request.app[BROKER].subscriber.pull(
         request.match_info["sub"], ask.max_messages, ask.wait_seconds, ask.member_id
     )
-    # The JSON of PullResponse byte for byte, without a model per message (a pull answers
-    # up to a thousand of them).
-    messages = [delivery_fields(d) for d in deliveries]
-    return json_body(orjson.dumps({"messages": messages}, option=orjson.OPT_UTC_Z))
+    return json_response(PullResponse(messages=list(map(received_message, deliveries))))
 
 
 @routes.route(
@@ -111,7 +107,7 @@ async def pull(request: web.Request) -> web.Response:
 async def ack(request: web.Request) -> web.Response:
     body = await read_body(request, AckRequest)
     done = await request.app[BROKER].acks.ack(request.match_info["sub"], _ack_ids(body))
-    return _settled("acked", done)
+    return json_response(AckResponse(acked=done.count, unknown=done.unknown))
 
 
 @routes.route(
@@ -124,7 +120,7 @@ async def nack(request: web.Request) -> web.Response:
     done = await request.app[BROKER].acks.nack(
         request.match_info["sub"], _ack_ids(body), body.delay_seconds
     )
-    return _settled("nacked", done)
+    return json_response(NackResponse(nacked=done.count, unknown=done.unknown))
 
 
 @routes.route(
@@ -137,7 +133,7 @@ async def extend(request: web.Request) -> web.Response:
     done = await request.app[BROKER].acks.extend(
         request.match_info["sub"], _ack_ids(body), body.seconds
     )
-    return _settled("extended", done)
+    return json_response(ExtendResponse(extended=done.count, unknown=done.unknown))
 
 
 @routes.route(
@@ -147,9 +143,8 @@ async def extend(request: web.Request) -> web.Response:
 )  # fmt: skip
 async def seek(request: web.Request) -> web.Response:
     body = await read_body(request, SeekRequest)
-    timestamp = None if body.timestamp is None else body.timestamp.timestamp()
     await request.app[BROKER].subscriptions.seek(
-        request.match_info["sub"], position=body.position, timestamp=timestamp
+        request.match_info["sub"], position=body.position, timestamp=body.seconds
     )
     return web.Response(status=204)
 
@@ -163,19 +158,5 @@ async def redrive(request: web.Request) -> web.Response:
     return json_response(RedriveResponse(moved=moved))
 
 
-def to_subscription(spec: CreateSubscription) -> Subscription:
-    """The domain subscription a create request describes."""
-    fields = spec.model_dump(exclude={"retry_policy", "push_endpoint"})
-    endpoint = None if spec.push_endpoint is None else str(spec.push_endpoint)
-    retry = RetryPolicy(**spec.retry_policy.model_dump())
-    return Subscription(**fields, push_endpoint=endpoint, retry_policy=retry)
-
-
-def _settled(counted: str, done: AckResult) -> web.Response:
-    """The answer of an ack, nack or extend (``AckResponse``, ``NackResponse``,
-    ``ExtendResponse``): the count under ``counted``, and the unknown ids."""
-    return json_body(orjson.dumps({counted: done.count, "unknown": done.unknown}))
-
-
-def _ack_ids(body: AckRequest) -> list[AckId]:
+def _ack_ids(body: AckRequest | NackRequest | ExtendRequest) -> list[AckId]:
     return [AckId(a) for a in body.ack_ids]

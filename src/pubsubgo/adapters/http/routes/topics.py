@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
-import orjson
 from aiohttp import web
 
 from pubsubgo.adapters.wire.access import Access, require, visible
 from pubsubgo.adapters.wire.api import RouteTable
 from pubsubgo.adapters.wire.background import run_in_background
 from pubsubgo.adapters.wire.keys import BROKER, RATES
-from pubsubgo.adapters.wire.parsing import (
-    json_body,
-    json_response,
-    message_id,
-    read_body,
-    read_json,
-    read_query,
-)
-from pubsubgo.adapters.wire.schemas.messages import MessageView
+from pubsubgo.adapters.wire.parsing import json_response, message_id, read_body, read_query
+from pubsubgo.adapters.wire.schemas.messages import MessageView, message_view
 from pubsubgo.adapters.wire.schemas.queries import BrowseQuery, ForceQuery, PublishQuery
-from pubsubgo.adapters.wire.schemas.requests import (
-    CreateTopic,
-    MessageIn,
-    PublishMessages,
-    plain_batch,
-)
+from pubsubgo.adapters.wire.schemas.requests import CreateTopic, PublishMessages, to_requests
 from pubsubgo.adapters.wire.schemas.responses import (
     AcceptedResponse,
     MessageList,
@@ -35,10 +20,12 @@ from pubsubgo.adapters.wire.schemas.responses import (
     TopicList,
     TopicStatsView,
     TopicView,
+    topic_description_view,
+    topic_stats_view,
+    topic_view,
 )
 from pubsubgo.core.access import Action
-from pubsubgo.core.messages import MessageId, PublishRequest
-from pubsubgo.core.topics import Topic
+from pubsubgo.core.messages import MessageId
 
 routes = RouteTable(tag="topics")
 
@@ -51,8 +38,8 @@ routes = RouteTable(tag="topics")
 async def create_topic(request: web.Request) -> web.Response:
     spec = await read_body(request, CreateTopic)
     require(request, spec.needs())
-    topic = await request.app[BROKER].topics.create(Topic(**spec.model_dump()))
-    return json_response(TopicView.of(topic), 201)
+    topic = await request.app[BROKER].topics.create(spec.to_topic())
+    return json_response(topic_view(topic), 201)
 
 
 @routes.route(
@@ -63,7 +50,7 @@ async def create_topic(request: web.Request) -> web.Response:
 async def list_topics(request: web.Request) -> web.Response:
     topics = await request.app[BROKER].topics.list()
     shown = visible(request, (t.name for t in topics))
-    return json_response(TopicList(topics=[TopicView.of(t) for t in topics if t.name in shown]))
+    return json_response(TopicList(topics=[topic_view(t) for t in topics if t.name in shown]))
 
 
 @routes.route(
@@ -73,7 +60,7 @@ async def list_topics(request: web.Request) -> web.Response:
 async def describe_topic(request: web.Request) -> web.Response:
     name = request.match_info["topic"]
     found = await request.app[BROKER].topics.describe(name)
-    return json_response(TopicDescriptionView.describe(found, request.app[RATES].rates(name)))
+    return json_response(topic_description_view(found, request.app[RATES].rates(name)))
 
 
 @routes.route(
@@ -83,7 +70,8 @@ async def describe_topic(request: web.Request) -> web.Response:
 )  # fmt: skip
 async def delete_topic(request: web.Request) -> web.Response:
     query = read_query(request, ForceQuery)
-    await request.app[BROKER].topics.delete(request.match_info["topic"], force=query.force)
+    force = query.force == "true"
+    await request.app[BROKER].topics.delete(request.match_info["topic"], force=force)
     return web.Response(status=204)
 
 
@@ -96,19 +84,16 @@ async def delete_topic(request: web.Request) -> web.Response:
 )  # fmt: skip
 async def publish(request: web.Request) -> web.Response:
     # Only ?async=true changes anything, and most publishes carry no query at all.
-    answer_early = bool(request.query) and read_query(request, PublishQuery).async_
-    raw = await read_json(request)
-    requests = plain_batch(raw)
-    if requests is None:
-        requests = to_requests(request.app, PublishMessages.model_validate_json(raw).messages)
+    answer_early = bool(request.query) and read_query(request, PublishQuery).async_ == "true"
+    requests = to_requests((await read_body(request, PublishMessages)).messages)
     topic = request.match_info["topic"]
     broker = request.app[BROKER]
     if answer_early:
         work = broker.publisher.publish(topic, requests)
         run_in_background(request.app, work, f"async publish to {topic}")
-        return json_body(orjson.dumps({"accepted": len(requests)}), 202)  # AcceptedResponse
+        return json_response(AcceptedResponse(accepted=len(requests)), 202)
     ids = await broker.publisher.publish(topic, requests)
-    return json_body(orjson.dumps({"ids": ids}), 201)  # PublishResponse
+    return json_response(PublishResponse(ids=ids), 201)
 
 
 @routes.route(
@@ -118,7 +103,7 @@ async def publish(request: web.Request) -> web.Response:
 async def get_message(request: web.Request) -> web.Response:
     topic, id_ = request.match_info["topic"], message_id(request)
     message = await request.app[BROKER].topics.message(topic, id_)
-    return json_response(MessageView.of(message))
+    return json_response(message_view(message))
 
 
 @routes.route(
@@ -133,7 +118,7 @@ async def browse(request: web.Request) -> web.Response:
     # A full page may have more behind it; a short page is the end.
     next_after = found[-1].id if len(found) == query.limit else None
     return json_response(
-        MessageList(messages=[MessageView.of(m) for m in found], next_after=next_after)
+        MessageList(messages=[message_view(m) for m in found], next_after=next_after)
     )
 
 
@@ -144,9 +129,4 @@ async def browse(request: web.Request) -> web.Response:
 async def stats(request: web.Request) -> web.Response:
     name = request.match_info["topic"]
     found = await request.app[BROKER].topics.describe(name)
-    return json_response(TopicStatsView.of(name, found.stats, request.app[RATES].rates(name)))
-
-
-def to_requests(app: web.Application, messages: Sequence[MessageIn]) -> list[PublishRequest]:
-    """The batch as the publisher takes it (which refuses one over the count limit, 413)."""
-    return [m.to_request() for m in messages]
+    return json_response(topic_stats_view(name, found.stats, request.app[RATES].rates(name)))

@@ -1,2 +1,2 @@
-"""Pydantic models of the REST API: requests, responses, and the OpenAPI document built
-from them. The only pydantic of the edges, with ``config.py``."""
+"""Schemas of the wire: requests, responses and frames as msgspec Structs, and the OpenAPI
+document built from them. The one definition of each shape every edge reads and writes."""

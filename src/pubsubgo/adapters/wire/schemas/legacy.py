@@ -2,46 +2,40 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field, PrivateAttr, model_validator
+from msgspec import Meta, field
 
 from pubsubgo.core.messages import DeliveryMode, Priority, PublishRequest
 
-from .fields import BASE64_REGEX
+from .fields import BASE64_REGEX, LIMITS, Attributes, decode_data
 from .requests import (
     EXACTLY_ONCE_NEEDS_DEDUP_ID,
-    LIMITS,
     MAX_DELAY_SECONDS,
-    Attributes,
+    SCHEMA_RULES,
     Strict,
-    decode_data,
+    checked,
 )
 
 
 class LegacyMessage(Strict):
     """A PubSubGo client's message: base64 ``payload``; ``headers`` become attributes."""
 
-    model_config = ConfigDict(json_schema_extra={"allOf": [EXACTLY_ONCE_NEEDS_DEDUP_ID]})
-
-    payload: str = Field(pattern=BASE64_REGEX)
-    key: str | None = Field(None, max_length=LIMITS.max_key_bytes)
-    headers: Attributes = Field(default_factory=dict, max_length=LIMITS.max_attributes)
+    payload: Annotated[str, Meta(pattern=BASE64_REGEX)]
+    key: Annotated[str, Meta(max_length=LIMITS.max_key_bytes)] | None = None
+    headers: Attributes = field(default_factory=dict)
     priority: Priority = Priority.NORMAL
     delivery_mode: DeliveryMode = DeliveryMode.AT_LEAST_ONCE
-    ttl: float | None = Field(None, gt=0, le=MAX_DELAY_SECONDS, description="seconds")
-    dedup_id: str | None = Field(None, max_length=LIMITS.max_dedup_id_bytes)
-    _payload: bytes = PrivateAttr(b"")
+    ttl: Annotated[float, Meta(gt=0, le=MAX_DELAY_SECONDS, description="seconds")] | None = None
+    dedup_id: Annotated[str, Meta(max_length=LIMITS.max_dedup_id_bytes)] | None = None
 
-    @model_validator(mode="after")
-    def _decode(self) -> LegacyMessage:
-        self._payload = decode_data(self.payload, "base64")
-        return self
+    def __post_init__(self) -> None:
+        checked("payload", lambda payload: decode_data(payload, "base64"), self.payload)
 
     def to_request(self) -> PublishRequest:
         """The message as the publisher service takes it."""
         return PublishRequest(
-            data=self._payload,
+            data=decode_data(self.payload, "base64"),
             key=self.key,
             attributes=self.headers,
             priority=self.priority,
@@ -55,10 +49,13 @@ class LegacyBatch(Strict):
     """``POST /v1/publish/{topic}/batch`` as documented; entries are validated one by one,
     so that one bad entry fails alone (206)."""
 
-    messages: list[LegacyMessage] = Field(min_length=1)
+    messages: Annotated[list[LegacyMessage], Meta(min_length=1)]
 
 
 class RawBatch(Strict):
     """How the legacy batch body is first read: the entries are checked individually."""
 
-    messages: list[dict[str, Any]] = Field(min_length=1)
+    messages: Annotated[list[dict[str, Any]], Meta(min_length=1)]
+
+
+SCHEMA_RULES[LegacyMessage] = {"allOf": [EXACTLY_ONCE_NEEDS_DEDUP_ID]}

@@ -1,25 +1,26 @@
 """How messages look in JSON: stored and delivered, with their data as text or base64.
 
 Times are RFC 3339 in UTC. Message ``data`` is UTF-8 text when the bytes are valid UTF-8,
-otherwise base64; ``encoding`` always says which, so a client never has to guess. The field
-builders are shared with the WebSocket frames and push bodies.
+otherwise base64; ``encoding`` always says which, so a client never has to guess. The same
+views are pulled over REST, pushed over WebSocket and posted to push endpoints.
 """
 
 from __future__ import annotations
 
 import base64
 from datetime import UTC, datetime
-from typing import Any
+from typing import TypeVar
 
-from pydantic import BaseModel
+from msgspec import Struct
 
 from pubsubgo.core.messages import Delivery, DeliveryMode, Message, Priority
 
-from .requests import Encoding
+from .fields import Encoding
 
 
-class MessageView(BaseModel):
-    """A stored message."""
+class MessageView(Struct, omit_defaults=False, gc=False):
+    """A stored message. (Views hold no reference cycles, so the garbage collector need not
+    track them: cheaper to build, once per message.)"""
 
     id: str
     topic: str
@@ -35,29 +36,14 @@ class MessageView(BaseModel):
     deliver_at: datetime | None
     dedup_id: str | None
 
-    @classmethod
-    def of(cls, message: Message) -> MessageView:
-        """The view of ``message`` (payload already decompressed)."""
-        return cls(**message_fields(message))
 
-
-class ReceivedMessage(MessageView):
+class ReceivedMessage(MessageView, gc=False):
     """A delivered message with the handle to settle it."""
 
     ack_id: str
     delivery_attempt: int
     subscription: str
     deadline: datetime
-
-    @classmethod
-    def of_delivery(cls, delivery: Delivery) -> ReceivedMessage:
-        """The view of ``delivery``."""
-        return cls(**delivery_fields(delivery))
-
-
-def timestamp(seconds: float) -> datetime:
-    """Seconds since the epoch as an aware UTC datetime."""
-    return datetime.fromtimestamp(seconds, UTC)
 
 
 class _LastTimestamp:
@@ -67,7 +53,7 @@ class _LastTimestamp:
     __slots__ = ("last",)
 
     def __init__(self) -> None:
-        self.last: tuple[float, datetime] = (0.0, timestamp(0.0))
+        self.last: tuple[float, datetime] = (0.0, datetime.fromtimestamp(0.0, UTC))
 
     def of(self, seconds: float) -> datetime:
         last = self.last  # one read and one write of a tuple: never a torn pair
@@ -78,55 +64,75 @@ class _LastTimestamp:
         return converted
 
 
-#: The deadline last written (shared by the pull route, WebSocket pushes and push bodies).
+#: The deadline last written (shared by pulls, WebSocket pushes and push bodies).
 _deadlines = _LastTimestamp()
 
 
-def encode_data(data: bytes) -> tuple[str, Encoding]:
-    """``data`` as JSON text: itself when valid UTF-8, otherwise base64."""
-    try:
-        return data.decode(), "utf-8"
-    except UnicodeDecodeError:
-        return base64.b64encode(data).decode("ascii"), "base64"
+def message_view(message: Message) -> MessageView:
+    """The view of a stored message (payload already decompressed)."""
+    return MessageView(*_fields(message))
 
 
-def message_fields(message: Message) -> dict[str, Any]:
-    """The JSON fields of a stored message (shared with WebSocket and push bodies).
+R = TypeVar("R", bound=ReceivedMessage)
 
-    Times are aware datetimes, which pydantic and ``orjson`` (with ``OPT_UTC_Z``) both
-    write as RFC 3339 with a ``Z``. This runs once per delivered message, hence the inlined
-    conversions.
-    """
+
+def received_message(delivery: Delivery, view: type[R] = ReceivedMessage) -> R:  # type: ignore[assignment]
+    """The view of a delivered message (as ``view``, a ReceivedMessage or a subclass of it).
+    This runs once per delivered message: the fields go in by position."""
+    return view(
+        *_fields(delivery.message),
+        delivery.ack_id,
+        delivery.delivery_attempt,
+        delivery.subscription,
+        _deadlines.of(delivery.deadline),
+    )
+
+
+#: :class:`MessageView`'s fields in order: typed, so that mypy checks each position.
+ViewFields = tuple[
+    str,
+    str,
+    int,
+    str | None,
+    str,
+    Encoding,
+    dict[str, str],
+    Priority,
+    DeliveryMode,
+    datetime,
+    datetime | None,
+    datetime | None,
+    str | None,
+]
+
+
+def _fields(message: Message) -> ViewFields:
+    """A message's fields in :class:`MessageView`'s order."""
     data, attributes = message.data, message.attributes
     try:
-        text, encoding = data.decode(), "utf-8"
+        text, encoding = data.decode(), _UTF8
     except UnicodeDecodeError:
-        text, encoding = base64.b64encode(data).decode("ascii"), "base64"
+        text, encoding = base64.b64encode(data).decode("ascii"), _BASE64
     expires, deliver = message.expires_at, message.deliver_at
-    return {
-        "id": message.id,
-        "topic": message.topic,
-        "partition": message.partition,
-        "key": message.key,
-        "data": text,
-        "encoding": encoding,
-        # A copy, so that no reader of the fields can change the stored message; most
+    return (
+        message.id,
+        message.topic,
+        message.partition,
+        message.key,
+        text,
+        encoding,
+        # A copy, so that no reader of the view can change the stored message; most
         # messages carry none, and a new empty dict is cheaper than copying one.
-        "attributes": dict(attributes) if attributes else {},
-        "priority": message.priority,
-        "delivery_mode": message.delivery_mode,
-        "published_at": datetime.fromtimestamp(message.published_at, UTC),
-        "expires_at": None if expires is None else datetime.fromtimestamp(expires, UTC),
-        "deliver_at": None if deliver is None else datetime.fromtimestamp(deliver, UTC),
-        "dedup_id": message.dedup_id,
-    }
+        dict(attributes) if attributes else {},
+        message.priority,
+        message.delivery_mode,
+        _timestamp(message.published_at, UTC),
+        None if expires is None else _timestamp(expires, UTC),
+        None if deliver is None else _timestamp(deliver, UTC),
+        message.dedup_id,
+    )
 
 
-def delivery_fields(delivery: Delivery) -> dict[str, Any]:
-    """The JSON fields of a delivered message."""
-    fields = message_fields(delivery.message)
-    fields["ack_id"] = delivery.ack_id
-    fields["delivery_attempt"] = delivery.delivery_attempt
-    fields["subscription"] = delivery.subscription
-    fields["deadline"] = _deadlines.of(delivery.deadline)
-    return fields
+_timestamp = datetime.fromtimestamp
+_UTF8: Encoding = "utf-8"
+_BASE64: Encoding = "base64"

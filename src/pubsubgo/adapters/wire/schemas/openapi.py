@@ -1,22 +1,22 @@
-"""The OpenAPI 3.1 document, built from the route table and the pydantic models."""
+"""The OpenAPI 3.1 document, built from the route table and the schema types."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from http import HTTPStatus
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel
-from pydantic.json_schema import JsonSchemaValue, models_json_schema
+import msgspec
+from msgspec import Struct
 
 from pubsubgo.adapters.wire.api import Operation
 from pubsubgo.core.names import NAME_PATTERN
 
-from .responses import ErrorResponse
+from .requests import SCHEMA_RULES
+from .responses import ErrorDetail, ErrorResponse
 
-Mode = Literal["validation", "serialization"]
-Refs = Mapping[tuple[Any, Mode], JsonSchemaValue]
-_REF_TEMPLATE = "#/components/schemas/{model}"
+Refs = Mapping[type[Struct], dict[str, Any]]
+_REF_TEMPLATE = "#/components/schemas/{name}"
 _JSON = "application/json"
 #: The name of the bearer-token security scheme.
 SECURITY_SCHEME = "bearer"
@@ -36,11 +36,17 @@ def openapi_document(
 ) -> dict[str, Any]:
     """The OpenAPI 3.1 document of ``operations``.
 
-    Request bodies use each model's validation schema and responses its serialization
-    schema; every error status answers with the ``ErrorResponse`` shape.
+    Every error status answers with the ``ErrorResponse`` shape.
     """
     operations = list(operations)
-    refs, definitions = models_json_schema(_models(operations), ref_template=_REF_TEMPLATE)
+    types = _types(operations)
+    schemas, components = msgspec.json.schema_components(types, ref_template=_REF_TEMPLATE)
+    refs = dict(zip(types, schemas, strict=True))
+    for struct, rules in SCHEMA_RULES.items():
+        if struct.__name__ in components:
+            components[struct.__name__].update(rules)
+    # Error details carry more fields by kind (position, limit, ...): open to them.
+    components["ErrorDetail"]["additionalProperties"] = True
     paths: dict[str, dict[str, Any]] = {}
     for operation in operations:
         item = paths.setdefault(operation.path, {})
@@ -50,20 +56,20 @@ def openapi_document(
         "info": {"title": title, "version": version, "description": description},
         "paths": paths,
         "components": {
-            "schemas": definitions.get("$defs", {}),
+            "schemas": components,
             "securitySchemes": {SECURITY_SCHEME: _BEARER},
         },
     }
 
 
-def _models(operations: list[Operation]) -> list[tuple[type[BaseModel], Mode]]:
-    wanted: dict[tuple[type[BaseModel], Mode], None] = {(ErrorResponse, "serialization"): None}
+def _types(operations: list[Operation]) -> list[type[Struct]]:
+    wanted: dict[type[Struct], None] = {ErrorResponse: None, ErrorDetail: None}
     for operation in operations:
         if operation.body is not None:
-            wanted[(operation.body, "validation")] = None
-        for model in operation.responses.values():
-            if model is not None:
-                wanted[(model, "serialization")] = None
+            wanted[operation.body] = None
+        for body in operation.responses.values():
+            if body is not None:
+                wanted[body] = None
     return list(wanted)
 
 
@@ -82,7 +88,7 @@ def _operation(operation: Operation, refs: Refs) -> dict[str, Any]:
     if operation.body is not None:
         spec["requestBody"] = {
             "required": operation.body_required,
-            "content": {_JSON: {"schema": refs[(operation.body, "validation")]}},
+            "content": {_JSON: {"schema": refs[operation.body]}},
         }
     return spec
 
@@ -93,7 +99,8 @@ def _parameters(operation: Operation) -> list[dict[str, Any]]:
         for name in operation.path_parameters
     ]
     if operation.query is not None:
-        schema = operation.query.model_json_schema(by_alias=True)
+        _, components = msgspec.json.schema_components([operation.query])
+        schema = components[operation.query.__name__]
         required = set(schema.get("required", ()))
         for name, field in schema["properties"].items():
             parameters.append(
@@ -108,8 +115,8 @@ def _parameters(operation: Operation) -> list[dict[str, Any]]:
 
 
 def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
-    """A query parameter's schema without pydantic's ``null`` branch of an optional field:
-    a query string cannot carry null, only leave the parameter out."""
+    """A query parameter's schema without the ``null`` branch of an optional field: a query
+    string cannot carry null, only leave the parameter out."""
     branches = [b for b in schema.get("anyOf", ()) if b != {"type": "null"}]
     if "anyOf" not in schema or len(branches) != 1:
         return schema
@@ -122,9 +129,9 @@ def _responses(operation: Operation, refs: Refs) -> dict[str, Any]:
     for status, model in operation.responses.items():
         answer: dict[str, Any] = {"description": HTTPStatus(status).phrase}
         if model is not None:
-            answer["content"] = {_JSON: {"schema": refs[(model, "serialization")]}}
+            answer["content"] = {_JSON: {"schema": refs[model]}}
         responses[str(status)] = answer
-    error_schema = refs[(ErrorResponse, "serialization")]
+    error_schema = refs[ErrorResponse]
     for status in operation.errors:
         answer = {
             "description": HTTPStatus(status).phrase,

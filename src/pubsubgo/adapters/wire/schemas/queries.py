@@ -1,37 +1,43 @@
-"""Query-string models: strict like bodies, with the few types a query string can carry."""
+"""Query strings: strict like bodies (unknown parameters refused), read from their text."""
 
 from __future__ import annotations
 
-from pydantic import ConfigDict, Field
+from typing import Annotated, Literal
+
+from msgspec import Meta, Struct, field
 
 from pubsubgo.services.topics import MAX_BROWSE_LIMIT
 
-from .fields import MESSAGE_ID_REGEX, QueryBool, QueryInt
-from .requests import Strict
+from .fields import MESSAGE_ID_REGEX
+
+#: ``true`` or ``false`` in a query string (not ``1``, ``yes`` or ``on``).
+QueryBool = Literal["true", "false"]
 
 
-class BrowseQuery(Strict):
+class Query(Struct, forbid_unknown_fields=True, kw_only=True):
+    """Base of query strings."""
+
+
+class BrowseQuery(Query):
     """Query of ``GET /v1/topics/{topic}/messages``."""
 
-    after: str | None = Field(None, pattern=MESSAGE_ID_REGEX)
-    limit: QueryInt = Field(100, ge=1, le=MAX_BROWSE_LIMIT)
+    after: Annotated[str, Meta(pattern=MESSAGE_ID_REGEX)] | None = None
+    limit: Annotated[int, Meta(ge=1, le=MAX_BROWSE_LIMIT)] = 100
 
 
-class ForceQuery(Strict):
+class ForceQuery(Query):
     """Query of ``DELETE /v1/topics/{topic}``."""
 
-    force: QueryBool = False
+    force: QueryBool = "false"
 
 
-class PublishQuery(Strict):
+class PublishQuery(Query):
     """Query of ``POST /v1/topics/{topic}/messages``: ``async=true`` answers 202 at once."""
 
-    model_config = ConfigDict(populate_by_name=True)
-
-    async_: QueryBool = Field(False, alias="async")
+    async_: QueryBool = field(default="false", name="async")
 
 
-class ListSubscriptionsQuery(Strict):
+class ListSubscriptionsQuery(Query):
     """Query of ``GET /v1/subscriptions``: only the subscriptions of ``topic``."""
 
     topic: str | None = None

@@ -1,11 +1,14 @@
-"""Response models of the REST API, and their construction from domain objects (messages
+"""Response bodies of the REST API, and their construction from domain objects (messages
 are in ``messages.py``)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict
+from msgspec import Meta, Struct
 
 from pubsubgo.core.messages import Compression
 from pubsubgo.core.subscriptions import StartPosition, Subscription, SubscriptionType
@@ -14,26 +17,40 @@ from pubsubgo.services.groups import Membership
 from pubsubgo.services.subscriptions import SubscriptionDescription
 from pubsubgo.services.topics import TopicDescription
 
-from .messages import MessageView, ReceivedMessage, timestamp
-from .requests import RetryPolicyIn
+from .fields import timestamp
+from .messages import MessageView, ReceivedMessage
+
+#: Where the OpenAPI document keeps the error detail's schema.
+ERROR_DETAIL_REF = {"$ref": "#/components/schemas/ErrorDetail"}
 
 
-class ErrorDetail(BaseModel):
-    """``code`` is stable for programs; ``message`` is for people; other fields vary."""
+class Response(Struct, kw_only=True, omit_defaults=False):
+    """Base of response bodies: every field always present (null when empty)."""
 
-    model_config = ConfigDict(extra="allow")
+
+class ErrorDetail(Struct, kw_only=True, omit_defaults=True):
+    """``code`` is stable for programs; ``message`` is for people. Other fields vary by
+    error: ``field`` names the bad input, ``position`` a place in a filter, and so on."""
 
     code: str
     message: str
+    field: str | None = None
 
 
-class ErrorResponse(BaseModel):
+class ErrorResponse(Response):
     """Every error answer: ``{"error": {"code", "message", ...details}}``."""
 
     error: ErrorDetail
 
 
-class TopicView(BaseModel):
+class RetryPolicyView(Response):
+    """Exponential backoff between delivery attempts."""
+
+    minimum_backoff_seconds: float
+    maximum_backoff_seconds: float
+
+
+class TopicView(Response):
     """A topic's settings."""
 
     name: str
@@ -46,20 +63,24 @@ class TopicView(BaseModel):
     compression_min_bytes: int
     created_at: datetime
 
-    @classmethod
-    def of(cls, topic: Topic) -> TopicView:
-        """The view of ``topic``."""
-        fields = {name: getattr(topic, name) for name in cls.model_fields if name != "created_at"}
-        return cls(**fields, created_at=timestamp(topic.created_at))
+
+def topic_view(topic: Topic) -> TopicView:
+    """The view of ``topic``."""
+    return TopicView(**_topic_fields(topic))
 
 
-class TopicList(BaseModel):
+def _topic_fields(topic: Topic) -> dict[str, Any]:
+    """The topic's fields as a view takes them: its settings, and when it was created."""
+    return {**asdict(topic), "created_at": timestamp(topic.created_at)}
+
+
+class TopicList(Response):
     """``GET /v1/topics``."""
 
     topics: list[TopicView]
 
 
-class TopicStatsView(BaseModel):
+class TopicStatsView(Response):
     """What a topic holds and how fast it moves (rates over the last minute, this broker)."""
 
     topic: str
@@ -71,87 +92,89 @@ class TopicStatsView(BaseModel):
     publish_rate_per_second: float
     consume_rate_per_second: float
 
-    @classmethod
-    def of(cls, topic: str, stats: TopicStats, rates: tuple[float, float]) -> TopicStatsView:
-        """The view of ``stats``; ``rates`` are (publish, consume) messages per second."""
-        last = stats.last_publish_at
-        return cls(
-            topic=topic,
-            messages=stats.messages,
-            bytes=stats.bytes,
-            partition_depths=list(stats.partition_depths),
-            publish_count=stats.publish_count,
-            last_publish_at=None if last is None else timestamp(last),
-            publish_rate_per_second=rates[0],
-            consume_rate_per_second=rates[1],
-        )
+
+def topic_stats_view(topic: str, stats: TopicStats, rates: tuple[float, float]) -> TopicStatsView:
+    """The view of ``stats``; ``rates`` are (publish, consume) messages per second."""
+    last = stats.last_publish_at
+    return TopicStatsView(
+        topic=topic,
+        messages=stats.messages,
+        bytes=stats.bytes,
+        partition_depths=list(stats.partition_depths),
+        publish_count=stats.publish_count,
+        last_publish_at=None if last is None else timestamp(last),
+        publish_rate_per_second=rates[0],
+        consume_rate_per_second=rates[1],
+    )
 
 
-class TopicDescriptionView(TopicView):
+class TopicDescriptionView(TopicView, kw_only=True):
     """``GET /v1/topics/{topic}``: the settings and the statistics."""
 
     stats: TopicStatsView
 
-    @classmethod
-    def describe(cls, found: TopicDescription, rates: tuple[float, float]) -> TopicDescriptionView:
-        """The view of a described topic."""
-        stats = TopicStatsView.of(found.topic.name, found.stats, rates)
-        return cls(**TopicView.of(found.topic).model_dump(), stats=stats)
+
+def topic_description_view(
+    found: TopicDescription, rates: tuple[float, float]
+) -> TopicDescriptionView:
+    """The view of a described topic."""
+    stats = topic_stats_view(found.topic.name, found.stats, rates)
+    return TopicDescriptionView(**_topic_fields(found.topic), stats=stats)
 
 
-class MessageList(BaseModel):
+class MessageList(Response):
     """``GET /v1/topics/{topic}/messages``: pass ``next_after`` as ``after`` for the next page."""
 
     messages: list[MessageView]
     next_after: str | None
 
 
-class PullResponse(BaseModel):
+class PullResponse(Response):
     """``POST /v1/subscriptions/{sub}/pull``."""
 
     messages: list[ReceivedMessage]
 
 
-class PublishResponse(BaseModel):
+class PublishResponse(Response):
     """``POST /v1/topics/{topic}/messages``: one id per message, in order."""
 
-    ids: list[str]
+    ids: Sequence[str]
 
 
-class AcceptedResponse(BaseModel):
+class AcceptedResponse(Response):
     """``?async=true`` publish: accepted, not yet stored."""
 
     accepted: int
 
 
-class AckResponse(BaseModel):
+class AckResponse(Response):
     """``ack``: ``unknown`` lists ack ids not in flight (already settled, expired, refused)."""
 
     acked: int
-    unknown: list[str]
+    unknown: Sequence[str]
 
 
-class NackResponse(BaseModel):
+class NackResponse(Response):
     """``nack``."""
 
     nacked: int
-    unknown: list[str]
+    unknown: Sequence[str]
 
 
-class ExtendResponse(BaseModel):
+class ExtendResponse(Response):
     """``extend``."""
 
     extended: int
-    unknown: list[str]
+    unknown: Sequence[str]
 
 
-class RedriveResponse(BaseModel):
+class RedriveResponse(Response):
     """``redrive``: how many dead letters went back to the subscription."""
 
     moved: int
 
 
-class SubscriptionView(BaseModel):
+class SubscriptionView(Response):
     """A subscription's settings."""
 
     name: str
@@ -159,7 +182,7 @@ class SubscriptionView(BaseModel):
     type: SubscriptionType
     push_endpoint: str | None
     ack_deadline_seconds: float
-    retry_policy: RetryPolicyIn
+    retry_policy: RetryPolicyView
     max_delivery_attempts: int
     dead_letter_topic: str | None
     filter: str
@@ -169,26 +192,27 @@ class SubscriptionView(BaseModel):
     max_in_flight: int
     created_at: datetime
 
-    @classmethod
-    def of(cls, sub: Subscription) -> SubscriptionView:
-        """The view of ``sub``."""
-        skip = {"created_at", "retry_policy"}
-        fields = {name: getattr(sub, name) for name in cls.model_fields if name not in skip}
-        policy = sub.retry_policy
-        retry = RetryPolicyIn(
-            minimum_backoff_seconds=policy.minimum_backoff_seconds,
-            maximum_backoff_seconds=policy.maximum_backoff_seconds,
-        )
-        return cls(**fields, retry_policy=retry, created_at=timestamp(sub.created_at))
+
+def subscription_view(sub: Subscription) -> SubscriptionView:
+    """The view of ``sub``."""
+    return SubscriptionView(**_subscription_fields(sub))
 
 
-class SubscriptionList(BaseModel):
+def _subscription_fields(sub: Subscription) -> dict[str, Any]:
+    """The subscription's fields as a view takes them."""
+    fields = asdict(sub)
+    fields["retry_policy"] = RetryPolicyView(**fields["retry_policy"])
+    fields["created_at"] = timestamp(sub.created_at)
+    return fields
+
+
+class SubscriptionList(Response):
     """``GET /v1/subscriptions``."""
 
     subscriptions: list[SubscriptionView]
 
 
-class MemberView(BaseModel):
+class MemberView(Response):
     """One consumer of a subscription's group."""
 
     member_id: str
@@ -197,7 +221,7 @@ class MemberView(BaseModel):
     assignment: list[int]
 
 
-class SubscriptionDescriptionView(SubscriptionView):
+class SubscriptionDescriptionView(SubscriptionView, kw_only=True):
     """``GET /v1/subscriptions/{sub}``: settings, backlog and group."""
 
     backlog: int
@@ -207,31 +231,31 @@ class SubscriptionDescriptionView(SubscriptionView):
     generation: int
     members: list[MemberView]
 
-    @classmethod
-    def describe(cls, found: SubscriptionDescription) -> SubscriptionDescriptionView:
-        """The view of a described subscription."""
-        stats, group = found.stats, found.group
-        members = [
-            MemberView(
-                member_id=member.id,
-                joined_at=timestamp(member.joined_at),
-                last_heartbeat=timestamp(member.last_heartbeat),
-                assignment=list(group.assignment.get(member.id, ())),
-            )
-            for member in group.members.values()
-        ]
-        return cls(
-            **SubscriptionView.of(found.subscription).model_dump(),
-            backlog=stats.backlog,
-            in_flight=stats.in_flight,
-            scheduled=stats.scheduled,
-            oldest_unacked_age_seconds=stats.oldest_unacked_age_seconds,
-            generation=group.generation,
-            members=members,
+
+def subscription_description_view(found: SubscriptionDescription) -> SubscriptionDescriptionView:
+    """The view of a described subscription."""
+    stats, group = found.stats, found.group
+    members = [
+        MemberView(
+            member_id=member.id,
+            joined_at=timestamp(member.joined_at),
+            last_heartbeat=timestamp(member.last_heartbeat),
+            assignment=list(group.assignment.get(member.id, ())),
         )
+        for member in group.members.values()
+    ]
+    return SubscriptionDescriptionView(
+        **_subscription_fields(found.subscription),
+        backlog=stats.backlog,
+        in_flight=stats.in_flight,
+        scheduled=stats.scheduled,
+        oldest_unacked_age_seconds=stats.oldest_unacked_age_seconds,
+        generation=group.generation,
+        members=members,
+    )
 
 
-class MembershipView(BaseModel):
+class MembershipView(Response):
     """``POST /v1/subscriptions/{sub}/members``: who the member is and what it owns."""
 
     member_id: str
@@ -240,54 +264,53 @@ class MembershipView(BaseModel):
     heartbeat_interval_seconds: float
     session_timeout_seconds: float
 
-    @classmethod
-    def of(cls, membership: Membership) -> MembershipView:
-        """The view of ``membership``."""
-        return cls(
-            member_id=membership.member_id,
-            generation=membership.generation,
-            assignment=list(membership.assignment),
-            heartbeat_interval_seconds=membership.heartbeat_interval_seconds,
-            session_timeout_seconds=membership.session_timeout_seconds,
-        )
+
+def membership_view(membership: Membership) -> MembershipView:
+    """The view of ``membership``."""
+    return MembershipView(
+        member_id=membership.member_id,
+        generation=membership.generation,
+        assignment=list(membership.assignment),
+        heartbeat_interval_seconds=membership.heartbeat_interval_seconds,
+        session_timeout_seconds=membership.session_timeout_seconds,
+    )
 
 
-class HeartbeatResponse(BaseModel):
+class HeartbeatResponse(Response):
     """``POST .../members/{id}/heartbeat``: a changed generation means a rebalance."""
 
     generation: int
     assignment: list[int]
 
 
-class HealthResponse(BaseModel):
+class HealthResponse(Response):
     """``/healthz`` and ``/readyz``."""
 
     status: str
 
 
-class OpenApiDocument(BaseModel):
-    """The OpenAPI 3.1 document of this API."""
-
-    model_config = ConfigDict(extra="allow")
+class OpenApiDocument(Response):
+    """The OpenAPI 3.1 document of this API (its other members as OpenAPI 3.1 says)."""
 
     openapi: str
 
 
-class LegacyPublishResponse(BaseModel):
+class LegacyPublishResponse(Response):
     """``POST /v1/publish/{topic}``."""
 
     message_id: str
     topic: str
 
 
-class LegacyFailure(BaseModel):
-    """One entry of a legacy batch that was not stored."""
+class LegacyFailure(Response):
+    """One entry of a legacy batch that was not stored: ``error`` is an :class:`ErrorDetail`
+    with the details of its kind."""
 
     index: int
-    error: ErrorDetail
+    error: Annotated[dict[str, Any], Meta(extra_json_schema=ERROR_DETAIL_REF)]
 
 
-class LegacyBatchResponse(BaseModel):
+class LegacyBatchResponse(Response):
     """``POST /v1/publish/{topic}/batch``: ids in order, null where ``failed`` says why."""
 
     topic: str

@@ -1,5 +1,6 @@
-"""The REST hot paths answer exactly as the request and response models do: plain publish
-batches, the refusals of every other body, pull answers, and the request timeout."""
+"""Publish and pull bodies over REST: plain and spelled-out batches, the refusal of every
+malformed body (by code and field, never by a library's wording), pull and ack answers in
+their schema, and the request timeout."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 from dependency_injector import providers
 from pytest_aiohttp import AiohttpClient
 
+from pubsubgo.adapters.wire.codec import decode
 from pubsubgo.adapters.wire.schemas.responses import PublishResponse, PullResponse
 from pubsubgo.config import LimitSettings, Settings
 from pubsubgo.containers import api_app, build_container
@@ -61,114 +63,54 @@ def batch(*messages: str) -> bytes:
     return b'{"messages":[' + b",".join(m.encode() for m in messages) + b"]}"
 
 
-def error(code: str, message: str, **details: Any) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, **details}}
+def error(code: str, **details: Any) -> tuple[str, dict[str, Any]]:
+    return code, details
 
 
-def invalid(field: str, message: str) -> dict[str, Any]:
-    return error(
-        "invalid_request",
-        f"{field or 'body'}: {message}",
-        field=field,
-        errors=[{"field": field, "message": message}],
-    )
+def invalid(field: str) -> tuple[str, dict[str, Any]]:
+    return "invalid_request", {"field": field}
 
 
-#: Bodies the plain path must leave to the model, with the broker's answer to each
-#: (status and JSON), as it answered before the plain path existed.
-REFUSED = {
-    "another field": (
-        batch('{"data":"a","extra":1}'),
+#: Bodies the broker refuses: the status, the error code and the details it names.
+REFUSED: dict[str, tuple[bytes, int, tuple[str, dict[str, Any]]]] = {
+    "another field": (batch('{"data":"a","extra":1}'), 400, invalid("messages.0.extra")),
+    "number data": (batch('{"data":5}'), 400, invalid("messages.0.data")),
+    "null data": (batch('{"data":null}'), 400, invalid("messages.0.data")),
+    "no data": (batch("{}"), 400, invalid("messages.0.data")),
+    "a message not an object": (batch('"a"'), 400, invalid("messages.0")),
+    "messages not a list": (b'{"messages":{"data":"a"}}', 400, invalid("messages")),
+    "no messages": (batch(), 400, invalid("messages")),
+    "another top-level field": (b'{"messages":[{"data":"a"}],"x":1}', 400, invalid("x")),
+    "an empty object": (b"{}", 400, invalid("messages")),
+    "an empty body": (b"", 400, invalid("messages")),
+    "an array": (b'[{"data":"a"}]', 400, invalid("")),
+    "bad base64": (
+        batch('{"data":"not base64!","encoding":"base64"}'),
         400,
-        invalid("messages.0.extra", "Extra inputs are not permitted"),
+        invalid("messages.0.data"),
     ),
-    "number data": (
-        batch('{"data":5}'),
-        400,
-        invalid("messages.0.data", "Input should be a valid string"),
-    ),
-    "null data": (
-        batch('{"data":null}'),
-        400,
-        invalid("messages.0.data", "Input should be a valid string"),
-    ),
-    "no data": (batch("{}"), 400, invalid("messages.0.data", "Field required")),
-    "a message not an object": (
-        batch('"a"'),
-        400,
-        invalid("messages.0", "Input should be an object"),
-    ),
-    "messages not a list": (
-        b'{"messages":{"data":"a"}}',
-        400,
-        invalid("messages", "Input should be a valid array"),
-    ),
-    "no messages": (
-        batch(),
-        400,
-        invalid("messages", "List should have at least 1 item after validation, not 0"),
-    ),
-    "another top-level field": (
-        b'{"messages":[{"data":"a"}],"x":1}',
-        400,
-        invalid("x", "Extra inputs are not permitted"),
-    ),
-    "an empty object": (b"{}", 400, invalid("messages", "Field required")),
-    "an empty body": (b"", 400, invalid("messages", "Field required")),
-    "an array": (b'[{"data":"a"}]', 400, invalid("", "Input should be an object")),
-    "bad JSON": (
-        b'{"messages":[',
-        400,
-        error(
-            "invalid_json",
-            "the body is not JSON: Invalid JSON: EOF while parsing a list at line 1 column 13",
-        ),
-    ),
-    "a lone surrogate": (
-        batch('{"data":"\\ud800"}'),
-        400,
-        error(
-            "invalid_json",
-            "the body is not JSON: Invalid JSON: unexpected end of hex escape at line 1 column 29",
-        ),
-    ),
-    "invalid UTF-8": (
-        b'{"messages":[{"data":"\xff"}]}',
-        400,
-        error(
-            "invalid_json",
-            "the body is not JSON: Invalid JSON: invalid unicode code point at line 1 column 24",
-        ),
-    ),
+    "bad JSON": (b'{"messages":[', 400, error("invalid_json")),
+    "a lone surrogate": (batch('{"data":"\\ud800"}'), 400, error("invalid_json")),
+    "invalid UTF-8": (b'{"messages":[{"data":"\xff"}]}', 400, error("invalid_json")),
     "a message over its size": (
         batch('{"data":"' + "x" * 17 + '"}'),
         413,
-        error(
-            "message_too_large",
-            "message of 17 bytes exceeds the limit of 16 bytes",
-            size=17,
-            limit=16,
-        ),
+        error("message_too_large", size=17, limit=16),
     ),
     "too many messages": (
         batch(*['{"data":"a"}'] * 4),
         413,
-        error("too_many_messages", "a batch holds at most 3 messages, not 4", count=4, limit=3),
+        error("too_many_messages", count=4, limit=3),
     ),
     "a batch over its size": (
         batch(*['{"data":"' + "x" * 15 + '"}'] * 3),
         413,
-        error(
-            "message_too_large",
-            "batch of 45 bytes exceeds the limit of 40 bytes",
-            size=45,
-            limit=40,
-        ),
+        error("message_too_large", size=45, limit=40),
     ),
     "a body over its size": (
         batch('{"data":"' + "x" * 5000 + '"}'),
         413,
-        error("request_too_large", "Maximum request body size 4096 exceeded."),
+        error("request_too_large"),
     ),
 }
 
@@ -195,19 +137,25 @@ class TestPlainPublish:
         for response in (plain, full):
             assert response.status == 201
             assert response.headers["Content-Type"] == "application/json"
-            raw = await response.read()
-            assert raw == PublishResponse.model_validate_json(raw).model_dump_json().encode()
+            assert len(decode(await response.read(), PublishResponse).ids) == len(TEXTS)
         assert (await plain.json())["ids"] == (await full.json())["ids"]
         # and store the same messages
         assert strip(await pull(client, plain_sub)) == strip(await pull(client, full_sub))
         assert [m["data"] for m in await browse(client, plain_topic)] == TEXTS
 
     @pytest.mark.parametrize("case", list(REFUSED))
-    async def test_other_bodies_get_the_models_answer(self, limited: Client, case: str) -> None:
-        body, status, answer = REFUSED[case]
+    async def test_a_malformed_body_is_refused_by_code_and_field(
+        self, limited: Client, case: str
+    ) -> None:
+        body, status, (code, details) = REFUSED[case]
         topic = await create_topic(limited)
         response = await limited.post(f"/v1/topics/{topic}/messages", data=body, headers=JSON)
-        assert (response.status, await response.json()) == (status, answer)
+        answer = (await response.json())["error"]
+        assert (response.status, answer["code"]) == (status, code)
+        assert {key: answer.get(key) for key in details} == details
+        assert answer["message"]  # worded for people; its text is not part of the contract
+        if code == "invalid_request":
+            assert answer["message"].startswith(f"{answer['field'] or 'body'}: ")
         assert response.headers["Content-Type"] == "application/json; charset=utf-8"
         assert await browse(limited, topic) == []
 
@@ -218,13 +166,8 @@ class TestPlainPublish:
             data=batch('{"data":"a"}'),
             headers={"Content-Type": "text/plain"},
         )
-        assert (response.status, await response.json()) == (
-            400,
-            error(
-                "unsupported_content_type",
-                "expected a JSON body (Content-Type: application/json), not 'text/plain'",
-            ),
-        )
+        assert response.status == 400
+        assert (await response.json())["error"]["code"] == "unsupported_content_type"
 
     async def test_an_unknown_topic_is_the_same_404_for_every_body(self, client: Client) -> None:
         answers = [
@@ -251,16 +194,12 @@ class TestPlainPublish:
         response = await client.post(
             f"/v1/topics/{topic}/messages?async=yes", data=b"not json", headers=JSON
         )
-        assert (response.status, await response.json()) == (
-            400,
-            invalid("async", "Value error, use true or false"),
-        )
+        assert response.status == 400
+        assert (await response.json())["error"]["field"] == "async"
 
 
 class TestPullAnswer:
-    async def test_is_the_pull_response_models_json(
-        self, client: Client, clock: ManualClock
-    ) -> None:
+    async def test_is_in_the_pull_response_schema(self, client: Client, clock: ManualClock) -> None:
         # Given messages of every shape, published at whole seconds and in between
         topic = await create_topic(client, partitions=2)
         sub = await create_subscription(client, topic)
@@ -285,8 +224,7 @@ class TestPullAnswer:
         # Then
         assert response.status == 200
         assert response.headers["Content-Type"] == "application/json"
-        raw = await response.read()
-        assert raw == PullResponse.model_validate_json(raw).model_dump_json().encode()
+        assert len(decode(await response.read(), PullResponse).messages) == 2 * len(shapes)
         received = (await response.json())["messages"]
         assert len(received) == 2 * len(shapes)
         published = {m["published_at"] for m in received}
@@ -300,7 +238,7 @@ class TestPullAnswer:
         response = await client.post(f"/v1/subscriptions/{sub}/pull", json={})
         assert (response.status, await response.read()) == (200, b'{"messages":[]}')
 
-    async def test_acks_answer_in_the_models_json(self, client: Client) -> None:
+    async def test_acks_answer_with_their_counts_and_unknown_ids(self, client: Client) -> None:
         topic = await create_topic(client)
         sub = await create_subscription(client, topic)
         await client.post(f"/v1/topics/{topic}/messages", json={"messages": [{"data": "a"}]})
