@@ -136,3 +136,13 @@ def test_an_empty_database_file_stops_the_server_rather_than_starting_empty(
         f"cannot open storage: sqlite storage {path} cannot be used: it is empty (0 bytes);"
         " move it away (or restore a backup) to start with an empty one"
     ]
+
+
+async def test_a_broker_on_memory_says_at_start_how_to_keep_its_state(
+    server: RunningServer,
+) -> None:
+    code, log = server.stop()
+
+    assert code == 0, log
+    assert "(storage: memory)" in log
+    assert "nothing is kept when the broker stops; --data-dir DIR keeps everything" in log

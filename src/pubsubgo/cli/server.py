@@ -41,6 +41,11 @@ DATA_DIR_HELP = (
     "Keep everything in DIR/pubsubgo.db (created if missing): the SQLite backend, durable"
     " across restarts with no other service (overrides storage.backend and sqlite.path)."
 )
+#: Said at start on the memory backend, the default: where to go for durability.
+MEMORY_HINT = (
+    "storage is in memory: nothing is kept when the broker stops;"
+    " --data-dir DIR keeps everything in DIR/pubsubgo.db"
+)
 #: The database file ``--data-dir`` names inside its directory.
 DATA_DIR_FILE = "pubsubgo.db"
 WORKERS_HELP = (
@@ -133,6 +138,8 @@ def _run(settings: Settings, worker: Worker | None = None) -> None:
                 "pubsubgo listening on http://%s:%d (storage: %s)",
                 server.host, server.port, settings.storage.backend,
             )  # fmt: skip
+            if settings.storage.backend == "memory":
+                logger.info(MEMORY_HINT)
             return
         logger.info(
             "pubsubgo listening on http://%s:%d (storage: %s; worker %d of %d, pid %d)",

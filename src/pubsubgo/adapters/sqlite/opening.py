@@ -28,6 +28,8 @@ BUSY_TIMEOUT_MS = 5000
 CACHE_KIB = 65536
 #: The WAL is truncated to at most this after a checkpoint.
 WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
+#: The oldest SQLite with what the backend uses: ``RETURNING`` (3.35) and ``json_each``.
+OLDEST_SQLITE = (3, 35, 0)
 #: Every SQLite database file starts with these bytes.
 SQLITE_MAGIC = b"SQLite format 3\x00"
 #: The files SQLite keeps beside a database in WAL mode.
@@ -52,7 +54,13 @@ def open_database(path: Path, synchronous: Synchronous) -> Database:
 
     Raises:
         StorageUnusable: the file is damaged, another application's, or of a newer schema.
+        BackendUnavailable: this Python's SQLite is too old.
     """
+    if sqlite3.sqlite_version_info < OLDEST_SQLITE:
+        raise BackendUnavailable(
+            f"the sqlite backend needs SQLite {'.'.join(map(str, OLDEST_SQLITE))} or newer;"
+            f" this Python has {sqlite3.sqlite_version}"
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     if not _check_header(path):
         _create(path)
