@@ -172,11 +172,12 @@ def _claim_lane(claim: _Claim, partition: int, rank: int, stop_at: int) -> None:
         wanted = stop_at - len(out)
         rows = lane_rows(db, claim.topic_id, partition, rank, after, wanted)
         for row in rows:
-            deliver_at = row[9]
+            message = message_from_row(topic, row)
+            deliver_at = message.deliver_at
             if deliver_at is not None and deliver_at > now:
                 claim.scheduled.append((claim.sub_id, partition, row[0], deliver_at, 0))
             else:
-                out.append((message_from_row(topic, row), 1, row[0]))
+                out.append((message, 1, row[0]))
         if rows:
             after = rows[-1][0]
         if len(rows) < wanted:
@@ -192,7 +193,8 @@ def _claim_in_order(claim: _Claim, partition: int, stop_at: int) -> None:
     cursors = claim.cursors[partition]
     busy = busy_keys(db, sub_id, partition)
     for row in partition_in_order(db, claim.topic_id, partition, cursors):
-        seq, rank, key, deliver_at = row[0], row[2], row[5], row[9]
+        message = message_from_row(claim.topic, row)
+        seq, rank, key, deliver_at = row[0], row[2], message.key, message.deliver_at
         cursors[rank] = seq
         claim.moved.add(partition)
         if key is not None:
@@ -204,7 +206,7 @@ def _claim_in_order(claim: _Claim, partition: int, stop_at: int) -> None:
         if deliver_at is not None and deliver_at > claim.now:
             claim.scheduled.append((sub_id, partition, seq, deliver_at, 0))
             continue
-        out.append((message_from_row(claim.topic, row), 1, seq))
+        out.append((message, 1, seq))
         if len(out) >= stop_at:
             return
 

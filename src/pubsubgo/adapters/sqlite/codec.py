@@ -29,10 +29,7 @@ from pubsubgo.core.subscriptions import InFlight
 PRIORITY_BY_RANK = (Priority.LOW, Priority.NORMAL, Priority.HIGH, Priority.CRITICAL)
 RANK = {priority: priority.rank for priority in Priority}
 #: The columns a Message is read from, in the order ``message_from_row`` takes them.
-MESSAGE_FIELDS = (
-    "seq", "partition", "priority", "published_at", "data", "key", "attributes", "mode",
-    "expires_at", "deliver_at", "dedup_id", "compression",
-)  # fmt: skip
+MESSAGE_FIELDS = ("seq", "partition", "priority", "published_at", "data", "options")
 MESSAGE_COLUMNS = ", ".join(MESSAGE_FIELDS)
 #: The columns an InFlight is read from, in the order ``in_flight_from_row`` takes them.
 IN_FLIGHT_COLUMNS = (
@@ -60,27 +57,36 @@ def draft_rows(topic_id: int, first_seq: int, drafts: Sequence[MessageDraft]) ->
     rows: list[Any] = []
     add = rows.append
     for seq, d in enumerate(drafts, first_seq):
-        mode = d.delivery_mode
-        compression = d.compression
-        add((
-            seq, topic_id, d.partition, RANK[d.priority], d.published_at, d.data, d.key,
-            orjson.dumps(d.attributes) if d.attributes else None,
-            None if mode is _AT_LEAST_ONCE else mode.value,
+        mode, compression = d.delivery_mode, d.compression
+        plain = (
+            d.key is None
+            and not d.attributes
+            and mode is _AT_LEAST_ONCE
+            and d.expires_at is None
+            and d.deliver_at is None
+            and d.dedup_id is None
+            and compression is _UNCOMPRESSED
+        )
+        options = None if plain else orjson.dumps((
+            d.key, d.attributes or None, None if mode is _AT_LEAST_ONCE else mode.value,
             d.expires_at, d.deliver_at, d.dedup_id,
             None if compression is _UNCOMPRESSED else compression.value,
         ))  # fmt: skip
+        add((seq, topic_id, d.partition, RANK[d.priority], d.published_at, d.data, options))
     return rows
 
 
 def message_from_row(topic: str, row: Sequence[Any]) -> Message:
     """A message from its ``MESSAGE_COLUMNS``."""
-    (
-        seq, partition, rank, published, data, key, attributes, mode, expires_at, deliver_at,
-        dedup_id, compression,
-    ) = row  # fmt: skip
+    seq, partition, rank, published, data, options = row
+    if options is None:
+        return _new(Message, (
+            f"{partition}-{seq}", topic, partition, data, None, NO_ATTRIBUTES,
+            PRIORITY_BY_RANK[rank], _AT_LEAST_ONCE, published, None, None, None, _UNCOMPRESSED,
+        ))  # fmt: skip
+    key, attributes, mode, expires_at, deliver_at, dedup_id, compression = orjson.loads(options)
     return _new(Message, (
-        f"{partition}-{seq}", topic, partition, data, key,
-        orjson.loads(attributes) if attributes else NO_ATTRIBUTES,
+        f"{partition}-{seq}", topic, partition, data, key, attributes or NO_ATTRIBUTES,
         PRIORITY_BY_RANK[rank], _MODES[mode], published, expires_at, deliver_at, dedup_id,
         _COMPRESSIONS[compression],
     ))  # fmt: skip

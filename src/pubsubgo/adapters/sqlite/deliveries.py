@@ -6,7 +6,7 @@ import functools
 from collections.abc import Sequence
 
 from pubsubgo.adapters.sqlite.claim import claim_messages
-from pubsubgo.adapters.sqlite.codec import parse_message_id
+from pubsubgo.adapters.sqlite.codec import MESSAGE_COLUMNS, message_from_row, parse_message_id
 from pubsubgo.adapters.sqlite.database import Database
 from pubsubgo.adapters.sqlite.definitions import subscription_entry
 from pubsubgo.adapters.sqlite.ordering import busy_keys, hold_first, mark_busy
@@ -81,12 +81,13 @@ def _redeliver(db: Database, subscription: str, entries: Sequence[Redelivery]) -
             continue
         partition, seq = parsed
         row = connection.execute(
-            "SELECT key FROM messages WHERE seq = ? AND topic_id = ? AND partition = ?",
+            f"SELECT {MESSAGE_COLUMNS} FROM messages"
+            " WHERE seq = ? AND topic_id = ? AND partition = ?",
             (seq, topic_id, partition),
         ).fetchone()
         if row is None:
             continue  # no longer stored (retention)
-        key = row[0] if sub.ordered else None
+        key = message_from_row(sub.topic, row).key if sub.ordered else None
         if key is not None and key in busy_keys(db, sub_id, partition):
             # The key's current message goes first; this one waits at the head of the line.
             hold_first(db, sub_id, partition, key, seq)

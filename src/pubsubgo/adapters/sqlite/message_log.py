@@ -25,7 +25,7 @@ from pubsubgo.core.topics import Overflow, Topic, TopicStats
 #: Retention removes at most this many messages of a topic per round of the duties, so a
 #: huge expiry does not hold the writer (and every publish) for long; the next round goes on.
 TRIM_BATCH = 10_000
-_INSERT = "INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_INSERT = "INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?)"
 #: What a batch added, per partition and lane: (partition, rank, count, bytes, newest seq).
 _ADDED = (
     "SELECT partition, priority, COUNT(*), SUM(length(data)), MAX(seq) FROM messages"
