@@ -65,6 +65,21 @@ class TestDefinitionsAndMessages:
         assert (await broker.acks.ack(subscription, [delivery.ack_id])).count == 1
         assert (await broker.subscriptions.describe(subscription)).stats.backlog == 0
 
+    async def test_deliveries_held_before_a_restart_count_against_max_in_flight(
+        self, restartable: Restartable
+    ) -> None:
+        broker = restartable.running
+        topic = await new_topic(broker)
+        subscription = await new_subscription(broker, topic, max_in_flight=3)
+        await publish(broker, topic, *[str(i) for i in range(5)])
+        held = await pull(broker, subscription, 10)
+
+        broker = await restartable.restart()
+
+        assert await pull(broker, subscription, 10) == []
+        await broker.acks.ack(subscription, [held[0].ack_id])
+        assert len(await pull(broker, subscription, 10)) == 1
+
 
 class TestNumbersAreNeverReused:
     async def test_message_ids_keep_increasing_after_the_newest_message_was_removed(

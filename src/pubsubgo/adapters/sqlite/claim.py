@@ -79,10 +79,7 @@ def claim_messages(
     connection = db.connection
     if member_id is not None and not _is_member(db, sub_id, member_id):
         raise MemberNotFound(subscription.name, member_id)
-    [held] = connection.execute(
-        "SELECT COUNT(*) FROM in_flight WHERE sub_id = ? AND member IS ?", (sub_id, member_id)
-    ).fetchone()
-    limit = min(limit, subscription.max_in_flight - held)
+    limit = min(limit, subscription.max_in_flight - db.held(sub_id).get(member_id, 0))
     if limit <= 0 or not partitions:
         return []
     cursors = {
@@ -251,4 +248,6 @@ def _hand_out(claim: _Claim) -> list[Delivery]:
     claim.db.connection.executemany(
         "INSERT INTO in_flight VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
     )
+    held = claim.db.held(claim.sub_id)
+    held[member] = held.get(member, 0) + len(rows)
     return deliveries

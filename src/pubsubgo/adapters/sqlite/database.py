@@ -1,8 +1,10 @@
 """Database: the connection and what the writer thread keeps beside it.
 
 Only the writer thread uses it once the backend runs. Besides the connection it counts
-message sequence numbers and ack ids, and remembers each lane's newest sequence number so
-that a pull skips lanes with nothing new without a query.
+message sequence numbers and ack ids, remembers each lane's newest sequence number (so that
+a pull skips lanes with nothing new without a query) and how many deliveries each consumer
+holds (so that a pull does not count them). What it remembers is read from the database
+when first needed and forgotten when an operation is undone.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ LaneTails = dict[tuple[int, int], list[int]]
 TopicEntry = tuple[int, Topic]
 #: A subscription's row id, its topic's row id, and its definition.
 SubscriptionEntry = tuple[int, int, Subscription]
+#: Deliveries in flight by the member holding them (None: pulls without a member).
+Holdings = dict[str | None, int]
 
 
 @dataclass(slots=True)
@@ -46,6 +50,8 @@ class Database:
     lane_tails: LaneTails = field(default_factory=dict)
     topics: dict[str, TopicEntry] = field(default_factory=dict)
     subscriptions: dict[str, SubscriptionEntry] = field(default_factory=dict)
+    #: Holdings by subscription row id.
+    holdings: dict[int, Holdings] = field(default_factory=dict)
 
     def take_seqs(self, count: int) -> int:
         """Reserve ``count`` sequence numbers; the first of them."""
@@ -63,16 +69,38 @@ class Database:
         """The newest sequence number of each lane of a partition (0 for an empty lane)."""
         found = self.lane_tails.get((topic_id, partition))
         if found is None:
-            found = [0, 0, 0, 0]
-            rows = self.connection.execute(
-                "SELECT priority, MAX(seq) FROM messages"
-                " WHERE topic_id = ? AND partition = ? GROUP BY priority",
-                (topic_id, partition),
-            )
-            for rank, seq in rows:
-                found[rank] = seq
+            # One query per lane: MAX over an index prefix is a single lookup.
+            found = [
+                self.connection.execute(
+                    "SELECT MAX(seq) FROM messages"
+                    " WHERE topic_id = ? AND partition = ? AND priority = ?",
+                    (topic_id, partition, rank),
+                ).fetchone()[0]
+                or 0
+                for rank in range(4)
+            ]
             self.lane_tails[(topic_id, partition)] = found
         return found
+
+    def held(self, sub_id: int) -> Holdings:
+        """How many deliveries each consumer of a subscription holds (kept up to date by the
+        operations that hand out, settle and release them)."""
+        found = self.holdings.get(sub_id)
+        if found is None:
+            rows = self.connection.execute(
+                "SELECT member, COUNT(*) FROM in_flight WHERE sub_id = ? GROUP BY member",
+                (sub_id,),
+            )
+            found = self.holdings[sub_id] = dict(rows)
+        return found
+
+    def unhold(self, sub_id: int, members: list[str | None]) -> None:
+        """Deliveries of these members (one entry each) were just deleted from in flight."""
+        held = self.holdings.get(sub_id)
+        if held is None:
+            return  # not read yet: when it is, the table already lacks them
+        for member in members:
+            held[member] -= 1
 
     def keep_seq_high(self) -> None:
         """Record the highest sequence number handed out: about to delete messages, which
@@ -87,6 +115,7 @@ class Database:
         self.lane_tails.clear()
         self.topics.clear()
         self.subscriptions.clear()
+        self.holdings.clear()
 
     def close(self) -> None:
         self.connection.close()

@@ -116,6 +116,7 @@ def _seek(db: Database, subscription: str, target: SeekTarget) -> None:
         _seek_to_time(db, sub_id, topic_id, target.timestamp)
     for table in _DROPPED_BY_SEEK:
         connection.execute(f"DELETE FROM {table} WHERE sub_id = ?", (sub_id,))
+    db.holdings.pop(sub_id, None)
 
 
 def _seek_to_time(db: Database, sub_id: int, topic_id: int, timestamp: float) -> None:

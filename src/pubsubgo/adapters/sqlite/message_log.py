@@ -220,7 +220,7 @@ def _fetch(db: Database, topic: str, ids: Sequence[MessageId]) -> dict[MessageId
             wanted[parsed[1]] = (parsed[0], id_)
     rows = db.connection.execute(
         f"SELECT {MESSAGE_COLUMNS} FROM messages"
-        " WHERE topic_id = ? AND seq IN (SELECT value FROM json_each(?))",
+        " WHERE +topic_id = ? AND seq IN (SELECT value FROM json_each(?))",
         (topic_id, orjson.dumps(list(wanted))),
     )
     found: dict[MessageId, Message] = {}
@@ -274,7 +274,7 @@ def _remove(db: Database, topic: str, ids: Sequence[MessageId]) -> int:
         parsed = parse_message_id(id_)
         if parsed is not None:
             by_partition.setdefault(parsed[0], []).append(parsed[1])
-    where = "topic_id = ? AND partition = ? AND seq IN (SELECT value FROM json_each(?))"
+    where = "+topic_id = ? AND +partition = ? AND seq IN (SELECT value FROM json_each(?))"
     return sum(
         _delete_where(db, topic_id, where, (topic_id, partition, orjson.dumps(seqs)))
         for partition, seqs in by_partition.items()

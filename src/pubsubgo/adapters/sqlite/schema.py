@@ -105,7 +105,6 @@ TABLES = (
         published_at REAL NOT NULL
     )""",
     "CREATE INDEX in_flight_by_deadline ON in_flight (sub_id, deadline)",
-    "CREATE INDEX in_flight_by_member ON in_flight (sub_id, member)",
     """CREATE TABLE busy_keys (
         sub_id INTEGER NOT NULL,
         partition INTEGER NOT NULL,

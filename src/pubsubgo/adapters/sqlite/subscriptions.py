@@ -85,3 +85,4 @@ def _delete(db: Database, name: str) -> None:
         db.connection.execute(f"DELETE FROM {table} WHERE sub_id = ?", (sub_id,))
     db.connection.execute("DELETE FROM subscriptions WHERE id = ?", (sub_id,))
     del db.subscriptions[name]
+    db.holdings.pop(sub_id, None)
