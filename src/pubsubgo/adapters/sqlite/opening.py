@@ -26,6 +26,9 @@ Synchronous = Literal["normal", "full"]
 BUSY_TIMEOUT_MS = 5000
 #: Page cache of the connection, in KiB (a negative cache_size is in KiB).
 CACHE_KIB = 65536
+#: Prepared statements the connection keeps: more than the backend has (their text varies
+#: only with table names), so none is compiled twice.
+STATEMENTS = 256
 #: The WAL is truncated to at most this after a checkpoint.
 WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
 #: The oldest SQLite with what the backend uses: ``RETURNING`` (3.35) and ``json_each``.
@@ -64,7 +67,9 @@ def open_database(path: Path, synchronous: Synchronous) -> Database:
     path.parent.mkdir(parents=True, exist_ok=True)
     if not _check_header(path):
         _create(path)
-    connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    connection = sqlite3.connect(
+        path, isolation_level=None, check_same_thread=False, cached_statements=STATEMENTS
+    )
     try:
         _configure(connection, synchronous)
         _check_integrity(path, connection)

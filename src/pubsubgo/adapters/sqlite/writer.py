@@ -110,17 +110,24 @@ class SqliteWriter:
         return jobs, False
 
     def _commit(self, jobs: list[_Job]) -> list[_Outcome]:
+        """Run the jobs in one transaction; every job fails if the commit does. Never raises:
+        the thread must outlive any failure, or every later caller would wait for ever."""
         connection = self._database.connection
         try:
             connection.execute("BEGIN IMMEDIATE")
             outcomes = [self._attempt(job) for job in jobs]
             connection.execute("COMMIT")
-        except sqlite3.Error as error:
+        except Exception as error:
             self._database.rolled_back()
-            if connection.in_transaction:
-                connection.execute("ROLLBACK")
-            failure = _unavailable("commit", error)
-            logger.error("%s", failure)
+            with contextlib.suppress(sqlite3.Error):
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
+            if isinstance(error, sqlite3.Error):
+                failure = _unavailable("commit", error)
+                logger.error("%s", failure)
+            else:
+                failure = BackendUnavailable(f"sqlite commit failed: {error!r}")
+                logger.exception("sqlite commit failed")
             return [(job.future, False, failure) for job in jobs]
         return outcomes
 
