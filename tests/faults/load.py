@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
 
 import aiohttp
 
@@ -47,6 +49,38 @@ class Ledger:
             f"\n{what}: sent {self.sent}, confirmed {len(self.confirmed)}, delivered"
             f" {len(self.delivered & self.confirmed)}, acked {self.acked}, lost {lost}"
         )
+
+
+class Killable(Protocol):
+    """A process the kill tests kill and start again: the broker, or its Redis."""
+
+    def kill(self) -> None: ...
+
+    def start(self) -> None: ...
+
+
+@contextlib.contextmanager
+def started_broker(workdir: Path, settings: dict[str, str]) -> Iterator[BrokerProcess]:
+    """A broker with ``settings`` (``PUBSUB_`` variables), started, and killed at the end."""
+    process = BrokerProcess(workdir, settings=settings)
+    process.start()
+    try:
+        yield process
+    finally:
+        process.kill()
+
+
+async def kills_under_load(broker: BrokerProcess, victim: Killable, what: str) -> Ledger:
+    """Load ``broker`` while ``victim`` is killed and started again ``KILLS`` times, then
+    consume until every confirmed message was delivered; what the load saw."""
+    async with load(broker) as ledger:
+        for _ in range(KILLS):
+            await wait_for_progress(ledger)
+            victim.kill()
+            await asyncio.to_thread(victim.start)
+    await drained(broker, ledger)
+    print(ledger.report(f"{what} killed {KILLS} times"))
+    return ledger
 
 
 @contextlib.asynccontextmanager

@@ -7,14 +7,13 @@ answered 201 must be delivered at least once afterwards.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.broker_process import BrokerProcess
-from tests.faults.load import KILLS, drained, load, wait_for_progress
+from tests.faults.load import kills_under_load, started_broker
 from tests.redis.servers import AOF_ALWAYS, RedisServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.redis]
@@ -38,35 +37,19 @@ def broker(redis: RedisServer, tmp_path: Path) -> Iterator[BrokerProcess]:
         "PUBSUB_REDIS_URL": redis.url,
         "PUBSUB_BROKER_DUTY_INTERVAL_SECONDS": "0.2",
     }
-    process = BrokerProcess(tmp_path, settings=settings)
-    process.start()
-    try:
+    with started_broker(tmp_path, settings) as process:
         yield process
-    finally:
-        process.kill()
 
 
 async def test_killing_the_broker_repeatedly_loses_no_confirmed_message(
     broker: BrokerProcess,
 ) -> None:
-    async with load(broker) as ledger:
-        for _ in range(KILLS):
-            await wait_for_progress(ledger)
-            broker.kill()
-            await asyncio.to_thread(broker.start)
-    await drained(broker, ledger)
-    print(ledger.report(f"broker killed {KILLS} times"))
+    ledger = await kills_under_load(broker, broker, "broker")
     assert ledger.confirmed <= ledger.delivered
 
 
 async def test_killing_redis_with_aof_always_loses_no_confirmed_message(
     broker: BrokerProcess, redis: RedisServer
 ) -> None:
-    async with load(broker) as ledger:
-        for _ in range(KILLS):
-            await wait_for_progress(ledger)
-            redis.kill()
-            await asyncio.to_thread(redis.start)
-    await drained(broker, ledger)
-    print(ledger.report(f"redis killed {KILLS} times (appendfsync always)"))
+    ledger = await kills_under_load(broker, redis, "redis (appendfsync always)")
     assert ledger.confirmed <= ledger.delivered

@@ -16,7 +16,7 @@ import pytest
 
 from tests.broker_process import BrokerProcess, eventually
 from tests.faults.api import call, publish, topic_and_subscription
-from tests.faults.load import KILLS, SUBSCRIPTION, drained, load, wait_for_progress
+from tests.faults.load import SUBSCRIPTION, kills_under_load, started_broker
 
 pytestmark = [pytest.mark.e2e, pytest.mark.sqlite]
 
@@ -32,24 +32,14 @@ def broker(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BrokerPro
         "PUBSUB_SQLITE_SYNCHRONOUS": request.param,
         "PUBSUB_BROKER_DUTY_INTERVAL_SECONDS": "0.2",
     }
-    process = BrokerProcess(tmp_path, settings=settings)
-    process.start()
-    try:
+    with started_broker(tmp_path, settings) as process:
         yield process
-    finally:
-        process.kill()
 
 
 async def test_killing_the_broker_under_load_loses_no_confirmed_message(
     broker: BrokerProcess,
 ) -> None:
-    async with load(broker) as ledger:
-        for _ in range(KILLS):
-            await wait_for_progress(ledger)
-            broker.kill()
-            await asyncio.to_thread(broker.start)
-    await drained(broker, ledger)
-    print(ledger.report(f"broker on sqlite killed {KILLS} times"))
+    ledger = await kills_under_load(broker, broker, "broker on sqlite")
     assert ledger.confirmed <= ledger.delivered
 
 
