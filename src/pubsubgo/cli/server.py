@@ -80,7 +80,7 @@ def serve(
     broker holds) exits with code 1 and one line.
     """
     try:
-        settings = load_settings(config, _overrides(host, port, workers, data_dir))
+        settings = load_settings(config, command_line_overrides(host, port, workers, data_dir))
         check_supported(settings)
         setup_logging(settings.log.level, settings.log.format)
         # ``_created`` series double the series count for little use in dashboards.
@@ -103,9 +103,11 @@ def serve(
         raise typer.Exit(1) from None
 
 
-def _overrides(
+def command_line_overrides(
     host: str | None, port: int | None, workers: int | None, data_dir: Path | None
 ) -> dict[str, Any]:
+    """The settings the options name, as ``load_settings`` overrides: they win over the
+    file and the environment."""
     given = {"host": host, "port": port, "workers": workers}
     server = {key: value for key, value in given.items() if value is not None}
     overrides: dict[str, Any] = {"server": server} if server else {}
