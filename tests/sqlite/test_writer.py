@@ -88,3 +88,21 @@ async def test_a_closed_writer_refuses_new_operations(writer: SqliteWriter) -> N
 
     with pytest.raises(BackendUnavailable, match="closed"):
         await writer.run(_topic_names)
+
+
+def _synchronous(db: Database) -> int:
+    level: int = db.connection.execute("PRAGMA synchronous").fetchone()[0]
+    return level
+
+
+async def test_with_full_sync_only_durable_operations_wait_for_an_fsync(tmp_path: Path) -> None:
+    # Given a database in synchronous=full, whose writer relaxes what need not be durable
+    writer = SqliteWriter(open_database(tmp_path / "pubsubgo.db", "full"), True)
+    try:
+        # When a pull's kind of operation runs, then a publish's
+        relaxed = await writer.run(_synchronous, durable=False)
+        synced = await writer.run(_synchronous)
+    finally:
+        await writer.aclose()
+    # Then the first commits without an fsync (normal, 1), the second with one (full, 2)
+    assert (relaxed, synced) == (1, 2)

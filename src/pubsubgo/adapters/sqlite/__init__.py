@@ -46,7 +46,7 @@ async def open_sqlite_storage(path: Path, synchronous: Synchronous = "normal") -
     except BaseException:
         lock.release()
         raise
-    writer = SqliteWriter(database)
+    writer = SqliteWriter(database, fsync_durable_only=synchronous == "full")
     checkpointer = Checkpointer(path)
     return Storage(
         topics=SqliteTopicRegistry(writer, database),

@@ -50,7 +50,8 @@ class SqliteDeliveryQueue:
                 limit=limit,
                 now=now,
                 member_id=member_id,
-            )
+            ),
+            durable=False,
         )
 
     async def redeliver(

@@ -62,7 +62,8 @@ class SqliteInFlightLedger:
 
     async def release(self, subscription: str, releases: Sequence[Release]) -> list[AckId]:
         return await self._writer.run(
-            functools.partial(_release, subscription=subscription, releases=releases)
+            functools.partial(_release, subscription=subscription, releases=releases),
+            durable=False,
         )
 
     async def extend(
@@ -71,7 +72,8 @@ class SqliteInFlightLedger:
         return await self._writer.run(
             functools.partial(
                 _extend, subscription=subscription, ack_ids=ack_ids, deadline=deadline
-            )
+            ),
+            durable=False,
         )
 
 

@@ -8,6 +8,11 @@ waiting when it gets to them, runs each inside a savepoint of one transaction an
 that transaction once, so concurrent publishes share a commit (and, with
 ``synchronous=full``, an fsync). An operation that raises rolls back to its savepoint
 alone: each operation is atomic, and none is answered before its commit.
+
+With ``synchronous=full``, a group of operations none of which is *durable* (a pull's
+bookkeeping, a nack, an extend: losing one to a power cut only delivers a message again,
+which at-least-once allows) commits without an fsync of its own; the next fsynced commit
+carries its pages with it, as the log is written in order.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ class _Job:
     operation: Operation[Any]
     future: asyncio.Future[Any]
     loop: asyncio.AbstractEventLoop
+    durable: bool
 
 
 #: What an operation came to: ``(future, ok, result or error)``.
@@ -51,17 +57,26 @@ class SqliteWriter:
 
     Args:
         database: the opened database; from now on only the thread touches it.
+        fsync_durable_only: the database is in ``synchronous=full``, to be relaxed to
+            ``normal`` for groups of operations that are not durable.
     """
 
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, fsync_durable_only: bool = False) -> None:
         self._database = database
+        self._relaxes = fsync_durable_only
+        self._synced = True
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._closed = False
         self._thread = threading.Thread(target=self._serve, name="pubsubgo-sqlite", daemon=True)
         self._thread.start()
 
-    async def run(self, operation: Operation[T]) -> T:
+    async def run(self, operation: Operation[T], *, durable: bool = True) -> T:
         """Run ``operation`` in a transaction on the writer thread; its result once committed.
+
+        Args:
+            operation: what to do.
+            durable: whether its commit must survive a crash of the machine (with
+                ``synchronous=full``); False for what only repeats a delivery if lost.
 
         Raises:
             BackendUnavailable: the database failed (disk full, I/O error) or is closed.
@@ -71,7 +86,7 @@ class SqliteWriter:
             raise BackendUnavailable("sqlite storage is closed")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        self._jobs.put(_Job(operation, future, loop))
+        self._jobs.put(_Job(operation, future, loop, durable))
         return await future
 
     async def aclose(self) -> None:
@@ -114,6 +129,8 @@ class SqliteWriter:
         the thread must outlive any failure, or every later caller would wait for ever."""
         connection = self._database.connection
         try:
+            if self._relaxes:
+                self._sync(any(job.durable for job in jobs))
             connection.execute("BEGIN IMMEDIATE")
             outcomes = [self._attempt(job) for job in jobs]
             connection.execute("COMMIT")
@@ -130,6 +147,13 @@ class SqliteWriter:
                 logger.exception("sqlite commit failed")
             return [(job.future, False, failure) for job in jobs]
         return outcomes
+
+    def _sync(self, durable: bool) -> None:
+        """Commit the next transaction with an fsync (``full``) or without (``normal``)."""
+        if durable != self._synced:
+            mode = "FULL" if durable else "NORMAL"
+            self._database.connection.execute(f"PRAGMA synchronous = {mode}")
+            self._synced = durable
 
     def _attempt(self, job: _Job) -> _Outcome:
         """Run one job in a savepoint; a failure undoes that job alone."""
