@@ -20,6 +20,7 @@ pytestmark = pytest.mark.sqlite
 PUBLISHERS = 8
 BATCHES = 20
 BATCH = 25
+CONSUMERS = 4
 #: How long the consumers may take to drain everything.
 DRAIN_SECONDS = 20.0
 
@@ -55,7 +56,7 @@ async def test_concurrent_publishers_and_consumers_lose_and_repeat_nothing(
         seen: list[str] = []
         # When publishers and consumers all run at once
         async with asyncio.timeout(DRAIN_SECONDS):
-            consumers = [asyncio.create_task(_consume(broker, seen, total)) for _ in range(4)]
+            consumers = [asyncio.create_task(_consume(broker, seen, total)) for _ in range(CONSUMERS)]
             published = await asyncio.gather(*(_publish(broker, p) for p in range(PUBLISHERS)))
             await asyncio.gather(*consumers)
         # Then every message got its own id, and was delivered exactly once
