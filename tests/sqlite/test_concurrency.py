@@ -56,7 +56,8 @@ async def test_concurrent_publishers_and_consumers_lose_and_repeat_nothing(
         seen: list[str] = []
         # When publishers and consumers all run at once
         async with asyncio.timeout(DRAIN_SECONDS):
-            consumers = [asyncio.create_task(_consume(broker, seen, total)) for _ in range(CONSUMERS)]
+            consuming = (_consume(broker, seen, total) for _ in range(CONSUMERS))
+            consumers = [asyncio.create_task(c) for c in consuming]
             published = await asyncio.gather(*(_publish(broker, p) for p in range(PUBLISHERS)))
             await asyncio.gather(*consumers)
         # Then every message got its own id, and was delivered exactly once
