@@ -59,16 +59,24 @@ def rows(s: Settings) -> dict[str, Row]:
     ]
     found: dict[str, Row] = {}
     for key, group, system, label, targets in catalog:
-        if key not in PER_BACKEND:
+        if key in PER_BACKEND:
+            found |= _per_backend(s, key, Row(group, system, label, targets))
+        else:
             found[key] = Row(group, system, label, targets)
-            continue
-        backends = s.engine_backends if key == "engine" else s.backends
-        for backend in backends:
-            primary = backend == backends[0]
-            named = "pubsubgo" if primary else f"pubsubgo/{backend}"
-            kept = targets if primary and backend == PER_BACKEND[key] else ()
-            row = Row(group, named, _on(label, backend, key, s), kept, workload=key)
-            found[row_key(key, backend, backends[0])] = row
+    return found
+
+
+def _per_backend(s: Settings, key: str, row: Row) -> dict[str, Row]:
+    """``row`` once per backend it runs on: the first backend's is pubsubgo's (with the
+    targets, when stated for that backend), the others ``pubsubgo/<backend>``."""
+    backends = s.engine_backends if key == "engine" else s.backends
+    found: dict[str, Row] = {}
+    for backend in backends:
+        primary = backend == backends[0]
+        named = "pubsubgo" if primary else f"pubsubgo/{backend}"
+        kept = row.targets if primary and backend == PER_BACKEND[key] else ()
+        label = _on(row.label, backend, key, s)
+        found[row_key(key, backend, backends[0])] = Row(row.group, named, label, kept, key)
     return found
 
 

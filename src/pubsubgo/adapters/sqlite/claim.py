@@ -82,20 +82,23 @@ def claim_messages(
     limit = min(limit, subscription.max_in_flight - db.held(sub_id).get(member_id, 0))
     if limit <= 0 or not partitions:
         return []
-    cursors = {
-        row[0]: list(row[1:])
-        for row in connection.execute(
-            "SELECT partition, c0, c1, c2, c3 FROM cursors WHERE sub_id = ?", (sub_id,)
-        )
-    }
     any_due = connection.execute(
         "SELECT 1 FROM scheduled WHERE sub_id = ? AND due <= ? LIMIT 1", (sub_id, now)
     ).fetchone()
+    cursors = _cursors(db, sub_id)
     claim = _Claim(
         db, sub_id, topic_id, topic, subscription, now, member_id, cursors, bool(any_due)
     )
     _fill(claim, partitions, limit)
     return _finish(claim)
+
+
+def _cursors(db: Database, sub_id: int) -> dict[int, list[int]]:
+    """The subscription's cursors: by partition, the last sequence number read per lane."""
+    rows = db.connection.execute(
+        "SELECT partition, c0, c1, c2, c3 FROM cursors WHERE sub_id = ?", (sub_id,)
+    )
+    return {row[0]: list(row[1:]) for row in rows}
 
 
 def _is_member(db: Database, sub_id: int, member_id: str) -> bool:

@@ -105,6 +105,14 @@ def _settle(
         for _, _, partition, key, _ in rows:
             if key is not None:
                 release_key(db, sub_id, partition, key, now)
+    return _settled(ack_ids, numbers, published)
+
+
+def _settled(
+    ack_ids: Sequence[AckId], numbers: list[int | None], published: dict[int, float]
+) -> SettleResult:
+    """The result, in the order of ``ack_ids``; ``published``: the settled rows' publish
+    times by ack number."""
     settled: list[AckId] = []
     stamps: list[float] = []
     unknown: list[AckId] = []

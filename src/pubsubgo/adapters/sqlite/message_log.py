@@ -9,14 +9,12 @@ from typing import cast
 import orjson
 
 from pubsubgo.adapters.sqlite.codec import (
-    MESSAGE_COLUMNS,
     draft_rows,
-    message_from_row,
     parse_message_id,
 )
 from pubsubgo.adapters.sqlite.database import Database
 from pubsubgo.adapters.sqlite.definitions import topic_entry
-from pubsubgo.adapters.sqlite.reading import partition_in_order
+from pubsubgo.adapters.sqlite.reading import browse_messages, fetch_messages, topic_stats
 from pubsubgo.adapters.sqlite.writer import SqliteWriter
 from pubsubgo.core.errors import TopicFull, TopicNotFound
 from pubsubgo.core.messages import Message, MessageDraft, MessageId
@@ -43,15 +41,15 @@ class SqliteMessageLog:
         return await self._writer.run(functools.partial(_append, topic=topic, drafts=drafts))
 
     async def fetch(self, topic: str, ids: Sequence[MessageId]) -> dict[MessageId, Message]:
-        return await self._writer.run(functools.partial(_fetch, topic=topic, ids=ids))
+        return await self._writer.run(functools.partial(fetch_messages, topic=topic, ids=ids))
 
     async def browse(self, topic: str, after: MessageId | None, limit: int) -> list[Message]:
         return await self._writer.run(
-            functools.partial(_browse, topic=topic, after=after, limit=limit)
+            functools.partial(browse_messages, topic=topic, after=after, limit=limit)
         )
 
     async def stats(self, topic: str) -> TopicStats:
-        return await self._writer.run(functools.partial(_stats, topic=topic))
+        return await self._writer.run(functools.partial(topic_stats, topic=topic))
 
     async def remove(self, topic: str, ids: Sequence[MessageId]) -> int:
         return await self._writer.run(functools.partial(_remove, topic=topic, ids=ids))
@@ -117,22 +115,8 @@ def _store(
 def _resolve_duplicates(
     db: Database, topic_id: int, drafts: Sequence[MessageDraft]
 ) -> tuple[list[int | MessageId], list[MessageDraft]]:
-    """Map each draft to an existing id (a duplicate) or to its place among the new ones;
-    forget the records whose window closed before the batch."""
-    connection = db.connection
-    connection.execute(
-        "DELETE FROM dedup WHERE topic_id = ? AND expires <= ?",
-        (topic_id, drafts[0].published_at),
-    )
-    wanted = orjson.dumps(list({d.dedup_id for d in drafts if d.dedup_id}))
-    known = {
-        dedup_id: (MessageId(id_), expires)
-        for dedup_id, id_, expires in connection.execute(
-            "SELECT dedup_id, message_id, expires FROM dedup"
-            " WHERE topic_id = ? AND dedup_id IN (SELECT value FROM json_each(?))",
-            (topic_id, wanted),
-        )
-    }
+    """Map each draft to an existing id (a duplicate) or to its place among the new ones."""
+    known = _known(db, topic_id, drafts)
     slots: list[int | MessageId] = []
     fresh: list[MessageDraft] = []
     in_batch: dict[str, int] = {}
@@ -149,6 +133,25 @@ def _resolve_duplicates(
             slots.append(len(fresh))
             fresh.append(draft)
     return slots, fresh
+
+
+def _known(
+    db: Database, topic_id: int, drafts: Sequence[MessageDraft]
+) -> dict[str, tuple[MessageId, float]]:
+    """The dedup records of the batch's dedup ids (first id, window end), in one query;
+    records whose window closed before the batch are forgotten first."""
+    connection = db.connection
+    connection.execute(
+        "DELETE FROM dedup WHERE topic_id = ? AND expires <= ?",
+        (topic_id, drafts[0].published_at),
+    )
+    wanted = orjson.dumps(list({d.dedup_id for d in drafts if d.dedup_id}))
+    rows = connection.execute(
+        "SELECT dedup_id, message_id, expires FROM dedup"
+        " WHERE topic_id = ? AND dedup_id IN (SELECT value FROM json_each(?))",
+        (topic_id, wanted),
+    )
+    return {dedup_id: (MessageId(id_), expires) for dedup_id, id_, expires in rows}
 
 
 def _remember(
@@ -205,62 +208,6 @@ def _uncount(db: Database, topic_id: int, removed: Iterable[tuple[int, int]]) ->
         "UPDATE partitions SET messages = messages - ?, bytes = bytes - ?"
         " WHERE topic_id = ? AND partition = ?",
         [(count, size, topic_id, p) for p, (count, size) in by_partition.items()],
-    )
-
-
-def _fetch(db: Database, topic: str, ids: Sequence[MessageId]) -> dict[MessageId, Message]:
-    try:
-        topic_id, _ = topic_entry(db, topic)
-    except TopicNotFound:
-        return {}
-    wanted: dict[int, tuple[int, MessageId]] = {}
-    for id_ in ids:
-        parsed = parse_message_id(id_)
-        if parsed is not None:
-            wanted[parsed[1]] = (parsed[0], id_)
-    rows = db.connection.execute(
-        f"SELECT {MESSAGE_COLUMNS} FROM messages"
-        " WHERE +topic_id = ? AND seq IN (SELECT value FROM json_each(?))",
-        (topic_id, orjson.dumps(list(wanted))),
-    )
-    found: dict[MessageId, Message] = {}
-    for row in rows:
-        partition, id_ = wanted[row[0]]
-        if row[1] == partition:
-            found[id_] = message_from_row(topic, row)
-    return found
-
-
-def _browse(db: Database, topic: str, after: MessageId | None, limit: int) -> list[Message]:
-    topic_id, definition = topic_entry(db, topic)
-    start = (parse_message_id(after) if after else None) or (0, 0)
-    found: list[Message] = []
-    for partition in range(start[0], definition.partitions):
-        after_seq = start[1] if partition == start[0] else 0
-        rows = partition_in_order(db, topic_id, partition, [after_seq] * 4)
-        for row in rows:
-            if len(found) >= limit:
-                return found
-            found.append(message_from_row(topic, row))
-    return found
-
-
-def _stats(db: Database, topic: str) -> TopicStats:
-    topic_id, _ = topic_entry(db, topic)
-    connection = db.connection
-    rows = connection.execute(
-        "SELECT messages, bytes FROM partitions WHERE topic_id = ? ORDER BY partition",
-        (topic_id,),
-    ).fetchall()
-    publish_count, last_publish_at = connection.execute(
-        "SELECT publish_count, last_publish_at FROM topics WHERE id = ?", (topic_id,)
-    ).fetchone()
-    return TopicStats(
-        messages=sum(count for count, _ in rows),
-        bytes=sum(size for _, size in rows),
-        partition_depths=tuple(count for count, _ in rows),
-        publish_count=publish_count,
-        last_publish_at=last_publish_at,
     )
 
 
