@@ -99,16 +99,15 @@ class SqliteWriter:
 
     def _serve(self) -> None:
         try:
-            while (batch := self._next_batch()) is not None:
-                jobs, stop = batch
+            stop = False
+            while not stop:
+                jobs, stop = self._next_batch()
                 if jobs:
                     _resolve(jobs, self._commit(jobs))
-                if stop:
-                    return
         finally:
             self._database.close()
 
-    def _next_batch(self) -> tuple[list[_Job], bool] | None:
+    def _next_batch(self) -> tuple[list[_Job], bool]:
         """The next group: one job waited for and those queued behind it; True to stop."""
         first = self._jobs.get()
         if first is None:
