@@ -188,6 +188,8 @@ def _servers(ctx: Context, scratch: Path, env: Environment) -> Iterator[None]:
         env.versions["redis"] = redis.version()
         env.versions["broker workers"] = str(ctx.settings.workers)
         env.versions["broker backends"] = ", ".join(ctx.settings.backends)
+        # gRPC workloads run against the first backend's broker.
+        ctx.grpc_target = brokers[0].grpc_target
         # With workers, --profile records the first one: they run the same code.
         ctx.brokers = tuple(
             BrokerTarget(b.backend, b.url, b.worker_pids[0], BROKER_ROLE if i == 0 else _role(b))

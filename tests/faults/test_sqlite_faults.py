@@ -1,8 +1,9 @@
 """Faults on the SQLite backend: ``kill -9`` of the broker loses nothing it confirmed.
 
 The file is the broker's only state, so a broker killed with SIGKILL and started again on
-the same file must deliver every message whose publish was answered 201, and give back what
-was handed out and never acknowledged.
+the same file must deliver every message whose publish was answered 201 (the load and its
+ledger are the Redis fault tests', ``test_redis_faults.py``), and give back what was handed
+out and never acknowledged.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pytest
 
 from tests.broker_process import BrokerProcess, eventually
 from tests.faults.api import call, publish, topic_and_subscription
-from tests.faults.load import SUBSCRIPTION, kills_under_load, started_broker
+from tests.faults.test_redis_faults import SUBSCRIPTION, faults_under_load
 
 pytestmark = [pytest.mark.e2e, pytest.mark.sqlite]
 
@@ -32,15 +33,18 @@ def broker(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BrokerPro
         "PUBSUB_SQLITE_SYNCHRONOUS": request.param,
         "PUBSUB_BROKER_DUTY_INTERVAL_SECONDS": "0.2",
     }
-    with started_broker(tmp_path, settings) as process:
+    process = BrokerProcess(tmp_path, settings=settings)
+    process.start()
+    try:
         yield process
+    finally:
+        process.kill()
 
 
 async def test_killing_the_broker_under_load_loses_no_confirmed_message(
     broker: BrokerProcess,
 ) -> None:
-    ledger = await kills_under_load(broker, broker, "broker on sqlite")
-    assert ledger.confirmed <= ledger.delivered
+    await faults_under_load(broker, broker.kill, broker.start, "broker on sqlite killed")
 
 
 async def test_what_was_handed_out_and_not_acked_comes_back_after_a_kill(

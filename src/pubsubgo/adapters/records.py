@@ -1,5 +1,5 @@
-"""Definitions as JSON records: how the persistent backends store topics, subscriptions and
-consumer groups (the Redis and SQLite backends write the same records)."""
+"""Topic, subscription and group definitions as JSON records: how the persistent backends
+(Redis, PostgreSQL, SQLite) keep what never changes once written."""
 
 from __future__ import annotations
 
@@ -20,12 +20,12 @@ from pubsubgo.core.topics import Overflow, Topic
 
 
 def topic_fields(topic: Topic) -> dict[str, Any]:
-    """A topic's fields as JSON values (a backend may add its own before writing them)."""
+    """A topic's settings, JSON-ready (a backend may add fields of its own)."""
     return asdict(topic)
 
 
 def topic_from_fields(fields: dict[str, Any]) -> Topic:
-    """The topic of ``topic_fields``' output (after JSON), its enums restored."""
+    """The topic whose settings ``topic_fields`` wrote."""
     fields["overflow"] = Overflow(fields["overflow"])
     fields["compression"] = Compression(fields["compression"])
     return Topic(**fields)

@@ -15,6 +15,7 @@ import prometheus_client
 import typer
 from aiohttp import web
 
+from pubsubgo.adapters.prometheus.endpoint import MetricsPortUnavailable
 from pubsubgo.cli.workers import (
     PortUnavailable,
     Worker,
@@ -94,12 +95,21 @@ def serve(
     except BackendError as error:
         print(f"cannot open storage: {error}", file=sys.stderr)
         raise typer.Exit(1) from None
+    except MetricsPortUnavailable as error:
+        print(error, file=sys.stderr)
+        raise typer.Exit(1) from None
     except OSError as error:
         if error.errno not in BIND_ERRORS:
             raise
         # The port is taken or the address is not this host's: say so, not a traceback.
-        print(f"cannot listen on {settings.server.host}:{settings.server.port}: {error.strerror}",
-              file=sys.stderr)  # fmt: skip
+        if error.filename:  # the gRPC listener names its own address
+            print(f"cannot listen on {error.filename}: {error.strerror}", file=sys.stderr)
+            raise typer.Exit(1) from None
+        print(
+            f"cannot listen on {settings.server.host}:{settings.server.port} for the API"
+            f" (server.port, PUBSUB_SERVER_PORT, --port): {os.strerror(error.errno).lower()}",
+            file=sys.stderr,
+        )
         raise typer.Exit(1) from None
 
 
@@ -134,19 +144,22 @@ def _run(settings: Settings, worker: Worker | None = None) -> None:
     if worker is not None:
         serve_worker(loop)
 
+    # gRPC (DESIGN §4b) listens beside HTTP on the same host, unless grpc.port is 0.
+    grpc = f" and gRPC on {server.host}:{settings.grpc.port}" if settings.grpc.port else ""
+
     def ready(_: str) -> None:
         if worker is None:
             logger.info(
-                "pubsubgo listening on http://%s:%d (storage: %s)",
-                server.host, server.port, settings.storage.backend,
+                "pubsubgo listening on http://%s:%d (storage: %s)%s",
+                server.host, server.port, settings.storage.backend, grpc,
             )  # fmt: skip
             if settings.storage.backend == "memory":
                 logger.info(MEMORY_HINT)
             return
         logger.info(
-            "pubsubgo listening on http://%s:%d (storage: %s; worker %d of %d, pid %d)",
+            "pubsubgo listening on http://%s:%d (storage: %s; worker %d of %d, pid %d)%s",
             server.host, server.port, settings.storage.backend,
-            worker.number, worker.count, os.getpid(),
+            worker.number, worker.count, os.getpid(), grpc,
             extra={"worker": worker.number, "pid": os.getpid()},
         )  # fmt: skip
 

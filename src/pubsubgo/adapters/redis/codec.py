@@ -28,7 +28,6 @@ from pubsubgo.core.messages import (
 from pubsubgo.core.subscriptions import InFlight
 from pubsubgo.core.topics import Topic
 
-#: Re-exported: the Redis modules read the shared records from here.
 __all__ = [
     "group_from_record",
     "group_record",

@@ -6,12 +6,20 @@ from typing import Annotated, Literal
 
 from msgspec import Meta, Struct, field
 
+from pubsubgo.adapters.wire.codec import JsonInteger
 from pubsubgo.services.topics import MAX_BROWSE_LIMIT
 
 from .fields import MESSAGE_ID_REGEX
 
 #: ``true`` or ``false`` in a query string (not ``1``, ``yes`` or ``on``).
 QueryBool = Literal["true", "false"]
+
+
+class BrowseLimit(JsonInteger):
+    """How many messages one browse may answer."""
+
+    minimum = 1
+    maximum = MAX_BROWSE_LIMIT
 
 
 class Query(Struct, forbid_unknown_fields=True, kw_only=True):
@@ -22,7 +30,7 @@ class BrowseQuery(Query):
     """Query of ``GET /v1/topics/{topic}/messages``."""
 
     after: Annotated[str, Meta(pattern=MESSAGE_ID_REGEX)] | None = None
-    limit: Annotated[int, Meta(ge=1, le=MAX_BROWSE_LIMIT)] = 100
+    limit: BrowseLimit = BrowseLimit.default(100)
 
 
 class ForceQuery(Query):
