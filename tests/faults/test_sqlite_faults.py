@@ -15,7 +15,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.broker_process import BrokerProcess, eventually
+from tests.broker_process import BrokerProcess, eventually, running_broker
 from tests.faults.api import call, publish, topic_and_subscription
 from tests.faults.test_redis_faults import SUBSCRIPTION, faults_under_load
 
@@ -33,12 +33,8 @@ def broker(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BrokerPro
         "PUBSUB_SQLITE_SYNCHRONOUS": request.param,
         "PUBSUB_BROKER_DUTY_INTERVAL_SECONDS": "0.2",
     }
-    process = BrokerProcess(tmp_path, settings=settings)
-    process.start()
-    try:
+    with running_broker(tmp_path, settings) as process:
         yield process
-    finally:
-        process.kill()
 
 
 async def test_killing_the_broker_under_load_loses_no_confirmed_message(
