@@ -160,3 +160,18 @@ class TestDamagedFiles:
         path.unlink()
         storage = await open_sqlite_storage(path)
         await storage.aclose()
+
+
+async def test_a_path_that_cannot_be_made_is_refused_in_one_line(tmp_path: Path) -> None:
+    # Given a path whose directory would have to be made where a file is
+    blocker = tmp_path / "data"
+    blocker.write_text("a file, not a directory")
+    path = blocker / "pubsubgo.db"
+
+    with pytest.raises(StorageUnusable) as refused:
+        await open_sqlite_storage(path)
+
+    message = str(refused.value)
+    assert message.startswith(f"sqlite storage {path} cannot be used: ")
+    assert message.endswith("choose a directory it can write")
+    assert "\n" not in message

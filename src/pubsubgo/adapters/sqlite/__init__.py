@@ -36,11 +36,15 @@ async def open_sqlite_storage(path: Path, synchronous: Synchronous = "normal") -
 
     Raises:
         BackendUnavailable: another process holds the file.
-        StorageUnusable: the file is damaged, another application's, or of a newer schema.
+        StorageUnusable: the file is damaged, another application's or of a newer schema,
+            or it (or its directory) cannot be made.
     """
     lock = FileLock(path.with_name(path.name + ".lock"))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lock.acquire(str(path))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock.acquire(str(path))
+    except OSError as error:
+        raise StorageUnusable(path, _reason(error), "choose a directory it can write") from error
     try:
         database = await asyncio.to_thread(open_database, path, synchronous)
     except BaseException:
@@ -59,3 +63,9 @@ async def open_sqlite_storage(path: Path, synchronous: Synchronous = "normal") -
         signal=InMemorySignal(),
         connection=SqliteConnection(writer, checkpointer, lock),
     )
+
+
+def _reason(error: OSError) -> str:
+    """Why the file's directory or lock could not be made, for the one-line message."""
+    where = f" ({error.filename})" if error.filename else ""
+    return f"{(error.strerror or str(error)).lower()}{where}"

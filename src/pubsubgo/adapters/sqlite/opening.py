@@ -41,6 +41,8 @@ _SIDE_FILES = ("-wal", "-shm", "-journal")
 
 #: What the operator can do about a file that cannot be read.
 _MOVE_IT_AWAY = "move it away (or restore a backup) to start with an empty one"
+#: ... and about one that cannot be made.
+_WRITABLE = "choose a directory it can write"
 
 
 class StorageUnusable(BackendUnavailable):
@@ -64,9 +66,11 @@ def open_database(path: Path, synchronous: Synchronous) -> Database:
             f"the sqlite backend needs SQLite {'.'.join(map(str, OLDEST_SQLITE))} or newer;"
             f" this Python has {sqlite3.sqlite_version}"
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
     if not _check_header(path):
-        _create(path)
+        try:
+            _create(path)
+        except (OSError, sqlite3.Error) as error:
+            raise StorageUnusable(path, f"it cannot be created ({error})", _WRITABLE) from error
     connection = sqlite3.connect(
         path, isolation_level=None, check_same_thread=False, cached_statements=STATEMENTS
     )
