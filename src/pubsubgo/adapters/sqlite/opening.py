@@ -68,6 +68,7 @@ def open_database(path: Path, synchronous: Synchronous) -> Database:
         )
     if not _check_header(path):
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)
             _create(path)
         except (OSError, sqlite3.Error) as error:
             raise StorageUnusable(path, f"it cannot be created ({error})", _WRITABLE) from error
