@@ -36,9 +36,11 @@ async def consume_round(ctx: Context) -> list[tuple[str, Sample]]:
     wanted = [w for w in ("ws-consume", "pull-consume", "grpc-consume") if w in only]
     if not wanted:
         return []
-    found = await _broker(ctx, wanted)
-    if ctx.redis_url:  # the memory backend's runs have no Redis to compare with
-        found.append(("redis-py:consume", await _redis(ctx)))
+    found = []
+    for target in ctx.brokers:
+        samples = await _broker(ctx.on(target), wanted)
+        found += [(ctx.key(workload, target), sample) for workload, sample in samples]
+    found.append(("redis-py:consume", await _redis(ctx)))
     if "nats" in ctx.systems:
         found.append(("nats:consume", await _nats(ctx)))
     if "rabbitmq" in ctx.systems:

@@ -64,8 +64,9 @@ async def idle_round(ctx: Context) -> list[tuple[str, Sample]]:
 
 
 async def _commands_between(ctx: Context, first: float, last: float) -> float:
-    """Commands Redis processed per second from ``first`` to ``last`` (NaN off Redis)."""
-    if not ctx.redis_url:
+    """Commands Redis processed per second from ``first`` to ``last`` (NaN when the broker
+    is not on Redis: the run's Redis then serves only the baselines)."""
+    if ctx.settings.backends[0] != "redis":
         await asyncio.sleep(max(0.0, last - time.time()))
         return float("nan")
     client = redis.Redis.from_url(ctx.redis_url)

@@ -25,12 +25,12 @@ async def latency_round(ctx: Context) -> list[tuple[str, Sample]]:
         return []
     found = []
     if "latency" in only:
-        found.append(("latency", await _broker(ctx, "latency")))
-        found.append(("latency-ws", await _broker(ctx, "latency-ws")))
+        for workload in ("latency", "latency-ws"):
+            for target in ctx.brokers:
+                found.append((ctx.key(workload, target), await _broker(ctx.on(target), workload)))
     if "latency-grpc" in only:
         found.append(("latency-grpc", await _broker(ctx, "latency-grpc")))
-    if ctx.redis_url:  # the memory backend's runs have no Redis to compare with
-        found.append(("redis-py:latency", await _redis(ctx)))
+    found.append(("redis-py:latency", await _redis(ctx)))
     if "nats" in ctx.systems:
         found.append(("nats:latency", await _nats(ctx)))
     if "rabbitmq" in ctx.systems:

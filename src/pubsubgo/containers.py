@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
@@ -36,6 +37,7 @@ from pubsubgo.adapters.prometheus.gauges import StorageGauges
 from pubsubgo.adapters.prometheus.metrics import PrometheusMetrics
 from pubsubgo.adapters.push import PushDispatcher
 from pubsubgo.adapters.redis import build_client, redis_storage
+from pubsubgo.adapters.sqlite import open_sqlite_storage
 from pubsubgo.adapters.telemetry import OpenTelemetryTracer, otlp_exporter, tracer_provider
 from pubsubgo.adapters.websocket import handler as websocket
 from pubsubgo.adapters.wire.api import RouteTable
@@ -113,6 +115,11 @@ async def open_storage(settings: Settings) -> AsyncIterator[Storage]:
     if settings.storage.backend == "postgres":
         async for storage in open_postgres_storage(settings.postgres):
             yield storage
+        return
+    if settings.storage.backend == "sqlite":
+        sqlite = await open_sqlite_storage(settings.sqlite.path, settings.sqlite.synchronous)
+        async with contextlib.aclosing(sqlite):
+            yield sqlite
         return
     if settings.storage.backend != "redis":
         yield memory_storage()
