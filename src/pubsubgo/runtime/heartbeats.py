@@ -72,9 +72,18 @@ class Heartbeats:
         interval = self._groups.settings.heartbeat_interval_seconds
         delay = interval
         while self._members:
-            await asyncio.sleep(delay)
+            await self._sleep(delay)
             failed = await self.beat()
             delay = interval * HEARTBEAT_RETRY_FRACTION if failed else interval
+
+    async def _sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` by the group's clock (a hand-driven one in tests)."""
+        woken = asyncio.get_running_loop().create_future()
+        timer = self._groups.clock.call_later(seconds, lambda: _wake(woken))
+        try:
+            await woken
+        finally:
+            timer.cancel()
 
     async def beat(self) -> bool:
         """One heartbeat for every member; True if one of the calls failed."""
@@ -106,3 +115,8 @@ class Heartbeats:
             if isinstance(outcome, Exception):
                 logger.warning("a member of %s missed its heartbeat: %r", subscription, outcome)
         return True
+
+
+def _wake(woken: asyncio.Future[None]) -> None:
+    if not woken.done():
+        woken.set_result(None)

@@ -64,6 +64,11 @@ class GroupService:
         self._waiting = waiting
         self._settler = Settler(clock, self.settings.rebalance_settle_seconds, self._apply)
 
+    @property
+    def clock(self) -> Clock:
+        """The clock the group's timing rules (heartbeats, sessions) are measured by."""
+        return self._clock
+
     async def join(self, subscription: str, member_id: str | None = None) -> Membership:
         """Add a member (a new id unless one is given) and rebalance.
 
