@@ -16,6 +16,7 @@ from pubsubgo.core.topics import Topic
 from pubsubgo.ports.groups import GroupStore
 from pubsubgo.runtime.clock import ManualClock
 from pubsubgo.services.broker import Broker
+from tests.broker_process import eventually
 from tests.conftest import unique
 from tests.redis.servers import RedisClusterServers, RedisServer, storage_on
 
@@ -124,3 +125,48 @@ class TestSharedState:
             await other.publisher.publish(topic, [PublishRequest(b"late")])
         with pytest.raises(SubscriptionNotFound):
             await other.subscriber.pull(subscription)
+
+
+class TestWakeUpsAcrossBrokers:
+    async def test_a_publish_through_one_broker_wakes_a_long_poll_of_the_other(
+        self, two_brokers: tuple[Broker, Broker]
+    ) -> None:
+        # (whether or not the waiter's subscriber is up yet when the publish comes: if not,
+        # it hears that anything may have news once it is)
+        waiter, publisher = two_brokers
+        topic, subscription = await _topic(waiter)
+        waiting = asyncio.create_task(waiter.subscriber.pull(subscription, 10, 20.0))
+
+        await publisher.publisher.publish(topic, [PublishRequest(data=b"across")])
+
+        delivered = await asyncio.wait_for(waiting, WAKE_SECONDS)
+        assert [d.message.data for d in delivered] == [b"across"]
+
+    async def test_a_publish_while_the_waiter_lost_its_subscription_still_reaches_it(
+        self, redis_server: RedisServer, clock: ManualClock
+    ) -> None:
+        redis_server.flush()
+        async with storage_on(redis_server.url) as one, storage_on(redis_server.url) as other:
+            waiter, publisher = build_broker(one, clock), build_broker(other, clock)
+            topic, subscription = await _topic(waiter)
+            waiting = asyncio.create_task(waiter.subscriber.pull(subscription, 10, 20.0))
+            await eventually(lambda: _subscribed(redis_server), "the waiter's subscriber", 5)
+
+            # When the waiter's subscription is cut, and a publish comes meanwhile
+            with redis_server.client() as admin:
+                admin.client_kill_filter(_type="pubsub")
+            await publisher.publisher.publish(topic, [PublishRequest(data=b"missed")])
+
+            # Then the waiter gets it all the same, once it has subscribed again
+            delivered = await asyncio.wait_for(waiting, WAKE_SECONDS)
+        assert [d.message.data for d in delivered] == [b"missed"]
+
+
+#: Well under the polls' own 20 s, and over a resubscription (0.5 s) or a recheck (~3 s).
+WAKE_SECONDS = 5.0
+
+
+async def _subscribed(server: RedisServer) -> bool | None:
+    """True once a process listens for wake-ups (its subscriber starts with a first wait)."""
+    with server.client() as client:
+        return True if client.pubsub_numsub("psg:wake")[0][1] > 0 else None
