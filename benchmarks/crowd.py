@@ -76,21 +76,13 @@ async def _measure(
     rss_before = rss_kib(ctx.broker_pid)
     start = time.time() + 0.5
     share = sockets // s.processes
-    deadline = s.join_limit_seconds + s.probe_seconds + LEAVE_LIMIT_SECONDS
-    jobs = [
-        SocketCrowd(ctx.broker_url, subs, share, n * share, start, str(flag), deadline)
-        for n in range(s.processes)
-    ]
-    crowd = asyncio.ensure_future(ctx.run(jobs))
+    crowd = asyncio.ensure_future(ctx.run(_jobs(ctx, subs, share, start, flag)))
     async with aiohttp.ClientSession() as http:
         give_up = start + s.join_limit_seconds
         joined = await _members_until(http, ctx.broker_url, subs, share * s.processes, give_up)
         joined_at = time.time()
         rss_connected = rss_kib(ctx.broker_pid)
-        first = time.time()
-        with ctx.profiled("sockets"):
-            publishes, pulls = await _probe(http, ctx.broker_url, topic, probe, s.probe_seconds)
-        sample_cpu = ctx.sample({}, first, time.time(), 0.0).cpu
+        publishes, pulls, sample_cpu = await _probed(ctx, http, topic, probe)
         raise_flag(flag)
         reports: list[CrowdReport] = await crowd
         await _members_until(http, ctx.broker_url, subs, 0, time.time() + LEAVE_LIMIT_SECONDS)
@@ -98,7 +90,7 @@ async def _measure(
     rss_after = rss_kib(ctx.broker_pid)
     _note(reports)
     metrics = {
-        JOIN: joined_at - start if joined >= sockets else float("nan"),
+        JOIN: joined_at - start if joined >= share * s.processes else float("nan"),
         JOINED: float(joined),
         RSS: (rss_connected - rss_before) / sockets,
         KEPT: (rss_after - rss_before) / sockets,
@@ -107,6 +99,30 @@ async def _measure(
         PULL_P99: percentile(pulls, 0.99),
     }
     return Sample(metrics, sample_cpu)
+
+
+async def _probed(
+    ctx: Context, http: aiohttp.ClientSession, topic: str, probe: str
+) -> tuple[list[float], list[float], dict[str, float]]:
+    """The probe's publish and pull durations, and the CPU the processes used meanwhile."""
+    first = time.time()
+    with ctx.profiled("sockets"):
+        publishes, pulls = await _probe(
+            http, ctx.broker_url, topic, probe, ctx.settings.probe_seconds
+        )
+    return publishes, pulls, ctx.sample({}, first, time.time(), 0.0).cpu
+
+
+def _jobs(
+    ctx: Context, subs: tuple[str, ...], share: int, start: float, flag: Path
+) -> list[SocketCrowd]:
+    """Each generator process's sockets: ``share`` of them, from ``start``."""
+    s = ctx.settings
+    deadline = s.join_limit_seconds + s.probe_seconds + LEAVE_LIMIT_SECONDS
+    return [
+        SocketCrowd(ctx.broker_url, subs, share, n * share, start, str(flag), deadline)
+        for n in range(s.processes)
+    ]
 
 
 async def _subscription(base: str, name: str, topic: str, *, ordered: bool) -> None:

@@ -80,8 +80,7 @@ class SubscriberService:
 
         Args:
             within_room: the caller asks only for what its member has room for under
-                ``max_in_flight``, so a claim that finds nothing means nothing is there (its
-                wait is then shared with the other pulls of its kind).
+                ``max_in_flight`` (its wait is shared with the others of its kind).
 
         Raises:
             SubscriptionNotFound: no such subscription.
@@ -132,15 +131,26 @@ class SubscriberService:
                 return []
             await self._waiting.wait(line, remaining)
             if sub.ordered and line.reread:
-                line.reread = False
-                # An ordered subscription's assignment may change while it waits. Otherwise
-                # the membership checked when the pull began holds for the whole wait: the
-                # group is read once per pull, not once per wake-up (a consumer streaming
-                # one message at a time wakes once per message).
-                moved = await self._partitions_for(sub, topic, member_id)
-                if moved != partitions:
-                    partitions = moved
-                    line = lines[0] = self._waiting.move(line, _line_key(sub, moved, line.key[2]))
+                partitions = await self._reread(lines, sub, topic, member_id, partitions)
+                line = lines[0]
+
+    async def _reread(
+        self,
+        lines: list[Line],
+        sub: Subscription,
+        topic: Topic,
+        member_id: str | None,
+        partitions: Sequence[int],
+    ) -> Sequence[int]:
+        """An ordered subscription's assignment may have changed while the pull waited (a
+        rebalance here, or a recheck): its partitions now, the pull moved to their line.
+        Otherwise the membership checked when the pull began holds for the whole wait: the
+        group is read once per pull, not once per message's news."""
+        lines[0].reread = False
+        moved = await self._partitions_for(sub, topic, member_id)
+        if moved != partitions:
+            lines[0] = self._waiting.move(lines[0], _line_key(sub, moved, lines[0].key[2]))
+        return moved
 
     async def _claim(
         self,
