@@ -74,6 +74,8 @@ def decode(raw: bytes | str, type_: type[T]) -> T:
     try:
         decoded: T = decoder.decode(raw)
     except msgspec.ValidationError as error:
+        if _INTEGER_AS_FLOAT.match(str(error)):
+            return _with_integral_floats(msgspec.json.decode(raw), type_)
         raise invalid_request(error) from None
     except msgspec.DecodeError:
         raise InvalidJson() from None
@@ -90,7 +92,34 @@ def convert(value: object, type_: type[T], *, from_strings: bool = False) -> T:
     try:
         return msgspec.convert(value, type_, strict=not from_strings)
     except msgspec.ValidationError as error:
+        if not from_strings and _INTEGER_AS_FLOAT.match(str(error)):
+            return _with_integral_floats(value, type_)
         raise invalid_request(error) from None
+
+
+#: msgspec's refusal of a number with a fraction part where an integer belongs: ``2.0``
+#: may still be meant (JSON Schema's ``integer`` includes it), so it is looked at again.
+_INTEGER_AS_FLOAT = re.compile(r"Expected `int`, got `float`")
+
+
+def _with_integral_floats(value: object, type_: type[T]) -> T:
+    """``value`` as ``type_`` once every number without a fraction (``2.0``) is an integer:
+    JSON Schema counts them as integers, and integers fit number fields too. The rare path
+    of a refused body, so the common one decodes once."""
+    try:
+        return msgspec.convert(_integral(value), type_, strict=True)
+    except msgspec.ValidationError as error:
+        raise invalid_request(error) from None
+
+
+def _integral(value: object) -> object:
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else value
+    if isinstance(value, dict):
+        return {key: _integral(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_integral(item) for item in value]
+    return value
 
 
 def invalid_request(error: msgspec.ValidationError) -> InvalidRequest:

@@ -47,16 +47,9 @@ Attributes = Annotated[dict[AttributeName, AttributeValue], Meta(max_length=LIMI
 
 #: A point in time: RFC 3339 with an offset, or seconds since the epoch.
 Timestamp = Annotated[
-    datetime | float,
-    Meta(
-        extra_json_schema={
-            "anyOf": [
-                {"type": "string", "format": "date-time"},
-                {"type": "number", "minimum": 0, "maximum": MAX_EPOCH_SECONDS},
-            ],
-            "description": "RFC 3339 with an offset, or seconds since the epoch",
-        }
-    ),
+    Annotated[datetime, Meta(extra_json_schema={"format": "date-time"})]
+    | Annotated[float, Meta(ge=0, le=MAX_EPOCH_SECONDS)],
+    Meta(description="RFC 3339 with an offset, or seconds since the epoch"),
 ]
 
 
