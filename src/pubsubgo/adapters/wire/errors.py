@@ -11,6 +11,8 @@ __all__ = [
     "STATUS_BY_KIND",
     "MetricsDisabled",
     "TooManyMessages",
+    "UndecodableBody",
+    "UnsupportedContentEncoding",
     "UnsupportedContentType",
     "error_body",
 ]
@@ -43,6 +45,27 @@ class UnsupportedContentType(InvalidArgument):
         super().__init__(
             f"expected a JSON body (Content-Type: application/json), not {content_type!r}"
         )
+
+
+class UnsupportedContentEncoding(InvalidArgument):
+    """Raised when a request body comes in a Content-Encoding the broker does not decode."""
+
+    code = "unsupported_content_encoding"
+
+    def __init__(self, encoding: str, supported: str) -> None:
+        super().__init__(
+            f"Content-Encoding {encoding!r} is not one the broker decodes ({supported})"
+        )
+
+
+class UndecodableBody(InvalidArgument):
+    """Raised when a request body is not what its Content-Encoding says (a gzip body that
+    is not gzip)."""
+
+    code = "undecodable_body"
+
+    def __init__(self, encoding: str) -> None:
+        super().__init__(f"the body could not be decoded as its Content-Encoding {encoding!r}")
 
 
 class MetricsDisabled(PubSubError):
