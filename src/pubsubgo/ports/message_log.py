@@ -32,7 +32,16 @@ class MessageLog(Protocol):
         ...
 
     async def browse(self, topic: str, after: MessageId | None, limit: int) -> list[Message]:
-        """Up to ``limit`` stored messages in order (partition by partition), after ``after``."""
+        """Up to ``limit`` stored messages in order (partition by partition), after ``after``.
+
+        ``after`` need not be stored any more (browsing goes on from where it was), but it
+        must be an id of the form this backend issues.
+
+        Raises:
+            TopicNotFound: no such topic.
+            InvalidArgument: ``after`` is not of the form of this backend's ids (or names a
+                position past what the backend counts to), so it names no place to go on from.
+        """
         ...
 
     async def stats(self, topic: str) -> TopicStats:

@@ -6,12 +6,13 @@ import bisect
 import heapq
 import itertools
 import operator
+import re
 from collections.abc import Iterator, Sequence
 from typing import cast
 
 from pubsubgo.adapters.memory.state import MemoryState, PartitionLog, TopicState
 from pubsubgo.adapters.memory.topics import topic_state
-from pubsubgo.core.errors import TopicFull
+from pubsubgo.core.errors import InvalidArgument, TopicFull
 from pubsubgo.core.messages import Message, MessageDraft, MessageId, partition_of
 from pubsubgo.core.topics import Overflow, Topic, TopicStats
 
@@ -202,13 +203,24 @@ def _messages_after(state: TopicState, after: MessageId | None) -> Iterator[Mess
 
 
 def _browse_start(after: MessageId | None) -> tuple[int, int]:
+    """The partition to start at and the offset to start after in it (-1 for its start).
+
+    Raises:
+        InvalidArgument: ``after`` is not an id of this backend's form.
+    """
     if after is None:
         return 0, -1
-    partition = partition_of(after)
-    offset = after.rpartition("-")[2]
-    if partition is None or not offset.isdigit():
-        return 0, -1
-    return partition, int(offset)
+    found = _MEMORY_ID.fullmatch(after)
+    if found is None:
+        raise InvalidArgument(
+            f"after {after!r} is not a message id of this broker ('<partition>-<offset>')",
+            field="after",
+        )
+    return int(found[1]), int(found[2])
+
+
+#: The ids this backend issues: ``<partition>-<offset>``, in ASCII digits.
+_MEMORY_ID = re.compile(r"([0-9]+)-([0-9]+)")
 
 
 def _live_after(log: PartitionLog, minimum: int) -> Iterator[Message]:

@@ -13,7 +13,7 @@ from pubsubgo.adapters.redis.errors import translate_redis_errors
 from pubsubgo.adapters.redis.group_commit import GroupCommit
 from pubsubgo.adapters.redis.layout import Layout
 from pubsubgo.adapters.redis.scripts import Call, ScriptRunner
-from pubsubgo.core.errors import TopicFull, TopicNotFound
+from pubsubgo.core.errors import InvalidArgument, TopicFull, TopicNotFound
 from pubsubgo.core.messages import Message, MessageDraft, MessageId
 from pubsubgo.core.topics import Topic, TopicStats
 
@@ -167,14 +167,21 @@ def _id_calls(layout: Layout, ids: Sequence[MessageId]) -> list[Call]:
 
 
 def _browse_start(after: MessageId | None) -> tuple[int, str]:
-    """The partition to start at and the entry to start after in it ('' for its start)."""
+    """The partition to start at and the entry to start after in it ('' for its start).
+
+    Raises:
+        InvalidArgument: ``after`` is not an id of this backend's form.
+    """
     if after is None:
         return 0, ""
     parsed = split_message_id(after)
-    if parsed is not None:
-        return parsed
-    head = after.partition("-")[0]
-    return (int(head), "") if head.isdigit() else (0, "")
+    if parsed is None:
+        raise InvalidArgument(
+            f"after {after!r} is not a message id of this broker"
+            " ('<partition>-<milliseconds>-<sequence>', each part below 2^64)",
+            field="after",
+        )
+    return parsed
 
 
 def _browse_call(layout: Layout, group: int, parts: list[int], entry: str, limit: int) -> Call:
