@@ -56,7 +56,7 @@ class TestPublishFrames:
         # Given the same messages as a plain frame and as one that must be validated
         topic = await create_topic(client)
         sub = await create_subscription(client, topic)
-        texts = ["héllo 😀", "", '\u0000\n"quoted"', "x" * 5000]
+        texts = ["héllo 😀", " ", '\u0000\n"quoted"', "x" * 5000]
         async with client.ws_connect("/v1/ws") as ws:
             # When
             plain = await ask(ws, publish_frame(topic, texts, "plain"))

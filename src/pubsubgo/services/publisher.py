@@ -86,6 +86,23 @@ class PublisherService:
         self._metrics.published(topic.name, len(ids), self._clock.monotonic() - started)
         return ids
 
+    async def check(self, topic_name: str, requests: Sequence[PublishRequest]) -> None:
+        """Refuse ``requests`` as :meth:`publish` would, without storing them: what a
+        publisher that does not wait for the store (``?async=true``) is told at once.
+
+        What only storing can tell (a full topic, storage down) is not checked.
+
+        Raises:
+            TopicNotFound: no such topic.
+            InvalidMessage: a message breaks a rule.
+            MessageTooLarge: a message or the batch is over its size limit.
+        """
+        await self._topics.get(topic_name)
+        self._check_batch(requests)
+        now = self._clock.now()
+        for index, request in enumerate(requests):
+            self._check_message(request, now, index, internal=False)
+
     def _check_batch(self, requests: Sequence[PublishRequest]) -> int:
         """Check the batch as a whole; returns its size in bytes."""
         limits = self._limits
@@ -93,7 +110,10 @@ class PublisherService:
             raise InvalidMessage("a publish needs at least one message", field="messages")
         if len(requests) > limits.max_batch_messages:
             raise TooManyMessages(len(requests), limits.max_batch_messages)
-        size = sum(map(len, map(_DATA, requests)))  # C-level loops: once per message
+        sizes = list(map(len, map(_DATA, requests)))  # C-level loops: once per message
+        if not all(sizes):
+            _refuse_empty(requests)
+        size = sum(sizes)
         if size > limits.max_batch_bytes:
             raise MessageTooLarge(size, limits.max_batch_bytes, what="batch")
         return size
@@ -217,6 +237,17 @@ _DATA = operator.attrgetter("data")
 #: Enum members looked up once: a class attribute lookup on an Enum is slow on a hot path.
 _UNCOMPRESSED = Compression.NONE
 _DEFAULT_MODE = DeliveryMode.AT_LEAST_ONCE
+
+
+def _refuse_empty(requests: Sequence[PublishRequest]) -> None:
+    """Refuse a message with neither data nor attributes, as Google Pub/Sub does: it says
+    nothing, and is most likely a client's mistake (an unset field)."""
+    for index, request in enumerate(requests):
+        if not request.data and not request.attributes:
+            raise InvalidMessage(
+                f"messages[{index}] is empty: a message needs data or at least one attribute",
+                field=f"messages[{index}].data",
+            )
 
 
 def _deliver_at(request: PublishRequest, now: float) -> float | None:

@@ -77,8 +77,10 @@ async def delete_topic(request: web.Request) -> web.Response:
 
 @routes.route(
     "POST", "/v1/topics/{topic}/messages", summary="Publish messages",
-    description="With async=true the broker answers 202 before storing: a failure is then "
-    "only logged, so the publisher gives up the storage guarantee for latency.",
+    description="With async=true the broker checks the messages as it would for a synchronous"
+    " publish and answers 202 before storing: a failure only storing can tell (a full topic, "
+    "storage down) is then only logged, so the publisher gives up the storage guarantee for "
+    "latency.",
     body=PublishMessages, query=PublishQuery, access=Access.to(Action.PUBLISH, "topic"),
     responses={201: PublishResponse, 202: AcceptedResponse}, errors=(400, 404, 413, 429, 503),
 )  # fmt: skip
@@ -89,6 +91,8 @@ async def publish(request: web.Request) -> web.Response:
     topic = request.match_info["topic"]
     broker = request.app[BROKER]
     if answer_early:
+        # Everything a synchronous publish would refuse is refused now, not after the 202.
+        await broker.publisher.check(topic, requests)
         work = broker.publisher.publish(topic, requests)
         run_in_background(request.app, work, f"async publish to {topic}")
         return json_response(AcceptedResponse(accepted=len(requests)), 202)
