@@ -48,7 +48,7 @@ class TestIdsFromClients:
 
         page = await broker.topics.browse(topic, ids[0], 10)
 
-        assert [m.id for m in page] == ids[1:]
+        assert [m.id for m in page.messages] == ids[1:]
 
     async def test_browsing_after_a_partition_the_topic_lacks_is_an_empty_page(
         self, broker: Broker
@@ -57,4 +57,4 @@ class TestIdsFromClients:
         ids = await publish(broker, topic, "a")
         beyond = MessageId("9" + ids[0][ids[0].index("-") :])
 
-        assert await broker.topics.browse(topic, beyond, 10) == []
+        assert (await broker.topics.browse(topic, beyond, 10)).messages == []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import builtins
 from dataclasses import dataclass, replace
 
 from pubsubgo.core.errors import InvalidArgument, MessageExpired, MessageNotFound, TopicInUse
@@ -24,6 +23,22 @@ class TopicDescription:
 
     topic: Topic
     stats: TopicStats
+
+
+@dataclass(frozen=True, slots=True)
+class BrowsePage:
+    """A page of stored messages, and where the next page starts.
+
+    Attributes:
+        messages: the page's live messages, in order (expired ones left out, as they are
+            never delivered and cannot be fetched).
+        next_after: the id to browse after for the next page; None when this page is the
+            last (a page may hold fewer than ``limit`` messages and still have one after it,
+            when messages in it had expired).
+    """
+
+    messages: list[Message]
+    next_after: MessageId | None
 
 
 class TopicService:
@@ -95,10 +110,9 @@ class TopicService:
             raise MessageExpired(topic, id_)
         return unpacked(found)
 
-    async def browse(
-        self, topic: str, after: MessageId | None, limit: int
-    ) -> builtins.list[Message]:
-        """Stored messages in order without consuming them, payloads decompressed.
+    async def browse(self, topic: str, after: MessageId | None, limit: int) -> BrowsePage:
+        """Stored messages in order without consuming them, payloads decompressed; expired
+        messages are left out, as :meth:`message` answers them with MessageExpired.
 
         Raises:
             TopicNotFound: no such topic.
@@ -109,7 +123,11 @@ class TopicService:
         if after is not None and partition_of(after) is None:
             raise InvalidArgument(f"after {after!r} is not a message id", field="after")
         await self._topics.get(topic)
-        return [unpacked(m) for m in await self._messages.browse(topic, after, limit)]
+        stored = await self._messages.browse(topic, after, limit)
+        now = self._clock.now()
+        live = [unpacked(m) for m in stored if not m.is_expired(now)]
+        # A full page from storage may have more behind it; a short one is the end.
+        return BrowsePage(live, stored[-1].id if len(stored) == limit else None)
 
     async def trim_retention(self) -> int:
         """Background duty: remove messages older than their topic's retention."""

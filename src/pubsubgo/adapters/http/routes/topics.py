@@ -118,11 +118,9 @@ async def get_message(request: web.Request) -> web.Response:
 async def browse(request: web.Request) -> web.Response:
     query = read_query(request, BrowseQuery)
     after = None if query.after is None else MessageId(query.after)
-    found = await request.app[BROKER].topics.browse(request.match_info["topic"], after, query.limit)
-    # A full page may have more behind it; a short page is the end.
-    next_after = found[-1].id if len(found) == query.limit else None
+    page = await request.app[BROKER].topics.browse(request.match_info["topic"], after, query.limit)
     return json_response(
-        MessageList(messages=[message_view(m) for m in found], next_after=next_after)
+        MessageList(messages=[message_view(m) for m in page.messages], next_after=page.next_after)
     )
 
 
