@@ -109,7 +109,11 @@ def create_app(
     )
     app[SETTINGS] = settings
     app[GUARD] = Guard.build(
-        callers.tokens, callers.rate_limiter, settings.server.request_timeout_seconds, operations
+        callers.tokens,
+        callers.rate_limiter,
+        settings.server.request_timeout_seconds,
+        operations,
+        settings.server.allowed_origins,
     )
     app[SOCKETS] = weakref.WeakSet()
     app[BACKGROUND] = set()

@@ -10,6 +10,7 @@ from pubsubgo.core.errors import ErrorKind, InvalidArgument, PubSubError, TooMan
 __all__ = [
     "STATUS_BY_KIND",
     "MetricsDisabled",
+    "OriginNotAllowed",
     "TooManyMessages",
     "UndecodableBody",
     "UnsupportedContentEncoding",
@@ -66,6 +67,21 @@ class UndecodableBody(InvalidArgument):
 
     def __init__(self, encoding: str) -> None:
         super().__init__(f"the body could not be decoded as its Content-Encoding {encoding!r}")
+
+
+class OriginNotAllowed(PubSubError):
+    """Raised when a browser page of another site opens a WebSocket or an event stream:
+    its ``Origin`` is neither this broker's nor one of ``server.allowed_origins``."""
+
+    code = "origin_not_allowed"
+    kind = ErrorKind.PERMISSION_DENIED
+
+    def __init__(self, origin: str) -> None:
+        super().__init__(f"origin {origin!r} may not open this stream (server.allowed_origins)")
+        self.origin = origin
+
+    def details(self) -> dict[str, object]:
+        return {"origin": self.origin}
 
 
 class MetricsDisabled(PubSubError):
