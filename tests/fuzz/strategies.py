@@ -32,6 +32,9 @@ _ATOMS = st.one_of(
     st.builds("attributes.{} != {}".format, _KEYS, _VALUES),
     st.builds("attributes:{}".format, _KEYS),
     st.builds("hasPrefix(attributes.{}, {})".format, _KEYS, _VALUES),
+    st.builds("key = {}".format, _VALUES),
+    st.builds("key != {}".format, _VALUES),
+    st.builds("hasPrefix(key, {})".format, _VALUES),
 )
 
 

@@ -41,7 +41,6 @@ class TestOrigins:
         assert "Access-Control-Allow-Origin" not in refused.headers
 
 
-
 class TestEveryOriginAllowed:
     @pytest.fixture
     def settings(self, settings: Settings) -> Settings:

@@ -254,7 +254,8 @@ class CreateSubscription(Strict):
         str,
         Meta(
             max_length=MAX_FILTER_LENGTH,
-            description="an attribute filter (docs/api.md); empty matches every message",
+            description="a filter on attributes and the routing key (docs/api.md); empty matches"
+            " every message",
             extra_json_schema={"format": FILTER_FORMAT},
         ),
     ] = ""
