@@ -27,8 +27,17 @@ class SubscriptionRegistry(Protocol):
         """
         ...
 
-    async def list(self, topic: str | None = None) -> list[Subscription]:
-        """All subscriptions (of ``topic`` when given), sorted by name."""
+    async def list(
+        self,
+        topic: str | None = None,
+        *,
+        prefix: str = "",
+        after: str = "",
+        limit: int | None = None,
+    ) -> list[Subscription]:
+        """Subscriptions sorted by name (of ``topic`` when given): those whose name starts
+        with ``prefix`` and sorts after ``after`` (by code point; ``""`` for the start), at
+        most ``limit`` of them (None: every one). The defaults list every subscription."""
         ...
 
     async def delete(self, name: str) -> None:

@@ -26,8 +26,13 @@ class TopicRegistry(Protocol):
         """
         ...
 
-    async def list(self) -> list[Topic]:
-        """All topics, sorted by name."""
+    async def list(
+        self, *, prefix: str = "", after: str = "", limit: int | None = None
+    ) -> list[Topic]:
+        """Topics sorted by name: those whose name starts with ``prefix`` and sorts after
+        ``after`` (by code point; ``""`` for the start), at most ``limit`` of them (None:
+        every one). A page ends where the next starts with ``after`` = its last name.
+        Never blocks on anything but storage; the defaults list every topic."""
         ...
 
     async def delete(self, name: str) -> None:

@@ -69,9 +69,17 @@ class SubscriptionService:
         await self._subscriptions.create(created)
         return created
 
-    async def list(self, topic: str | None = None) -> list[Subscription]:
-        """Every subscription (of ``topic``, when given), sorted by name."""
-        return await self._subscriptions.list(topic)
+    async def list(
+        self,
+        topic: str | None = None,
+        *,
+        prefix: str = "",
+        after: str = "",
+        limit: int | None = None,
+    ) -> list[Subscription]:
+        """Subscriptions (of ``topic``, when given) sorted by name, from after ``after``,
+        starting with ``prefix``: at most ``limit`` (None: every one)."""
+        return await self._subscriptions.list(topic, prefix=prefix, after=after, limit=limit)
 
     async def get(self, name: str) -> Subscription:
         """The subscription named ``name``.

@@ -66,9 +66,12 @@ class TopicService:
         await self._topics.create(created)
         return created
 
-    async def list(self) -> list[Topic]:
-        """Every topic, sorted by name."""
-        return await self._topics.list()
+    async def list(
+        self, *, prefix: str = "", after: str = "", limit: int | None = None
+    ) -> list[Topic]:
+        """Topics sorted by name, from after ``after``, starting with ``prefix``: at most
+        ``limit`` (None: every topic)."""
+        return await self._topics.list(prefix=prefix, after=after, limit=limit)
 
     async def describe(self, name: str) -> TopicDescription:
         """The topic with its statistics.

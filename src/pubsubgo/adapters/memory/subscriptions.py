@@ -8,7 +8,7 @@ from pubsubgo.adapters.memory.state import (
     PartitionQueue,
     SubscriptionState,
 )
-from pubsubgo.adapters.memory.topics import topic_state
+from pubsubgo.adapters.memory.topics import page_of_names, topic_state
 from pubsubgo.core.errors import SubscriptionAlreadyExists, SubscriptionNotFound
 from pubsubgo.core.messages import Priority
 from pubsubgo.core.subscriptions import StartPosition, Subscription
@@ -33,9 +33,20 @@ class InMemorySubscriptionRegistry:
     async def get(self, name: str) -> Subscription:
         return subscription_state(self._state, name).subscription
 
-    async def list(self, topic: str | None = None) -> list[Subscription]:
-        found = (s.subscription for s in self._state.subscriptions.values())
-        return sorted((s for s in found if topic is None or s.topic == topic), key=lambda s: s.name)
+    async def list(
+        self,
+        topic: str | None = None,
+        *,
+        prefix: str = "",
+        after: str = "",
+        limit: int | None = None,
+    ) -> list[Subscription]:
+        subs = self._state.subscriptions
+
+        def of_topic(name: str) -> bool:
+            return topic is None or subs[name].subscription.topic == topic
+
+        return [subs[n].subscription for n in page_of_names(subs, prefix, after, limit, of_topic)]
 
     async def delete(self, name: str) -> None:
         subscription_state(self._state, name)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable, Iterable
+
 from pubsubgo.adapters.memory.state import MemoryState, TopicState
 from pubsubgo.core.errors import TopicAlreadyExists, TopicNotFound
 from pubsubgo.core.topics import Topic
@@ -21,12 +24,29 @@ class InMemoryTopicRegistry:
     async def get(self, name: str) -> Topic:
         return topic_state(self._state, name).topic
 
-    async def list(self) -> list[Topic]:
-        return [self._state.topics[name].topic for name in sorted(self._state.topics)]
+    async def list(
+        self, *, prefix: str = "", after: str = "", limit: int | None = None
+    ) -> list[Topic]:
+        names = page_of_names(self._state.topics, prefix, after, limit)
+        return [self._state.topics[name].topic for name in names]
 
     async def delete(self, name: str) -> None:
         topic_state(self._state, name)
         del self._state.topics[name]
+
+
+def page_of_names(
+    names: Iterable[str],
+    prefix: str,
+    after: str,
+    limit: int | None,
+    keep: Callable[[str], bool] = bool,
+) -> list[str]:
+    """The names starting with ``prefix``, after ``after``, that ``keep`` takes, in order:
+    at most ``limit`` of them."""
+    found = sorted(n for n in names if n.startswith(prefix) and n > after)
+    kept = (n for n in found if keep(n))
+    return list(kept if limit is None else itertools.islice(kept, limit))
 
 
 def topic_state(state: MemoryState, name: str) -> TopicState:

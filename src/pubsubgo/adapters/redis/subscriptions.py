@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 
+import orjson
 from redis.exceptions import RedisError
 
 from pubsubgo.adapters.redis import keys
@@ -12,6 +13,7 @@ from pubsubgo.adapters.redis.definitions import Definitions
 from pubsubgo.adapters.redis.errors import translate_redis_errors
 from pubsubgo.adapters.redis.layout import Layout
 from pubsubgo.adapters.redis.scripts import Call, ScriptRunner
+from pubsubgo.adapters.redis.topics import page_of_records
 from pubsubgo.core.errors import (
     SubscriptionAlreadyExists,
     SubscriptionNotFound,
@@ -69,11 +71,27 @@ class RedisSubscriptionRegistry:
         subscription, _ = await self._definitions.subscription(name)
         return subscription
 
-    async def list(self, topic: str | None = None) -> list[Subscription]:
+    async def list(
+        self,
+        topic: str | None = None,
+        *,
+        prefix: str = "",
+        after: str = "",
+        limit: int | None = None,
+    ) -> list[Subscription]:
+        wanted = None if topic is None else orjson.dumps(topic)
+
+        def of_topic(raw: bytes) -> bool:
+            # Most records are not of the topic: look for its name before decoding them.
+            return wanted is None or (
+                wanted in raw and subscription_from_record(raw).topic == topic
+            )
+
         with translate_redis_errors("list subscriptions"):
-            records = await self._runner.client.hgetall(keys.subscriptions())
-        found = (subscription_from_record(raw) for raw in records.values())
-        return sorted((s for s in found if topic is None or s.topic == topic), key=lambda s: s.name)
+            records = await page_of_records(
+                self._runner.client, keys.subscriptions(), prefix, after, limit, of_topic
+            )
+        return [subscription_from_record(raw) for raw in records]
 
     async def delete(self, name: str) -> None:
         self._definitions.forget_subscription(name)

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import secrets
+from collections.abc import Callable
 
 from redis.exceptions import RedisError
 
 from pubsubgo.adapters.redis import keys
-from pubsubgo.adapters.redis.codec import topic_from_record, topic_record
+from pubsubgo.adapters.redis.codec import text, topic_from_record, topic_record
 from pubsubgo.adapters.redis.definitions import Definitions
 from pubsubgo.adapters.redis.errors import translate_redis_errors
 from pubsubgo.adapters.redis.layout import Layout
-from pubsubgo.adapters.redis.scripts import Call, ScriptRunner
+from pubsubgo.adapters.redis.scripts import Call, RedisClient, ScriptRunner
 from pubsubgo.core.errors import TopicAlreadyExists, TopicNotFound
 from pubsubgo.core.topics import Topic
 
@@ -56,11 +58,14 @@ class RedisTopicRegistry:
         topic, _ = await self._definitions.topic(name)
         return topic
 
-    async def list(self) -> list[Topic]:
+    async def list(
+        self, *, prefix: str = "", after: str = "", limit: int | None = None
+    ) -> list[Topic]:
         with translate_redis_errors("list topics"):
-            records = await self._runner.client.hgetall(keys.topics())
-        topics = [topic_from_record(raw)[0] for raw in records.values()]
-        return sorted(topics, key=lambda t: t.name)
+            records = await page_of_records(
+                self._runner.client, keys.topics(), prefix, after, limit
+            )
+        return [topic_from_record(raw)[0] for raw in records]
 
     async def delete(self, name: str) -> None:
         _, layout = await self._definitions.topic(name)
@@ -76,6 +81,34 @@ class RedisTopicRegistry:
                     doomed += layout.partition_keys(partition)
                 pipe.delete(*doomed)
             await pipe.execute()
+
+
+async def page_of_records(
+    client: RedisClient,
+    registry: str,
+    prefix: str,
+    after: str,
+    limit: int | None,
+    keep: Callable[[bytes], bool] = bool,
+) -> list[bytes]:
+    """The records of a registry hash whose names start with ``prefix`` and sort after
+    ``after``, in name order, that ``keep`` takes: at most ``limit`` of them.
+
+    The names alone are read and sorted (HKEYS), then only the records of the page (HMGET,
+    in slices when ``keep`` may pass some over), so a page costs the page's records.
+    """
+    names = sorted(
+        name for raw in await client.hkeys(registry) if (name := text(raw)).startswith(prefix)
+    )
+    names = names[bisect.bisect_right(names, after) :]
+    found: list[bytes] = []
+    step = limit or len(names) or 1
+    for start in range(0, len(names), step):
+        records = await client.hmget(registry, names[start : start + step])
+        found += (raw for raw in records if isinstance(raw, bytes) and keep(raw))
+        if limit is not None and len(found) >= limit:
+            return found[:limit]
+    return found
 
 
 def _init_calls(layout: Layout) -> list[Call]:

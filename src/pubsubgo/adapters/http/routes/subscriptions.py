@@ -9,7 +9,7 @@ from pubsubgo.adapters.wire.api import RouteTable
 from pubsubgo.adapters.wire.keys import BROKER
 from pubsubgo.adapters.wire.parsing import json_response, read_body, read_query
 from pubsubgo.adapters.wire.schemas.messages import received_message
-from pubsubgo.adapters.wire.schemas.queries import ListSubscriptionsQuery
+from pubsubgo.adapters.wire.schemas.queries import ListSubscriptionsQuery, next_page
 from pubsubgo.adapters.wire.schemas.requests import (
     AckRequest,
     CreateSubscription,
@@ -53,17 +53,21 @@ async def create_subscription(request: web.Request) -> web.Response:
 
 @routes.route(
     "GET", "/v1/subscriptions", summary="List subscriptions (of one topic with ?topic=)",
-    query=ListSubscriptionsQuery,
+    description="Paged like GET /v1/topics.", query=ListSubscriptionsQuery,
     access=Access.token("any valid token; lists the subscriptions it holds a permission on"),
     responses={200: SubscriptionList},
     errors=(400,),
 )  # fmt: skip
 async def list_subscriptions(request: web.Request) -> web.Response:
     query = read_query(request, ListSubscriptionsQuery)
-    found = await request.app[BROKER].subscriptions.list(query.topic)
+    found = await request.app[BROKER].subscriptions.list(
+        query.topic, prefix=query.prefix, after=query.after, limit=query.limit
+    )
     shown = visible(request, (s.name for s in found))
     views = [subscription_view(s) for s in found if s.name in shown]
-    return json_response(SubscriptionList(subscriptions=views))
+    return json_response(
+        SubscriptionList(subscriptions=views, next_page_token=next_page(found, query.limit))
+    )
 
 
 @routes.route(

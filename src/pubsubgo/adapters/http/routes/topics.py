@@ -10,7 +10,13 @@ from pubsubgo.adapters.wire.background import run_in_background
 from pubsubgo.adapters.wire.keys import BROKER, RATES
 from pubsubgo.adapters.wire.parsing import json_response, message_id, read_body, read_query
 from pubsubgo.adapters.wire.schemas.messages import MessageView, message_view
-from pubsubgo.adapters.wire.schemas.queries import BrowseQuery, ForceQuery, PublishQuery
+from pubsubgo.adapters.wire.schemas.queries import (
+    BrowseQuery,
+    ForceQuery,
+    ListTopicsQuery,
+    PublishQuery,
+    next_page,
+)
 from pubsubgo.adapters.wire.schemas.requests import CreateTopic, PublishMessages, to_requests
 from pubsubgo.adapters.wire.schemas.responses import (
     AcceptedResponse,
@@ -44,13 +50,23 @@ async def create_topic(request: web.Request) -> web.Response:
 
 @routes.route(
     "GET", "/v1/topics", summary="List topics (those the token holds a permission on)",
+    description="A page of up to limit topics in name order, those starting with prefix; "
+    "next_page_token, when not null, asks for the next page.",
     access=Access.token("any valid token; lists the topics it holds a permission on"),
-    responses={200: TopicList},
+    query=ListTopicsQuery, responses={200: TopicList}, errors=(400,),
 )  # fmt: skip
 async def list_topics(request: web.Request) -> web.Response:
-    topics = await request.app[BROKER].topics.list()
+    query = read_query(request, ListTopicsQuery)
+    topics = await request.app[BROKER].topics.list(
+        prefix=query.prefix, after=query.after, limit=query.limit
+    )
     shown = visible(request, (t.name for t in topics))
-    return json_response(TopicList(topics=[topic_view(t) for t in topics if t.name in shown]))
+    return json_response(
+        TopicList(
+            topics=[topic_view(t) for t in topics if t.name in shown],
+            next_page_token=next_page(topics, query.limit),
+        )
+    )
 
 
 @routes.route(
