@@ -15,10 +15,16 @@ from pubsubgo.core.messages import (
     MessageId,
     Priority,
     PublishRequest,
+    plain_request,
 )
 from pubsubgo.core.subscriptions import StartPosition, Subscription
 from pubsubgo.core.topics import Topic
 from pubsubgo.runtime.clock import ManualClock
+
+
+def test_a_plain_request_is_the_request_of_its_data_and_priority() -> None:
+    assert plain_request(b"x", Priority.HIGH) == PublishRequest(b"x", priority=Priority.HIGH)
+    assert plain_request(b"y") == PublishRequest(b"y")
 
 
 def test_a_drafts_fields_are_a_messages_after_its_id_and_topic() -> None:

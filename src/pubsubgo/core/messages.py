@@ -97,6 +97,18 @@ class PublishRequest(NamedTuple):
     dedup_id: str | None = None
 
 
+def plain_request(data: bytes, priority: Priority = Priority.NORMAL) -> PublishRequest:
+    """A request of data and priority alone, every other field at its default: most
+    publishes are such, and building the tuple directly skips the NamedTuple's Python-level
+    ``__new__`` (``tests/unit/test_record_layout.py`` holds it to the field names)."""
+    return _new_tuple(PublishRequest, (data, None, NO_ATTRIBUTES, priority, *_PLAIN_REST))
+
+
+_new_tuple = tuple.__new__
+#: A plain request's fields after its priority, at their defaults.
+_PLAIN_REST = (DeliveryMode.AT_LEAST_ONCE, None, None, None, None)
+
+
 class MessageDraft(NamedTuple):
     """A validated message on its way into storage: everything but its id and topic.
 

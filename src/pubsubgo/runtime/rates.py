@@ -6,6 +6,8 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Callable
 
+from pubsubgo.services.metrics import NullMetrics
+
 #: Rates are averaged over this window: long enough to smooth bursts, short enough to show
 #: a stalled consumer within a minute.
 RATE_WINDOW_SECONDS = 60
@@ -35,8 +37,9 @@ class _Counter:
             self._buckets.popleft()
 
 
-class RateMetrics:
-    """BrokerMetrics that keeps per-topic publish and delivery rates of this process.
+class RateMetrics(NullMetrics):
+    """BrokerMetrics that keeps per-topic publish and delivery rates of this process (and
+    ignores the other reports).
 
     Args:
         monotonic: the time source, monotonic seconds (tests may pass their own).
@@ -63,18 +66,3 @@ class RateMetrics:
     def delivered(self, topic: str, subscription: str, count: int, redelivered: int) -> None:
         if count:
             self._consumed[topic].add(int(self._now()), count)
-
-    def acked(self, topic: str, subscription: str, ages_seconds: list[float]) -> None:
-        return None
-
-    def nacked(self, topic: str, subscription: str, count: int) -> None:
-        return None
-
-    def dead_lettered(self, topic: str, subscription: str, count: int) -> None:
-        return None
-
-    def expired(self, topic: str, subscription: str, count: int) -> None:
-        return None
-
-    def rebalanced(self, subscription: str, members: int) -> None:
-        return None

@@ -76,7 +76,7 @@ def decode(raw: bytes | str, type_: type[T]) -> T:
     except msgspec.ValidationError as error:
         if _INTEGER_AS_FLOAT.match(str(error)):
             return _with_integral_floats(msgspec.json.decode(raw), type_)
-        raise invalid_request(error) from None
+        raise invalid_request(error, type_) from None
     except msgspec.DecodeError:
         raise InvalidJson() from None
     return decoded
@@ -94,7 +94,7 @@ def convert(value: object, type_: type[T], *, from_strings: bool = False) -> T:
     except msgspec.ValidationError as error:
         if not from_strings and _INTEGER_AS_FLOAT.match(str(error)):
             return _with_integral_floats(value, type_)
-        raise invalid_request(error) from None
+        raise invalid_request(error, type_) from None
 
 
 #: msgspec's refusal of a number with a fraction part where an integer belongs: ``2.0``
@@ -109,7 +109,7 @@ def _with_integral_floats(value: object, type_: type[T]) -> T:
     try:
         return msgspec.convert(_integral(value), type_, strict=True)
     except msgspec.ValidationError as error:
-        raise invalid_request(error) from None
+        raise invalid_request(error, type_) from None
 
 
 def _integral(value: object) -> object:
@@ -122,8 +122,8 @@ def _integral(value: object) -> object:
     return value
 
 
-def invalid_request(error: msgspec.ValidationError) -> InvalidRequest:
-    """The refusal of a value that msgspec found not to fit its type."""
+def invalid_request(error: msgspec.ValidationError, type_: object = None) -> InvalidRequest:
+    """The refusal of a value that msgspec found not to fit ``type_``."""
     # The pattern matches every text (its tail is optional); a problem with a mapping's
     # key ("at `key` in `$.attributes`") is reported on the mapping.
     where = _WHERE.fullmatch(str(error))
@@ -131,6 +131,8 @@ def invalid_request(error: msgspec.ValidationError) -> InvalidRequest:
     field = _field(where["path"] or "$") if where else ""
     if isinstance(error.__cause__, RuleBroken):
         return InvalidRequest(_join(field, error.__cause__.field), error.__cause__.problem)
+    if _NOT_ALLOWED.fullmatch(what):
+        return InvalidRequest(field, _not_allowed(type_, field))
     for pattern, word in _PROBLEMS:
         found = pattern.fullmatch(what)
         if found is not None:
@@ -210,10 +212,6 @@ _PROBLEMS: list[tuple[re.Pattern[str], Problem]] = [
         lambda found: (found["name"], "is not a known field"),
     ),
     (
-        re.compile(r"Invalid (?:enum )?value .*"),
-        lambda _: ("", "is not one of the allowed values (see the OpenAPI document)"),
-    ),
-    (
         re.compile(r"Invalid RFC3339 encoded datetime"),
         lambda _: ("", "is not an RFC 3339 date-time, e.g. 2024-05-01T12:00:00Z"),
     ),
@@ -226,3 +224,46 @@ _PROBLEMS: list[tuple[re.Pattern[str], Problem]] = [
         lambda _: ("", "is not valid base64"),
     ),
 ]
+
+
+_NOT_ALLOWED = re.compile(r"Invalid (?:enum )?value .*", re.S)
+
+
+def _not_allowed(type_: object, field: str) -> str:
+    """The refusal of a value outside an enum or a literal, listing the allowed ones."""
+    allowed = _allowed_values(type_, field) if type_ is not None else []
+    if not allowed:
+        return "is not one of the allowed values (see the OpenAPI document)"
+    return "must be one of " + ", ".join(allowed)
+
+
+def _allowed_values(type_: object, field: str) -> list[str]:
+    """The values of the enum or literal at ``field`` (a dotted path) of ``type_``."""
+    info: msgspec.inspect.Type | None = msgspec.inspect.type_info(type_)
+    for part in field.split(".") if field else ():
+        info = _step(info, part) if info is not None else None
+    if info is None:
+        return []
+    for option in _options(info):
+        if isinstance(option, msgspec.inspect.LiteralType):
+            return [str(v) for v in option.values]
+        if isinstance(option, msgspec.inspect.EnumType):
+            return [str(member.value) for member in option.cls]
+    return []
+
+
+def _options(info: msgspec.inspect.Type) -> list[msgspec.inspect.Type]:
+    return list(info.types) if isinstance(info, msgspec.inspect.UnionType) else [info]
+
+
+def _step(info: msgspec.inspect.Type, part: str) -> msgspec.inspect.Type | None:
+    """The type one path step into ``info``: a field of a struct, an item of a list (a
+    number), the type a tagged union's member names (the field's struct, when unique)."""
+    for option in _options(info):
+        if isinstance(option, msgspec.inspect.StructType):
+            for struct_field in option.fields:
+                if struct_field.encode_name == part:
+                    return struct_field.type
+        elif isinstance(option, msgspec.inspect.ListType) and part.isdigit():
+            return option.item_type
+    return None

@@ -88,7 +88,7 @@ AnyClientFrame = (
 )
 
 
-class MessageFrame(ReceivedMessage, tag_field="type", tag="message", kw_only=True):
+class MessageFrame(ReceivedMessage, tag_field="type", tag="message", gc=False):
     """``message``: one pushed message, with the fields of a pulled one."""
 
 

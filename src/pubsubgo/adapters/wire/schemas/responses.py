@@ -4,6 +4,7 @@ are in ``messages.py``)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -69,17 +70,8 @@ def topic_view(topic: Topic) -> TopicView:
 
 
 def _topic_fields(topic: Topic) -> dict[str, Any]:
-    return {
-        "name": topic.name,
-        "partitions": topic.partitions,
-        "retention_seconds": topic.retention_seconds,
-        "max_messages": topic.max_messages,
-        "overflow": topic.overflow,
-        "dedup_window_seconds": topic.dedup_window_seconds,
-        "compression": topic.compression,
-        "compression_min_bytes": topic.compression_min_bytes,
-        "created_at": timestamp(topic.created_at),
-    }
+    """The topic's fields as a view takes them: its settings, and when it was created."""
+    return {**asdict(topic), "created_at": timestamp(topic.created_at)}
 
 
 class TopicList(Response):
@@ -209,26 +201,11 @@ def subscription_view(sub: Subscription) -> SubscriptionView:
 
 
 def _subscription_fields(sub: Subscription) -> dict[str, Any]:
-    policy = sub.retry_policy
-    return {
-        "name": sub.name,
-        "topic": sub.topic,
-        "type": sub.type,
-        "push_endpoint": sub.push_endpoint,
-        "ack_deadline_seconds": sub.ack_deadline_seconds,
-        "retry_policy": RetryPolicyView(
-            minimum_backoff_seconds=policy.minimum_backoff_seconds,
-            maximum_backoff_seconds=policy.maximum_backoff_seconds,
-        ),
-        "max_delivery_attempts": sub.max_delivery_attempts,
-        "dead_letter_topic": sub.dead_letter_topic,
-        "filter": sub.filter,
-        "ordered": sub.ordered,
-        "start": sub.start,
-        "durable": sub.durable,
-        "max_in_flight": sub.max_in_flight,
-        "created_at": timestamp(sub.created_at),
-    }
+    """The subscription's fields as a view takes them."""
+    fields = asdict(sub)
+    fields["retry_policy"] = RetryPolicyView(**fields["retry_policy"])
+    fields["created_at"] = timestamp(sub.created_at)
+    return fields
 
 
 class SubscriptionList(Response):
