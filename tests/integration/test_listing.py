@@ -91,7 +91,6 @@ class TestRefusals:
             "limit=0",
             "limit=1001",
             "page_token=%25%25%25",
-            "page_token=b2theQ",
             "prefix=a%20b",
             "unknown=1",
             "limit=1&limit=2",

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Sequence
 from typing import Annotated, Literal, Protocol
 
 from msgspec import Meta, Struct, field
 
-from pubsubgo.core.errors import InvalidArgument
-from pubsubgo.core.names import NAME_PATTERN
 from pubsubgo.services.topics import MAX_BROWSE_LIMIT
 
-from .fields import MESSAGE_ID_REGEX, Name
+from .fields import MESSAGE_ID_REGEX, NAME_REGEX, Name
 
 #: The most names a list answers with at once (and how many when not told).
 MAX_LIST_LIMIT = 1000
@@ -58,9 +55,10 @@ class ListQuery(Query):
         Annotated[
             str,
             Meta(
-                min_length=1,
-                max_length=400,
-                description="the next_page_token of the previous page (opaque)",
+                pattern=NAME_REGEX,
+                max_length=249,
+                description="the next_page_token of the previous page: the list goes on"
+                " after the name it holds",
             ),
         ]
         | None
@@ -68,12 +66,8 @@ class ListQuery(Query):
 
     @property
     def after(self) -> str:
-        """The name the page starts after (``""``: the first page).
-
-        Raises:
-            InvalidArgument: the token is not one a list gave.
-        """
-        return "" if self.page_token is None else name_after(self.page_token)
+        """The name the page starts after (``""``: the first page)."""
+        return self.page_token or ""
 
 
 class ListTopicsQuery(ListQuery):
@@ -94,30 +88,6 @@ class Named(Protocol):
 
 
 def next_page(page: Sequence[Named], limit: int) -> str | None:
-    """The token of the page after ``page``, or None when ``page`` was the last (short)."""
-    return page_token(page[-1].name) if len(page) == limit else None
-
-
-def page_token(last_name: str) -> str:
-    """The token of the page after ``last_name``: opaque to clients, so the form may change."""
-    return base64.urlsafe_b64encode(f"{_TOKEN_VERSION}{last_name}".encode()).decode().rstrip("=")
-
-
-def name_after(token: str) -> str:
-    """The name a :func:`page_token` stands for.
-
-    Raises:
-        InvalidArgument: ``token`` is not one :func:`page_token` made.
-    """
-    try:
-        text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-    except (ValueError, UnicodeDecodeError):
-        text = ""
-    name = text.removeprefix(_TOKEN_VERSION)
-    if not (text.startswith(_TOKEN_VERSION) and NAME_PATTERN.fullmatch(name)):
-        raise InvalidArgument("page_token is not one a list answered with", field="page_token")
-    return name
-
-
-#: What a page token starts with, so that a later form can tell an older one.
-_TOKEN_VERSION = "n:"
+    """The token of the page after ``page`` (the name it ends with, which the next page
+    starts after), or None when ``page`` was the last (short)."""
+    return page[-1].name if len(page) == limit else None
