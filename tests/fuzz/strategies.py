@@ -54,10 +54,13 @@ FILTERS: st.SearchStrategy[str] = st.one_of(
 FORMATS = {FILTER_FORMAT: FILTERS}
 
 
-def within_cross_field_rules(body: dict[str, Any]) -> dict[str, Any]:
+def within_cross_field_rules(body: dict[str, Any], method: str = "POST") -> dict[str, Any]:
     """A valid body changed to obey the rules JSON Schema cannot state: a retry policy's
-    minimum backoff is at most its maximum, ``deliver_at`` is at most 7 days ahead, and a
-    dead-letter topic exists and differs from the subscription's topic."""
+    minimum backoff is at most its maximum, ``deliver_at`` is at most 7 days ahead, a
+    dead-letter topic exists and differs from the subscription's topic, and a topic's
+    update names no partition count (which must be the topic's own)."""
+    if method == "PATCH":
+        body.pop("partitions", None)
     if isinstance(body.get("dead_letter_topic"), str):
         taken = body.get("topic") == DEAD_LETTER_TOPICS[0]
         body["dead_letter_topic"] = DEAD_LETTER_TOPICS[1 if taken else 0]

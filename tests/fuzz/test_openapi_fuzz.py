@@ -51,7 +51,7 @@ def _api_schema() -> schemathesis.BaseSchema:
     def map_case(context: schemathesis.HookContext, case: Case) -> Case:
         valid = case.meta is not None and case.meta.generation.mode.is_positive
         if valid and isinstance(case.body, dict):
-            case.body = within_cross_field_rules(case.body)
+            case.body = within_cross_field_rules(case.body, case.method)
         return case
 
     return loaded.exclude(path="/v1/ws")

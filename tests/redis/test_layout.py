@@ -9,8 +9,9 @@ from pubsubgo.adapters.redis import keys
 from pubsubgo.adapters.redis.layout import Layout
 from pubsubgo.adapters.redis.scripts import lua_file
 from pubsubgo.containers import build_broker
+from pubsubgo.core.errors import InvalidSetting
 from pubsubgo.core.messages import PublishRequest
-from pubsubgo.core.topics import Topic
+from pubsubgo.core.topics import Topic, TopicChanges
 from pubsubgo.runtime.clock import ManualClock
 from tests.conftest import unique
 from tests.redis.servers import RedisClusterServers, RedisServer, storage_on
@@ -103,6 +104,23 @@ class TestClusterPlacement:
 
         # Then a single master holds all of it
         assert len(_masters_holding(redis_cluster, f"psg:{{t:{topic}}}*")) == 1
+
+    async def test_a_spread_topic_cannot_take_a_bound_later(
+        self, redis_cluster: RedisClusterServers
+    ) -> None:
+        # Given an unbounded topic whose partitions are spread over the masters
+        redis_cluster.flush()
+        async with storage_on(redis_cluster.url) as storage:
+            broker = build_broker(storage, ManualClock())
+            topic = unique("topic")
+            await broker.topics.create(Topic(topic, partitions=12))
+            # When a bound is asked for, Then it is refused, naming the setting
+            with pytest.raises(InvalidSetting) as refused:
+                await broker.topics.update(topic, TopicChanges(max_messages=100))
+            assert refused.value.field == "max_messages"
+            # And the other settings still change
+            updated = await broker.topics.update(topic, TopicChanges(retention_seconds=60))
+            assert updated.retention_seconds == 60
 
 
 def _masters_holding(cluster: RedisClusterServers, pattern: str) -> list[int]:

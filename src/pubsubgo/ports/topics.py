@@ -35,6 +35,21 @@ class TopicRegistry(Protocol):
         Never blocks on anything but storage; the defaults list every topic."""
         ...
 
+    async def update(self, topic: Topic) -> None:
+        """Replace the settings of the existing topic ``topic.name`` with ``topic``'s.
+
+        The caller keeps ``partitions`` and ``created_at`` as they are. New settings apply
+        from the next operation on the topic (in a backend that caches definitions per
+        process, within its cache's lifetime on the other processes); stored messages keep
+        how they were stored (compression).
+
+        Raises:
+            TopicNotFound: no such topic.
+            InvalidSetting: the backend cannot apply the settings to this topic as it is
+                laid out (say, a bound on a topic whose partitions live on different shards).
+        """
+        ...
+
     async def delete(self, name: str) -> None:
         """Remove the topic with its messages and dedup records.
 

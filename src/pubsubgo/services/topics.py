@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 
 from pubsubgo.core.errors import InvalidArgument, MessageExpired, MessageNotFound, TopicInUse
 from pubsubgo.core.messages import Message, MessageId, partition_of
-from pubsubgo.core.topics import Topic, TopicStats
+from pubsubgo.core.topics import Topic, TopicChanges, TopicStats
 from pubsubgo.ports.clock import Clock
 from pubsubgo.ports.message_log import MessageLog
 from pubsubgo.ports.subscriptions import SubscriptionRegistry
@@ -81,6 +81,23 @@ class TopicService:
         """
         topic = await self._topics.get(name)
         return TopicDescription(topic, await self._messages.stats(name))
+
+    async def update(self, name: str, changes: TopicChanges) -> Topic:
+        """Change a topic's settings; returns the topic as it is now.
+
+        Retention, bounds and dedup windows apply from the next publish or duty round (a
+        bound lowered below what the topic holds refuses publishes, or drops the oldest
+        messages at the next one, per ``overflow``); compression applies to messages
+        published from now on.
+
+        Raises:
+            TopicNotFound: no such topic.
+            InvalidSetting: ``partitions`` differs from the topic's, a value is out of
+                range, or the backend cannot apply it to this topic.
+        """
+        updated = changes.applied_to(await self._topics.get(name))
+        await self._topics.update(updated)
+        return updated
 
     async def delete(self, name: str, force: bool = False) -> None:
         """Delete a topic; with ``force`` its subscriptions go too.

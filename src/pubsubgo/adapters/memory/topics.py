@@ -30,6 +30,9 @@ class InMemoryTopicRegistry:
         names = page_of_names(self._state.topics, prefix, after, limit)
         return [self._state.topics[name].topic for name in names]
 
+    async def update(self, topic: Topic) -> None:
+        topic_state(self._state, topic.name).topic = topic
+
     async def delete(self, name: str) -> None:
         topic_state(self._state, name)
         del self._state.topics[name]

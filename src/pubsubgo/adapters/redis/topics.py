@@ -15,7 +15,7 @@ from pubsubgo.adapters.redis.definitions import Definitions
 from pubsubgo.adapters.redis.errors import translate_redis_errors
 from pubsubgo.adapters.redis.layout import Layout
 from pubsubgo.adapters.redis.scripts import Call, RedisClient, ScriptRunner
-from pubsubgo.core.errors import TopicAlreadyExists, TopicNotFound
+from pubsubgo.core.errors import InvalidSetting, TopicAlreadyExists, TopicNotFound
 from pubsubgo.core.topics import Topic
 
 #: Ack id counters start at a random number below this (2**40), far below 2**53 where
@@ -66,6 +66,25 @@ class RedisTopicRegistry:
                 self._runner.client, keys.topics(), prefix, after, limit
             )
         return [topic_from_record(raw)[0] for raw in records]
+
+    async def update(self, topic: Topic) -> None:
+        _, layout = await self._definitions.topic(topic.name)
+        if topic.is_bounded and len(layout.all_groups()) > 1:
+            # max_messages spans the partitions, which one script can only see together.
+            raise InvalidSetting(
+                "max_messages needs a topic created bounded on a cluster (its partitions on"
+                " one shard); this one's are spread: create a new topic",
+                field="max_messages",
+            )
+        record = topic_record(topic, layout.colocated)
+        with translate_redis_errors("update topic"):
+            [updated] = await self._runner.run(
+                "topic_update", [([keys.topics()], [topic.name, record])]
+            )
+        if not updated:
+            self._definitions.forget_topic(topic.name)
+            raise TopicNotFound(topic.name)
+        self._definitions.remember_topic(topic, layout.colocated)
 
     async def delete(self, name: str) -> None:
         _, layout = await self._definitions.topic(name)

@@ -99,7 +99,7 @@ def convert(value: object, type_: type[T], *, from_strings: bool = False) -> T:
 
 #: msgspec's refusal of a number with a fraction part where an integer belongs: ``2.0``
 #: may still be meant (JSON Schema's ``integer`` includes it), so it is looked at again.
-_INTEGER_AS_FLOAT = re.compile(r"Expected `int`, got `float`")
+_INTEGER_AS_FLOAT = re.compile(r"Expected `[^`]*\bint\b[^`]*`, got `float`")
 
 
 def _with_integral_floats(value: object, type_: type[T]) -> T:

@@ -1,4 +1,4 @@
-"""Topic routes: create, list, describe, delete, publish, fetch, browse, stats."""
+"""Topic routes: create, list, describe, update, delete, publish, fetch, browse, stats."""
 
 from __future__ import annotations
 
@@ -17,7 +17,12 @@ from pubsubgo.adapters.wire.schemas.queries import (
     PublishQuery,
     next_page,
 )
-from pubsubgo.adapters.wire.schemas.requests import CreateTopic, PublishMessages, to_requests
+from pubsubgo.adapters.wire.schemas.requests import (
+    CreateTopic,
+    PublishMessages,
+    UpdateTopic,
+    to_requests,
+)
 from pubsubgo.adapters.wire.schemas.responses import (
     AcceptedResponse,
     MessageList,
@@ -77,6 +82,21 @@ async def describe_topic(request: web.Request) -> web.Response:
     name = request.match_info["topic"]
     found = await request.app[BROKER].topics.describe(name)
     return json_response(topic_description_view(found, request.app[RATES].rates(name)))
+
+
+@routes.route(
+    "PATCH", "/v1/topics/{topic}", summary="Change a topic's settings",
+    description="Retention, max_messages, overflow, dedup window and compression; settings "
+    "left out stay as they are. partitions cannot change (given, it must be the topic's own "
+    "count). A lowered bound applies from the next publish; compression to new messages.",
+    body=UpdateTopic, body_required=False, access=Access.to(Action.ADMIN, "topic"),
+    responses={200: TopicView},
+    errors=(400, 404),
+)  # fmt: skip
+async def update_topic(request: web.Request) -> web.Response:
+    changes = (await read_body(request, UpdateTopic)).to_changes()
+    topic = await request.app[BROKER].topics.update(request.match_info["topic"], changes)
+    return json_response(topic_view(topic))
 
 
 @routes.route(

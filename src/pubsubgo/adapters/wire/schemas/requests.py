@@ -33,7 +33,13 @@ from pubsubgo.core.subscriptions import (
     Subscription,
     SubscriptionType,
 )
-from pubsubgo.core.topics import DEFAULT_RETENTION_SECONDS, MAX_PARTITIONS, Overflow, Topic
+from pubsubgo.core.topics import (
+    DEFAULT_RETENTION_SECONDS,
+    MAX_PARTITIONS,
+    Overflow,
+    Topic,
+    TopicChanges,
+)
 from pubsubgo.services.acknowledgment import MAX_ACK_IDS
 from pubsubgo.services.subscriber import MAX_PULL_MESSAGES, MAX_PULL_WAIT_SECONDS
 
@@ -118,6 +124,25 @@ class CreateTopic(Strict):
     def to_topic(self) -> Topic:
         """The domain topic this request describes (its fields are the topic's settings)."""
         return Topic(**asdict(self))
+
+
+class UpdateTopic(Strict):
+    """``PATCH /v1/topics/{topic}``: the settings to change (the others stay as they are).
+    ``partitions`` cannot change: it may only be given with the topic's own count."""
+
+    partitions: (
+        Annotated[int, Meta(ge=1, le=MAX_PARTITIONS, description="the topic's count; fixed")] | None
+    ) = None
+    retention_seconds: Annotated[int, Meta(gt=0, le=MAX_JSON_INT)] | None = None
+    max_messages: Annotated[Count, Meta(description="0 = unbounded")] | None = None
+    overflow: Overflow | None = None
+    dedup_window_seconds: Count | None = None
+    compression: Compression | None = None
+    compression_min_bytes: Count | None = None
+
+    def to_changes(self) -> TopicChanges:
+        """The changes this request asks for."""
+        return TopicChanges(**asdict(self))
 
 
 class MessageIn(Strict):
