@@ -35,6 +35,7 @@ from pubsubgo.config_groups import (
     RedisSettings,
     ServerSettings,
     StorageSettings,
+    TopicSettings,
     TracingSettings,
 )
 
@@ -52,6 +53,7 @@ __all__ = [
     "ServerSettings",
     "Settings",
     "StorageSettings",
+    "TopicSettings",
     "TracingSettings",
     "load_settings",
 ]
@@ -99,6 +101,7 @@ class Settings(BaseSettings):
     groups: GroupSettingsModel = Field(default_factory=GroupSettingsModel)
     broker: BrokerSettings = Field(default_factory=BrokerSettings)
     push: PushSettings = Field(default_factory=PushSettings)
+    topics: TopicSettings = Field(default_factory=TopicSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
 
     @classmethod

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic_settings import NoDecode
 
 from pubsubgo.core.limits import MIB
+from pubsubgo.core.topics import MAX_PARTITIONS
 
 
 class _Group(BaseModel):
@@ -43,6 +44,17 @@ class ServerSettings(_Group):
                 return yaml.safe_load(text)  # a JSON list is valid YAML
             return [part.strip() for part in text.split(",") if part.strip()]
         return value
+
+
+class TopicSettings(_Group):
+    """How topics come to be."""
+
+    #: A publish to a missing topic creates it (with ``default_partitions``), when the
+    #: publisher holds ``admin`` on its name. Off by default: a typo in a topic name would
+    #: otherwise create a topic nobody reads.
+    auto_create: bool = False
+    #: Partitions of a topic created by its first publish.
+    default_partitions: int = Field(1, ge=1, le=MAX_PARTITIONS)
 
 
 class StorageSettings(_Group):

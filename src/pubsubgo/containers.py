@@ -31,6 +31,7 @@ from pubsubgo.auth_config import AuthSettings
 from pubsubgo.config import Settings
 from pubsubgo.core.groups import GroupSettings
 from pubsubgo.core.limits import Limits
+from pubsubgo.core.topics import AutoCreate
 from pubsubgo.ports.clock import Clock
 from pubsubgo.ports.metrics import BrokerMetrics
 from pubsubgo.ports.storage import Storage
@@ -59,11 +60,14 @@ def build_broker(
     limits: Limits | None = None,
     group_settings: GroupSettings | None = None,
     tracer: MessageTracer | None = None,
+    auto_create: AutoCreate | None = None,
 ) -> Broker:
     """Every service wired to ``storage``: the server's broker, and the tests'."""
     metrics = metrics or NullMetrics()
     s = storage
-    publisher = PublisherService(s.topics, s.messages, s.signal, clock, metrics, limits, tracer)
+    publisher = PublisherService(
+        s.topics, s.messages, s.signal, clock, metrics, limits, tracer, auto_create
+    )
     dead_letters = DeadLetterService(publisher, s.messages, s.in_flight, clock, metrics)
     acks = AckService(s.subscriptions, s.in_flight, dead_letters, s.signal, clock, metrics)
     return Broker(
@@ -143,6 +147,11 @@ def http_observability(
     return Observability(prometheus if metrics_enabled else None, tracer, access_log)
 
 
+def topics_created_on_publish(enabled: bool, partitions: int) -> AutoCreate | None:
+    """How a first publish creates its topic (``topics.*``), or None when it does not."""
+    return AutoCreate(partitions) if enabled else None
+
+
 def token_store(auth: AuthSettings) -> TokenStore | None:
     """The known tokens, or None when authentication is off."""
     return TokenStore.of(auth.every_token) if auth.enabled else None
@@ -201,6 +210,11 @@ class Container(containers.DeclarativeContainer):
         heartbeat_interval_seconds=settings.provided.groups.heartbeat_interval_seconds,
         session_timeout_seconds=settings.provided.groups.session_timeout_seconds,
     )
+    auto_create = providers.Singleton(
+        topics_created_on_publish,
+        enabled=settings.provided.topics.auto_create,
+        partitions=settings.provided.topics.default_partitions,
+    )
     broker = providers.Singleton(
         build_broker,
         storage=storage,
@@ -209,6 +223,7 @@ class Container(containers.DeclarativeContainer):
         limits=limits,
         group_settings=group_settings,
         tracer=tracer,
+        auto_create=auto_create,
     )
     tokens = providers.Singleton(token_store, auth=settings.provided.auth)
     rate_limiter = providers.Singleton(

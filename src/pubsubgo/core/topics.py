@@ -54,6 +54,18 @@ class Topic:
 
 
 @dataclass(frozen=True, slots=True)
+class AutoCreate:
+    """Topics created by their first publish (``topics.auto_create``), with ``partitions``
+    and every other setting at its default."""
+
+    partitions: int = 1
+
+    def topic(self, name: str, now: float) -> Topic:
+        """The topic a first publish to ``name`` creates at ``now``."""
+        return Topic(name, partitions=self.partitions, created_at=now)
+
+
+@dataclass(frozen=True, slots=True)
 class TopicChanges:
     """Settings to change on an existing topic; None leaves a setting as it is.
 

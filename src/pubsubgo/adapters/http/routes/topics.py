@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from pubsubgo.adapters.wire.access import Access, require, visible
+from pubsubgo.adapters.wire.access import Access, principal_of, require, visible
 from pubsubgo.adapters.wire.api import RouteTable
 from pubsubgo.adapters.wire.background import run_in_background
 from pubsubgo.adapters.wire.keys import BROKER, RATES
@@ -126,13 +126,14 @@ async def publish(request: web.Request) -> web.Response:
     requests = to_requests((await read_body(request, PublishMessages)).messages)
     topic = request.match_info["topic"]
     broker = request.app[BROKER]
+    creator = principal_of(request)
     if answer_early:
         # Everything a synchronous publish would refuse is refused now, not after the 202.
-        await broker.publisher.check(topic, requests)
-        work = broker.publisher.publish(topic, requests)
+        await broker.publisher.check(topic, requests, creator)
+        work = broker.publisher.publish(topic, requests, creator=creator)
         run_in_background(request.app, work, f"async publish to {topic}")
         return json_response(AcceptedResponse(accepted=len(requests)), 202)
-    ids = await broker.publisher.publish(topic, requests)
+    ids = await broker.publisher.publish(topic, requests, creator=creator)
     return json_response(PublishResponse(ids=ids), 201)
 
 
