@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, FilePath, field_validator, model_validator
 from pydantic_settings import NoDecode
 
 from pubsubgo.core.limits import MIB
@@ -34,6 +34,21 @@ class ServerSettings(_Group):
     #: Broker processes sharing the port (SO_REUSEPORT), so one host can use more than one
     #: core; above 1 needs the Redis backend. 1 runs the broker in this process.
     workers: int = Field(1, ge=1, le=256)
+    #: TLS: the server's certificate (chain) and private key, PEM files; both or neither.
+    #: With them the API and WebSocket listen with TLS only (https://, wss://).
+    tls_cert_file: FilePath | None = None
+    tls_key_file: FilePath | None = None
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> ServerSettings:
+        if (self.tls_cert_file is None) != (self.tls_key_file is None):
+            raise ValueError("tls_cert_file and tls_key_file go together: set both or neither")
+        return self
+
+    @property
+    def scheme(self) -> str:
+        """``https`` with TLS, ``http`` without."""
+        return "https" if self.tls_cert_file is not None else "http"
 
     @field_validator("allowed_origins", mode="before")
     @classmethod
