@@ -16,7 +16,7 @@ from prometheus_client.registry import CollectorRegistry
 
 from pubsubgo.adapters.http.app import ApiParts, Callers, create_app
 from pubsubgo.adapters.http.observability import Observability
-from pubsubgo.adapters.http.routes import legacy, members, subscriptions, system, topics
+from pubsubgo.adapters.http.routes import health, legacy, members, subscriptions, system, topics
 from pubsubgo.adapters.memory import memory_storage
 from pubsubgo.adapters.prometheus.gauges import StorageGauges
 from pubsubgo.adapters.prometheus.metrics import PrometheusMetrics
@@ -44,6 +44,7 @@ from pubsubgo.services.acknowledgment import AckService
 from pubsubgo.services.broker import Broker
 from pubsubgo.services.dead_letters import DeadLetterService
 from pubsubgo.services.groups import GroupService
+from pubsubgo.services.health import HealthService
 from pubsubgo.services.metrics import NullMetrics
 from pubsubgo.services.publisher import PublisherService
 from pubsubgo.services.subscriber import SubscriberService
@@ -91,6 +92,7 @@ def build_broker(
         groups=GroupService(
             s.topics, s.subscriptions, s.groups, acks, clock, metrics, group_settings
         ),
+        health=HealthService(s.topics, s.subscriptions, s.messages, s.deliveries, s.groups, clock),
     )
 
 
@@ -261,6 +263,7 @@ def api_routes() -> list[RouteTable]:
         topics.routes,
         subscriptions.routes,
         members.routes,
+        health.routes,
         legacy.routes,
         websocket.routes,
     ]

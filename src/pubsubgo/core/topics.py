@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 
 from pubsubgo.core.errors import InvalidSetting
-from pubsubgo.core.messages import Compression
+from pubsubgo.core.messages import Compression, MessageId
 from pubsubgo.core.names import validate_name
 
 #: DESIGN §2: a topic has 1..256 partitions.
@@ -98,6 +98,17 @@ class TopicChanges:
             )
         changed = {k: v for k, v in asdict(self).items() if v is not None and k != "partitions"}
         return replace(topic, **changed)
+
+
+@dataclass(frozen=True, slots=True)
+class PartitionSummary:
+    """What one partition of a topic holds: how many messages, the first and the last."""
+
+    partition: int
+    depth: int
+    #: The oldest stored message's id, and the newest's; None when the partition is empty.
+    first_id: MessageId | None
+    last_id: MessageId | None
 
 
 @dataclass(frozen=True, slots=True)

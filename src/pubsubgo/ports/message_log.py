@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from pubsubgo.core.messages import Message, MessageDraft, MessageId
-from pubsubgo.core.topics import Topic, TopicStats
+from pubsubgo.core.topics import PartitionSummary, Topic, TopicStats
 
 
 class MessageLog(Protocol):
@@ -46,6 +46,16 @@ class MessageLog(Protocol):
 
     async def stats(self, topic: str) -> TopicStats:
         """Counts and sizes of what the topic holds.
+
+        Raises:
+            TopicNotFound: no such topic.
+        """
+        ...
+
+    async def partitions(self, topic: str) -> list[PartitionSummary]:
+        """Each partition of the topic, in order: its stored messages (expired ones
+        included until retention removes them), its oldest and its newest message's id.
+        One round trip's worth of reads; meant for inspection, not a hot path.
 
         Raises:
             TopicNotFound: no such topic.

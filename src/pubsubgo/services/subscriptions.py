@@ -155,7 +155,7 @@ class SubscriptionService:
         after: MessageId | None = None
         while page := await self._messages.browse(dead_letter_topic, after, REDRIVE_PAGE):
             after = page[-1].id
-            yield [m for m in page if _dead_lettered_by(m, subscription)]
+            yield [m for m in page if dead_lettered_by(m, subscription)]
 
     async def _check_dead_letter_topic(self, subscription: Subscription) -> None:
         dead_letter_topic = subscription.dead_letter_topic
@@ -174,7 +174,8 @@ class SubscriptionService:
             ) from None
 
 
-def _dead_lettered_by(message: Message, subscription: Subscription) -> bool:
+def dead_lettered_by(message: Message, subscription: Subscription) -> bool:
+    """True when ``message`` (in a dead-letter topic) is one ``subscription`` dead-lettered."""
     attributes = message.attributes
     return (
         attributes.get("x-original-subscription") == subscription.name

@@ -14,7 +14,7 @@ from pubsubgo.adapters.memory.state import MemoryState, PartitionLog, TopicState
 from pubsubgo.adapters.memory.topics import topic_state
 from pubsubgo.core.errors import InvalidArgument, TopicFull
 from pubsubgo.core.messages import Message, MessageDraft, MessageId, partition_of
-from pubsubgo.core.topics import Overflow, Topic, TopicStats
+from pubsubgo.core.topics import Overflow, PartitionSummary, Topic, TopicStats
 
 #: Fields of a draft read by position: a C-level item lookup costs less than the attribute.
 _DATA = operator.itemgetter(MessageDraft._fields.index("data"))
@@ -77,6 +77,10 @@ class InMemoryMessageLog:
             last_publish_at=state.last_publish_at,
         )
 
+    async def partitions(self, topic: str) -> list[PartitionSummary]:
+        state = topic_state(self._state, topic)
+        return [_summary(index, log) for index, log in enumerate(state.partitions)]
+
     async def remove(self, topic: str, ids: Sequence[MessageId]) -> int:
         state = self._state.topics.get(topic)
         if state is None:
@@ -93,6 +97,19 @@ class InMemoryMessageLog:
                 while (head := log.oldest_live(lane)) and head.published_at < published_before:
                     removed += _forget(state, head.id)
         return removed
+
+
+def _summary(partition: int, log: PartitionLog) -> PartitionSummary:
+    # ``live`` keeps publish order: its first and last keys are the oldest and newest.
+    live = log.live
+    first = next(iter(live), None)
+    last = next(reversed(live), None)
+    return PartitionSummary(
+        partition,
+        len(live),
+        None if first is None else MessageId(first),
+        None if last is None else MessageId(last),
+    )
 
 
 def _resolve_duplicates(

@@ -15,7 +15,7 @@ from pubsubgo.adapters.redis.layout import Layout
 from pubsubgo.adapters.redis.scripts import Call, ScriptRunner
 from pubsubgo.core.errors import InvalidArgument, TopicFull, TopicNotFound
 from pubsubgo.core.messages import Message, MessageDraft, MessageId
-from pubsubgo.core.topics import Topic, TopicStats
+from pubsubgo.core.topics import PartitionSummary, Topic, TopicStats
 
 #: Retention removes at most this many messages per slot group and round, so that one script
 #: never blocks Redis for long; the next round of the duty removes the rest.
@@ -115,6 +115,24 @@ class RedisStreamMessageLog:
             last_publish_at=max(published, default=None),
         )
 
+    async def partitions(self, topic: str) -> list[PartitionSummary]:
+        _, layout = await self._definitions.topic(topic)
+        with translate_redis_errors("topic partitions"):
+            pipe = self._runner.client.pipeline(transaction=False)
+            for partition in range(layout.partitions):
+                prefix = layout.prefix(layout.group_of(partition))
+                pipe.hget(keys.meta(prefix, partition), "c")
+                for rank in range(4):
+                    lane = keys.lane(prefix, partition, rank)
+                    pipe.xrange(lane, count=1)
+                    pipe.xrevrange(lane, count=1)
+            rows: list[Any] = await pipe.execute()
+        step = 1 + 2 * 4
+        return [
+            _summary(partition, rows[partition * step : (partition + 1) * step])
+            for partition in range(layout.partitions)
+        ]
+
     async def remove(self, topic: str, ids: Sequence[MessageId]) -> int:
         try:
             _, layout = await self._definitions.topic(topic)
@@ -144,6 +162,27 @@ class RedisStreamMessageLog:
             raise TopicNotFound(topic.name)
         if status == b"FULL":
             raise TopicFull(topic.name, topic.max_messages)
+
+
+def _summary(partition: int, row: list[Any]) -> PartitionSummary:
+    """A partition's summary from its count and each lane's first and last entry: the
+    partition's oldest and newest are the lowest and highest publish order among them."""
+    ends = [text(found[0][0]) for found in row[1:] if found]
+    order = _entry_order
+    first = min(ends, key=order, default=None)
+    last = max(ends, key=order, default=None)
+    return PartitionSummary(
+        partition,
+        int(row[0] or 0),
+        None if first is None else MessageId(f"{partition}-{first}"),
+        None if last is None else MessageId(f"{partition}-{last}"),
+    )
+
+
+def _entry_order(entry: str) -> int:
+    """The publish order of an entry within its partition (its id's sequence: order * 4 +
+    the lane's rank)."""
+    return int(entry.rpartition("-")[2])
 
 
 def _append_call(
