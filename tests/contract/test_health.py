@@ -6,8 +6,8 @@ from __future__ import annotations
 from pubsubgo.core.messages import Priority
 from pubsubgo.core.subscriptions import RetryPolicy
 from pubsubgo.runtime.clock import ManualClock
-from pubsubgo.services.publisher import partition_for_key
 from pubsubgo.services.broker import Broker
+from pubsubgo.services.publisher import partition_for_key
 from tests.contract.helpers import new_subscription, new_topic, publish, pull
 
 NO_BACKOFF = RetryPolicy(minimum_backoff_seconds=0, maximum_backoff_seconds=0)
