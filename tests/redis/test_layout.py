@@ -9,8 +9,9 @@ from pubsubgo.adapters.redis import keys
 from pubsubgo.adapters.redis.layout import Layout
 from pubsubgo.adapters.redis.scripts import lua_file
 from pubsubgo.containers import build_broker
-from pubsubgo.core.errors import InvalidSetting
+from pubsubgo.core.errors import InvalidSetting, SubscriptionBacklogFull
 from pubsubgo.core.messages import PublishRequest
+from pubsubgo.core.subscriptions import Subscription
 from pubsubgo.core.topics import Topic, TopicChanges
 from pubsubgo.runtime.clock import ManualClock
 from tests.conftest import unique
@@ -121,6 +122,26 @@ class TestClusterPlacement:
             # And the other settings still change
             updated = await broker.topics.update(topic, TopicChanges(retention_seconds=60))
             assert updated.retention_seconds == 60
+
+    async def test_a_backlog_bound_needs_the_partitions_on_one_master(
+        self, redis_cluster: RedisClusterServers
+    ) -> None:
+        # Given a spread topic and a bounded one on a cluster
+        redis_cluster.flush()
+        async with storage_on(redis_cluster.url) as storage:
+            broker = build_broker(storage, ManualClock())
+            spread, bounded = unique("topic"), unique("topic")
+            await broker.topics.create(Topic(spread, partitions=4))
+            await broker.topics.create(Topic(bounded, partitions=4, max_messages=100))
+            # When subscriptions with a max_backlog are created
+            with pytest.raises(InvalidSetting) as refused:
+                await broker.subscriptions.create(Subscription(unique("s"), spread, max_backlog=5))
+            await broker.subscriptions.create(Subscription(unique("s"), bounded, max_backlog=5))
+            # Then the spread topic's is refused, naming the setting; the other is bounded
+            assert refused.value.field == "max_backlog"
+            await broker.publisher.publish(bounded, [PublishRequest(b"x")] * 5)
+            with pytest.raises(SubscriptionBacklogFull):
+                await broker.publisher.publish(bounded, [PublishRequest(b"x")])
 
 
 def _masters_holding(cluster: RedisClusterServers, pattern: str) -> list[int]:

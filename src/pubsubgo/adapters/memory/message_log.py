@@ -10,9 +10,10 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import cast
 
-from pubsubgo.adapters.memory.state import MemoryState, PartitionLog, TopicState
+from pubsubgo.adapters.memory.backlog import backlog, skip_oldest
+from pubsubgo.adapters.memory.state import MemoryState, PartitionLog, SubscriptionState, TopicState
 from pubsubgo.adapters.memory.topics import topic_state
-from pubsubgo.core.errors import InvalidArgument, TopicFull
+from pubsubgo.core.errors import InvalidArgument, SubscriptionBacklogFull, TopicFull
 from pubsubgo.core.messages import Message, MessageDraft, MessageId, partition_of
 from pubsubgo.core.topics import Overflow, PartitionSummary, Topic, TopicStats
 
@@ -37,15 +38,37 @@ class InMemoryMessageLog:
         deduplicating = bool(state.topic.dedup_window_seconds) and any(map(_DEDUP_ID, drafts))
         slots, fresh = _resolve_duplicates(state, drafts) if deduplicating else (None, drafts)
         _check_capacity(state, len(fresh))
+        bounded = self._bounded(state, len(fresh)) if state.bounded else ()
         ids = _store_all(state, fresh)
         if deduplicating:
             _remember_all(state, fresh, ids)
         _enforce_drop_oldest(state)
+        for sub in bounded:
+            excess = backlog(sub, state.partitions) - sub.subscription.max_backlog
+            if excess > 0:
+                skip_oldest(sub, state.partitions, excess)
         state.publish_count += len(fresh)
         state.last_publish_at = drafts[-1].published_at
         if slots is None:
             return ids
         return [ids[slot] if isinstance(slot, int) else slot for slot in slots]
+
+    def _bounded(self, state: TopicState, incoming: int) -> list[SubscriptionState]:
+        """The topic's bounded subscriptions that drop their oldest, once every one that
+        rejects has room for ``incoming`` more messages.
+
+        Raises:
+            SubscriptionBacklogFull: a rejecting one has not.
+        """
+        dropping: list[SubscriptionState] = []
+        for name in state.bounded:
+            sub = self._state.subscriptions[name]
+            bound = sub.subscription.max_backlog
+            if sub.subscription.overflow is Overflow.DROP_OLDEST:
+                dropping.append(sub)
+            elif backlog(sub, state.partitions) + incoming > bound:
+                raise SubscriptionBacklogFull(name, bound)
+        return dropping
 
     async def fetch(self, topic: str, ids: Sequence[MessageId]) -> dict[MessageId, Message]:
         state = self._state.topics.get(topic)

@@ -29,6 +29,8 @@ class InMemorySubscriptionRegistry:
             for log in topic.partitions
         ]
         self._state.subscriptions[subscription.name] = SubscriptionState(subscription, queues)
+        if subscription.max_backlog:
+            topic.bounded.append(subscription.name)
 
     async def get(self, name: str) -> Subscription:
         return subscription_state(self._state, name).subscription
@@ -49,8 +51,11 @@ class InMemorySubscriptionRegistry:
         return [subs[n].subscription for n in page_of_names(subs, prefix, after, limit, of_topic)]
 
     async def delete(self, name: str) -> None:
-        subscription_state(self._state, name)
+        subscription = subscription_state(self._state, name).subscription
         del self._state.subscriptions[name]
+        topic = self._state.topics.get(subscription.topic)
+        if topic is not None and name in topic.bounded:
+            topic.bounded.remove(name)
 
 
 def start_cursors(log: PartitionLog, start: StartPosition) -> dict[Priority, int]:

@@ -13,7 +13,12 @@ from pubsubgo.adapters.redis.errors import translate_redis_errors
 from pubsubgo.adapters.redis.group_commit import GroupCommit
 from pubsubgo.adapters.redis.layout import Layout
 from pubsubgo.adapters.redis.scripts import Call, ScriptRunner
-from pubsubgo.core.errors import InvalidArgument, TopicFull, TopicNotFound
+from pubsubgo.core.errors import (
+    InvalidArgument,
+    SubscriptionBacklogFull,
+    TopicFull,
+    TopicNotFound,
+)
 from pubsubgo.core.messages import Message, MessageDraft, MessageId
 from pubsubgo.core.topics import PartitionSummary, Topic, TopicStats
 
@@ -63,7 +68,7 @@ class RedisStreamMessageLog:
             replies = await self._runner.run("append", calls)
         ids: list[MessageId] = [MessageId("")] * len(drafts)
         for indexes, reply in zip(by_group.values(), replies, strict=True):
-            self._check(topic, reply[0])
+            self._check(topic, reply)
             for index, id_ in zip(indexes, reply[1:], strict=True):
                 ids[index] = MessageId(text(id_))
         return ids
@@ -156,12 +161,15 @@ class RedisStreamMessageLog:
         with translate_redis_errors("trim messages"):
             return sum(await self._runner.run("trim", calls))
 
-    def _check(self, topic: Topic, status: bytes) -> None:
+    def _check(self, topic: Topic, reply: list[Any]) -> None:
+        status = reply[0]
         if status == b"NOTOPIC":
             self._definitions.forget_topic(topic.name)
             raise TopicNotFound(topic.name)
         if status == b"FULL":
             raise TopicFull(topic.name, topic.max_messages)
+        if status == b"BACKLOG":
+            raise SubscriptionBacklogFull(text(reply[1]), int(reply[2]))
 
 
 def _summary(partition: int, row: list[Any]) -> PartitionSummary:

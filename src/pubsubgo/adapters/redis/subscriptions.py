@@ -15,6 +15,7 @@ from pubsubgo.adapters.redis.layout import Layout
 from pubsubgo.adapters.redis.scripts import Call, ScriptRunner
 from pubsubgo.adapters.redis.topics import page_of_records
 from pubsubgo.core.errors import (
+    InvalidSetting,
     SubscriptionAlreadyExists,
     SubscriptionNotFound,
     TopicNotFound,
@@ -37,6 +38,13 @@ class RedisSubscriptionRegistry:
 
     async def create(self, subscription: Subscription) -> None:
         topic, layout = await self._definitions.topic(subscription.topic)
+        if subscription.max_backlog and len(layout.all_groups()) > 1:
+            # A publish checks the bound in one script, which must see every partition.
+            raise InvalidSetting(
+                "max_backlog needs its topic's partitions on one shard (a topic created"
+                " bounded, with max_messages, on a cluster); this topic's are spread",
+                field="max_backlog",
+            )
         with translate_redis_errors("create subscription"):
             [outcome] = await self._runner.run(
                 "sub_create",
@@ -57,7 +65,14 @@ class RedisSubscriptionRegistry:
                 raise TopicNotFound(topic.name)
             if outcome == b"EXISTS":
                 raise SubscriptionAlreadyExists(subscription.name)
-            calls = position_calls(layout, subscription.name, "1", subscription.start.value, 0.0)
+            calls = position_calls(
+                layout,
+                subscription.name,
+                "1",
+                subscription.start.value,
+                0.0,
+                backlog_bound(subscription),
+            )
             try:
                 await self._runner.run("position", calls)
             except RedisError:
@@ -107,7 +122,16 @@ class RedisSubscriptionRegistry:
             pipe = self._runner.client.pipeline(transaction=False)
             for group, partitions in layout.all_groups().items():
                 pipe.delete(*layout.subscription_keys(name, group, partitions))
+                pipe.hdel(keys.bounds(layout.prefix(group), group), name)
             await pipe.execute()
+
+
+def backlog_bound(subscription: Subscription) -> str:
+    """What ``append.lua`` reads of a bounded subscription: ``"<max_backlog> <overflow>"``
+    ('' for an unbounded one)."""
+    if not subscription.max_backlog:
+        return ""
+    return f"{subscription.max_backlog} {subscription.overflow.value}"
 
 
 def _delete_call(name: str) -> Call:
@@ -115,9 +139,15 @@ def _delete_call(name: str) -> Call:
 
 
 def position_calls(
-    layout: Layout, subscription: str, create: str, target: str, timestamp: float
+    layout: Layout,
+    subscription: str,
+    create: str,
+    target: str,
+    timestamp: float,
+    bound: str = "",
 ) -> list[Call]:
-    """One ``position.lua`` call per slot group of the topic."""
+    """One ``position.lua`` call per slot group of the topic (``bound``: see
+    :func:`backlog_bound`)."""
     return [
         (
             [layout.anchor(group)],
@@ -128,6 +158,7 @@ def position_calls(
                 create,
                 target,
                 repr(timestamp),
+                bound,
                 *map(str, partitions),
             ],
         )

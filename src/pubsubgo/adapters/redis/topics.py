@@ -95,7 +95,11 @@ class RedisTopicRegistry:
             pipe = self._runner.client.pipeline(transaction=False)
             for group, partitions in layout.all_groups().items():
                 prefix = layout.prefix(group)
-                doomed = [keys.dedup(prefix, group), keys.dedup_expiry(prefix, group)]
+                doomed = [
+                    keys.dedup(prefix, group),
+                    keys.dedup_expiry(prefix, group),
+                    keys.bounds(prefix, group),
+                ]
                 for partition in partitions:
                     doomed += layout.partition_keys(partition)
                 pipe.delete(*doomed)

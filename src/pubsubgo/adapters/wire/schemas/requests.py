@@ -298,6 +298,14 @@ class CreateSubscription(Strict):
     start: StartPosition = StartPosition.LATEST
     durable: bool = True
     max_in_flight: Annotated[int, Meta(ge=1, le=MAX_IN_FLIGHT)] = 1000
+    max_backlog: Annotated[
+        Count,
+        Meta(description="0 = unbounded; the most messages it may hold unsettled"),
+    ] = 0
+    overflow: Annotated[
+        Overflow,
+        Meta(description="over max_backlog: reject the publish (429), or skip its oldest"),
+    ] = Overflow.REJECT
 
     def __post_init__(self) -> None:
         if self.push_endpoint is not None:

@@ -192,6 +192,8 @@ class SubscriptionView(Response):
     start: StartPosition
     durable: bool
     max_in_flight: int
+    max_backlog: int
+    overflow: Overflow
     created_at: datetime
 
 
