@@ -16,7 +16,15 @@ from prometheus_client.registry import CollectorRegistry
 
 from pubsubgo.adapters.http.app import ApiParts, Callers, create_app
 from pubsubgo.adapters.http.observability import Observability
-from pubsubgo.adapters.http.routes import health, legacy, members, subscriptions, system, topics
+from pubsubgo.adapters.http.routes import (
+    events,
+    health,
+    legacy,
+    members,
+    subscriptions,
+    system,
+    topics,
+)
 from pubsubgo.adapters.memory import memory_storage
 from pubsubgo.adapters.prometheus.gauges import StorageGauges
 from pubsubgo.adapters.prometheus.metrics import PrometheusMetrics
@@ -262,6 +270,7 @@ def api_routes() -> list[RouteTable]:
         system.routes,
         topics.routes,
         subscriptions.routes,
+        events.routes,
         members.routes,
         health.routes,
         legacy.routes,

@@ -35,6 +35,7 @@ from pubsubgo.adapters.wire.keys import (
     RATES,
     SETTINGS,
     SOCKETS,
+    STREAMS,
 )
 from pubsubgo.adapters.wire.ratelimit import RateLimiter
 from pubsubgo.adapters.wire.schemas.openapi import openapi_document
@@ -116,6 +117,7 @@ def create_app(
         settings.server.allowed_origins,
     )
     app[SOCKETS] = weakref.WeakSet()
+    app[STREAMS] = set()
     app[BACKGROUND] = set()
     add_routes(app.router, tables)
     app[OPENAPI] = openapi_document(
@@ -126,6 +128,7 @@ def create_app(
     )
     app.cleanup_ctx.append(_lifecycle(open_parts))
     app.on_shutdown.append(_close_sockets)
+    app.on_shutdown.append(_end_streams)
     return app
 
 
@@ -164,6 +167,12 @@ async def _close_sockets(app: web.Application) -> None:
         *(ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown") for ws in sockets),
         return_exceptions=True,
     )
+
+
+async def _end_streams(app: web.Application) -> None:
+    """``on_shutdown``: end every event stream; each leaves its group as it ends."""
+    for stop in app[STREAMS]:
+        stop.set()
 
 
 async def _metrics_listener(

@@ -18,6 +18,7 @@ from .responses import ErrorDetail, ErrorResponse
 Refs = Mapping[type[Struct], dict[str, Any]]
 _REF_TEMPLATE = "#/components/schemas/{name}"
 _JSON = "application/json"
+_EVENT_STREAM = "text/event-stream"
 #: The name of the bearer-token security scheme.
 SECURITY_SCHEME = "bearer"
 _BEARER = {
@@ -130,6 +131,8 @@ def _responses(operation: Operation, refs: Refs) -> dict[str, Any]:
         answer: dict[str, Any] = {"description": HTTPStatus(status).phrase}
         if model is not None:
             answer["content"] = {_JSON: {"schema": refs[model]}}
+        elif operation.stream and status == 200:
+            answer["content"] = {_EVENT_STREAM: {"schema": {"type": "string"}}}
         responses[str(status)] = answer
     error_schema = refs[ErrorResponse]
     for status in operation.errors:
