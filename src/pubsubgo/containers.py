@@ -26,10 +26,12 @@ from pubsubgo.adapters.http.routes import (
     topics,
 )
 from pubsubgo.adapters.memory import memory_storage
+from pubsubgo.adapters.memory import message_log as memory_ids
 from pubsubgo.adapters.prometheus.gauges import StorageGauges
 from pubsubgo.adapters.prometheus.metrics import PrometheusMetrics
 from pubsubgo.adapters.push import PushDispatcher
 from pubsubgo.adapters.redis import build_client, redis_storage
+from pubsubgo.adapters.redis import codec as redis_ids
 from pubsubgo.adapters.telemetry import OpenTelemetryTracer, otlp_exporter, tracer_provider
 from pubsubgo.adapters.websocket import handler as websocket
 from pubsubgo.adapters.wire.api import RouteTable
@@ -278,10 +280,16 @@ def api_routes() -> list[RouteTable]:
     ]
 
 
+#: The pattern of the message ids each storage backend issues, for the document.
+MESSAGE_IDS = {"memory": memory_ids.ID_PATTERN, "redis": redis_ids.ID_PATTERN}
+
+
 def api_app(container: Container) -> web.Application:
     """The aiohttp application of the broker that ``container`` describes."""
+    settings = container.settings()
     callers = Callers(tokens=container.tokens(), rate_limiter=container.rate_limiter())
-    return create_app(container.settings(), api_routes(), lambda: _running(container), callers)
+    message_ids = MESSAGE_IDS[settings.storage.backend]
+    return create_app(settings, api_routes(), lambda: _running(container), callers, message_ids)
 
 
 @asynccontextmanager

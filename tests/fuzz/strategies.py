@@ -54,6 +54,18 @@ FILTERS: st.SearchStrategy[str] = st.one_of(
 FORMATS = {FILTER_FORMAT: FILTERS}
 
 
+#: The longest a generated pull waits for messages: the runs stay bounded in time.
+MAX_PULL_WAIT_SECONDS = 0.2
+
+
+def bounded_in_time(body: dict[str, Any]) -> dict[str, Any]:
+    """A valid pull body that waits at most MAX_PULL_WAIT_SECONDS."""
+    wait = body.get("wait_seconds")
+    if isinstance(wait, int | float) and not isinstance(wait, bool):
+        body["wait_seconds"] = min(wait, MAX_PULL_WAIT_SECONDS)
+    return body
+
+
 def within_cross_field_rules(body: dict[str, Any], method: str = "POST") -> dict[str, Any]:
     """A valid body changed to obey the rules JSON Schema cannot state: a retry policy's
     minimum backoff is at most its maximum, ``deliver_at`` is at most 7 days ahead, a

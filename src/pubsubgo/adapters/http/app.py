@@ -38,6 +38,7 @@ from pubsubgo.adapters.wire.keys import (
     STREAMS,
 )
 from pubsubgo.adapters.wire.ratelimit import RateLimiter
+from pubsubgo.adapters.wire.schemas.fields import MESSAGE_ID_REGEX
 from pubsubgo.adapters.wire.schemas.openapi import openapi_document
 from pubsubgo.adapters.wire.tokens import TokenStore
 from pubsubgo.config import Settings
@@ -90,8 +91,10 @@ def create_app(
     tables: Sequence[RouteTable],
     open_parts: PartsOpener,
     callers: Callers | None = None,
+    message_ids: str = MESSAGE_ID_REGEX,
 ) -> web.Application:
-    """The broker's aiohttp application serving ``tables``.
+    """The broker's aiohttp application serving ``tables``; ``message_ids`` is the pattern
+    of the storage backend's message ids, which the document states.
 
     The parts are opened, and the background work started, when the app starts; on
     shutdown sockets are closed with GOING_AWAY, async publishes drained, the background
@@ -125,6 +128,7 @@ def create_app(
         title="PubSubGo",
         version=__version__,
         description="Topics, subscriptions and consumer groups over HTTP and WebSocket.",
+        message_ids=message_ids,
     )
     app.cleanup_ctx.append(_lifecycle(open_parts))
     app.on_shutdown.append(_close_sockets)

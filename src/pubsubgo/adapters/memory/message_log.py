@@ -261,6 +261,8 @@ def _browse_start(after: MessageId | None) -> tuple[int, int]:
 
 #: The ids this backend issues: ``<partition>-<offset>``, in ASCII digits.
 _MEMORY_ID = re.compile(r"([0-9]+)-([0-9]+)")
+#: Their JSON Schema pattern (a partition below 1000, an offset of at most 20 digits).
+ID_PATTERN = r"^[0-9]{1,3}-[0-9]{1,20}$"
 
 
 def _live_after(log: PartitionLog, minimum: int) -> Iterator[Message]:

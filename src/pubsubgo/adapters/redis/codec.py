@@ -191,6 +191,9 @@ def split_message_id(message_id: str) -> tuple[int, str] | None:
 
 #: A stream id is two unsigned 64-bit integers.
 _STREAM_ID_PART_MAX = 2**64 - 1
+#: The JSON Schema pattern of the message ids this backend issues: a partition below 1000
+#: and a stream id, each part of at most 19 digits (below 2^64 whatever the digits).
+ID_PATTERN = r"^[0-9]{1,3}-[0-9]{1,19}-[0-9]{1,19}$"
 #: Only ASCII digits: ``str.isdigit`` also takes other scripts' digits and superscripts.
 _DIGITS = re.compile(r"[0-9]+").fullmatch
 

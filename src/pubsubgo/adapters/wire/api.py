@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiohttp import web
 from msgspec import Struct
@@ -30,6 +31,11 @@ class Operation:
         websocket: the route upgrades to a WebSocket (no request timeout).
         stream: the answer is a stream that lasts as long as the client wants (Server-Sent
             Events): no request timeout, and like a WebSocket its ``Origin`` is checked.
+        produces: path parameter -> where the success answer holds a value for it (an
+            OpenAPI runtime expression, e.g. ``$response.body#/name``): the document links
+            this operation to every one that takes those parameters.
+        feeds: the links' request bodies, by operationId: what of this answer another
+            operation's body takes (e.g. the ack ids a pull handed out).
     """
 
     method: str
@@ -47,6 +53,8 @@ class Operation:
     long_poll: bool = False
     websocket: bool = False
     stream: bool = False
+    produces: Mapping[str, str] = field(default_factory=dict)
+    feeds: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def lasting(self) -> bool:
@@ -89,6 +97,8 @@ class RouteTable:
         long_poll: bool = False,
         websocket: bool = False,
         stream: bool = False,
+        produces: Mapping[str, str] | None = None,
+        feeds: Mapping[str, Any] | None = None,
     ) -> Callable[[Handler], Handler]:
         """Declare ``handler`` as ``method path``; ``access`` has no default, so that no
         route is added without saying who may call it."""
@@ -100,7 +110,7 @@ class RouteTable:
                 Operation(
                     method, path, handler, summary, self.tag, access, responses,
                     body, body_required, query, statuses, description, long_poll, websocket,
-                    stream,
+                    stream, produces or {}, feeds or {},
                 )
             )  # fmt: skip
             return handler

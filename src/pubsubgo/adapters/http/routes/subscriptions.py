@@ -35,6 +35,9 @@ from pubsubgo.core.messages import AckId
 
 routes = RouteTable(tag="subscriptions")
 
+#: The operations that settle what a pull handed out.
+_SETTLES = ("ack", "nack", "extend")
+
 
 @routes.route(
     "POST", "/v1/subscriptions", summary="Create a subscription", body=CreateSubscription,
@@ -43,6 +46,7 @@ routes = RouteTable(tag="subscriptions")
         " dead_letter_topic"
     ),
     responses={201: SubscriptionView}, errors=(400, 403, 404, 409),
+    produces={"sub": "$response.body#/name", "topic": "$response.body#/topic"},
 )  # fmt: skip
 async def create_subscription(request: web.Request) -> web.Response:
     spec = await read_body(request, CreateSubscription)
@@ -94,6 +98,7 @@ async def delete_subscription(request: web.Request) -> web.Response:
     "one arrives.",
     body=PullRequest, body_required=False, responses={200: PullResponse}, errors=(400, 404, 503),
     access=Access.to(Action.SUBSCRIBE, "sub"), long_poll=True,
+    feeds={name: {"ack_ids": ["$response.body#/messages/0/ack_id"]} for name in _SETTLES},
 )  # fmt: skip
 async def pull(request: web.Request) -> web.Response:
     ask = await read_body(request, PullRequest)

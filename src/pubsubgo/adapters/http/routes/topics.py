@@ -44,7 +44,8 @@ routes = RouteTable(tag="topics")
 @routes.route(
     "POST", "/v1/topics", summary="Create a topic", body=CreateTopic,
     access=Access.token("admin on the new topic's name"), responses={201: TopicView},
-    errors=(400, 403, 409),
+    errors=(400, 403, 409), produces={"topic": "$response.body#/name"},
+    feeds={"create_subscription": {"topic": "$response.body#/name"}},
 )  # fmt: skip
 async def create_topic(request: web.Request) -> web.Response:
     spec = await read_body(request, CreateTopic)
@@ -119,6 +120,7 @@ async def delete_topic(request: web.Request) -> web.Response:
     "latency.",
     body=PublishMessages, query=PublishQuery, access=Access.to(Action.PUBLISH, "topic"),
     responses={201: PublishResponse, 202: AcceptedResponse}, errors=(400, 404, 413, 429, 503),
+    produces={"id": "$response.body#/ids/0"},
 )  # fmt: skip
 async def publish(request: web.Request) -> web.Response:
     # Only ?async=true changes anything, and most publishes carry no query at all.

@@ -90,6 +90,17 @@ def required_string(field_: str) -> dict[str, Any]:
 EXACTLY_ONCE_NEEDS_DEDUP_ID = when("delivery_mode", "exactly_once", required_string("dedup_id"))
 
 
+def data_or_attributes(data: str, attributes: str) -> dict[str, Any]:
+    """A JSON Schema rule: a message is not empty, it has data or at least one attribute
+    (the publisher refuses one with neither, as Google Pub/Sub does)."""
+    return {
+        "anyOf": [
+            {"properties": {data: {"minLength": 1}}},
+            {"required": [attributes], "properties": {attributes: {"minProperties": 1}}},
+        ]
+    }
+
+
 def checked(field_: str, check: Callable[[T], object], value: T) -> None:
     """Run ``check`` on a field's value, naming the field when it refuses the value."""
     try:
@@ -345,6 +356,7 @@ SCHEMA_RULES: dict[type[Struct], dict[str, Any]] = {
         "allOf": [
             when("encoding", "base64", {"properties": {"data": {"pattern": BASE64_REGEX}}}),
             EXACTLY_ONCE_NEEDS_DEDUP_ID,
+            data_or_attributes("data", "attributes"),
         ]
     },
     SeekRequest: {"oneOf": [_not_null("position"), _not_null("timestamp")]},
