@@ -105,7 +105,7 @@ class TestPublishFrames:
                 None,
             ),
             (
-                '{"type":"publish","topic":"t1","messages":[{"data":"x"}],"request_id":1.0}',
+                '{"type":"publish","topic":"t1","messages":[{"data":"x"}],"request_id":1.5}',
                 "invalid_frame",
                 "request_id",
                 None,
