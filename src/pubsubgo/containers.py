@@ -81,11 +81,13 @@ def build_broker(
     )
     dead_letters = DeadLetterService(publisher, s.messages, s.in_flight, clock, metrics)
     acks = AckService(s.subscriptions, s.in_flight, dead_letters, s.signal, clock, metrics)
+    topics = TopicService(s.topics, s.subscriptions, s.messages, clock)
+    subscriptions = SubscriptionService(
+        s.topics, s.subscriptions, s.messages, s.deliveries, s.groups, s.signal, clock
+    )
     return Broker(
-        topics=TopicService(s.topics, s.subscriptions, s.messages, clock),
-        subscriptions=SubscriptionService(
-            s.topics, s.subscriptions, s.messages, s.deliveries, s.groups, s.signal, clock
-        ),
+        topics=topics,
+        subscriptions=subscriptions,
         publisher=publisher,
         subscriber=SubscriberService(
             s.topics,
@@ -102,7 +104,7 @@ def build_broker(
         groups=GroupService(
             s.topics, s.subscriptions, s.groups, acks, clock, metrics, group_settings
         ),
-        health=HealthService(s.topics, s.subscriptions, s.messages, s.deliveries, s.groups, clock),
+        health=HealthService(topics, subscriptions, s.messages, s.groups, clock),
     )
 
 

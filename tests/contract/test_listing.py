@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pubsubgo.core.names import NamePage
 from pubsubgo.core.subscriptions import Subscription
 from pubsubgo.core.topics import Topic
 from pubsubgo.services.broker import Broker
@@ -20,9 +21,9 @@ class TestListingTopics:
         prefix = unique("page") + "-"
         names = await _topics(broker, prefix, 5)
 
-        first = await broker.topics.list(prefix=prefix, limit=2)
-        second = await broker.topics.list(prefix=prefix, after=first[-1].name, limit=2)
-        last = await broker.topics.list(prefix=prefix, after=second[-1].name, limit=2)
+        first = await broker.topics.list(NamePage(prefix, "", 2))
+        second = await broker.topics.list(NamePage(prefix, first[-1].name, 2))
+        last = await broker.topics.list(NamePage(prefix, second[-1].name, 2))
 
         assert [t.name for t in first + second + last] == names
         assert len(last) == 1
@@ -32,7 +33,7 @@ class TestListingTopics:
         wanted = await _topics(broker, f"{prefix}-a", 2)
         await _topics(broker, f"{prefix}-b", 2)
 
-        assert [t.name for t in await broker.topics.list(prefix=f"{prefix}-a")] == wanted
+        assert [t.name for t in await broker.topics.list(NamePage(f"{prefix}-a"))] == wanted
 
     async def test_without_arguments_every_topic_is_listed(self, broker: Broker) -> None:
         names = await _topics(broker, unique("all") + "-", 3)
@@ -51,10 +52,10 @@ class TestListingSubscriptions:
         for index, name in enumerate(names):
             await broker.subscriptions.create(Subscription(name, one if index % 2 else other))
 
-        first = await broker.subscriptions.list(one, prefix=prefix, limit=2)
-        rest = await broker.subscriptions.list(one, prefix=prefix, after=first[-1].name, limit=2)
+        first = await broker.subscriptions.list(one, NamePage(prefix, "", 2))
+        rest = await broker.subscriptions.list(one, NamePage(prefix, first[-1].name, 2))
 
         assert [s.name for s in first + rest] == names[1::2]
-        assert [s.name for s in await broker.subscriptions.list(prefix=prefix, limit=3)] == names[
-            :3
-        ]
+        assert [
+            s.name for s in await broker.subscriptions.list(None, NamePage(prefix, "", 3))
+        ] == names[:3]

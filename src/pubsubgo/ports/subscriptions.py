@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from pubsubgo.core.names import EVERY_NAME, NamePage
 from pubsubgo.core.subscriptions import Subscription
 
 
@@ -28,16 +29,10 @@ class SubscriptionRegistry(Protocol):
         ...
 
     async def list(
-        self,
-        topic: str | None = None,
-        *,
-        prefix: str = "",
-        after: str = "",
-        limit: int | None = None,
+        self, topic: str | None = None, page: NamePage = EVERY_NAME
     ) -> list[Subscription]:
-        """Subscriptions sorted by name (of ``topic`` when given): those whose name starts
-        with ``prefix`` and sorts after ``after`` (by code point; ``""`` for the start), at
-        most ``limit`` of them (None: every one). The defaults list every subscription."""
+        """The subscriptions of ``page`` (every one by default), of ``topic`` when given,
+        sorted by name: the page's ``limit`` counts only those of ``topic``."""
         ...
 
     async def delete(self, name: str) -> None:

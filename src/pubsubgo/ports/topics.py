@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from pubsubgo.core.names import EVERY_NAME, NamePage
 from pubsubgo.core.topics import Topic
 
 
@@ -26,13 +27,8 @@ class TopicRegistry(Protocol):
         """
         ...
 
-    async def list(
-        self, *, prefix: str = "", after: str = "", limit: int | None = None
-    ) -> list[Topic]:
-        """Topics sorted by name: those whose name starts with ``prefix`` and sorts after
-        ``after`` (by code point; ``""`` for the start), at most ``limit`` of them (None:
-        every one). A page ends where the next starts with ``after`` = its last name.
-        Never blocks on anything but storage; the defaults list every topic."""
+    async def list(self, page: NamePage = EVERY_NAME) -> list[Topic]:
+        """The topics of ``page`` (every one by default), sorted by name."""
         ...
 
     async def update(self, topic: Topic) -> None:

@@ -14,12 +14,10 @@ from pubsubgo.core.messages import MessageId
 from pubsubgo.core.subscriptions import Subscription
 from pubsubgo.core.topics import PartitionSummary, TopicStats
 from pubsubgo.ports.clock import Clock
-from pubsubgo.ports.deliveries import DeliveryQueue
 from pubsubgo.ports.groups import GroupStore
 from pubsubgo.ports.message_log import MessageLog
-from pubsubgo.ports.subscriptions import SubscriptionRegistry
-from pubsubgo.ports.topics import TopicRegistry
-from pubsubgo.services.subscriptions import dead_lettered_by
+from pubsubgo.services.subscriptions import SubscriptionService, dead_lettered_by
+from pubsubgo.services.topics import TopicService
 
 #: Dead letters are counted over at most this many messages of the dead-letter topic.
 DEAD_LETTER_SCAN = 10_000
@@ -68,21 +66,20 @@ class TopicHealth:
 
 
 class HealthService:
-    """Reads the state of topics and subscriptions for people (not on any hot path)."""
+    """Reads the state of topics and subscriptions for people (not on any hot path), through
+    the topic and subscription services and the stored partitions."""
 
     def __init__(
         self,
-        topics: TopicRegistry,
-        subscriptions: SubscriptionRegistry,
+        topics: TopicService,
+        subscriptions: SubscriptionService,
         messages: MessageLog,
-        deliveries: DeliveryQueue,
         groups: GroupStore,
         clock: Clock,
     ) -> None:
         self._topics = topics
         self._subscriptions = subscriptions
         self._messages = messages
-        self._deliveries = deliveries
         self._groups = groups
         self._clock = clock
         self._looks: dict[str, deque[tuple[float, int]]] = {}
@@ -93,17 +90,16 @@ class HealthService:
         Raises:
             TopicNotFound: no such topic.
         """
-        await self._topics.get(topic)
+        await self._topics.describe(topic)
         summaries = await self._messages.partitions(topic)
         subscriptions = await self._subscriptions.list(topic)
-        groups = {s.name: await self._groups.load(s.name) for s in subscriptions}
-        ordered = {s.name: s.ordered for s in subscriptions}
+        groups = {s.name: (s.ordered, await self._groups.load(s.name)) for s in subscriptions}
         return [
             PartitionOwners(
                 summary,
                 {
-                    name: _owners(group, summary.partition, ordered[name])
-                    for name, group in groups.items()
+                    name: _owners(group, summary.partition, ordered)
+                    for name, (ordered, group) in groups.items()
                 },
             )
             for summary in summaries
@@ -115,10 +111,9 @@ class HealthService:
         Raises:
             TopicNotFound: no such topic.
         """
-        await self._topics.get(topic)
-        stats = await self._messages.stats(topic)
-        subscriptions = [await self._health(s) for s in await self._subscriptions.list(topic)]
-        return TopicHealth(stats, subscriptions)
+        stats = (await self._topics.describe(topic)).stats
+        subscriptions = await self._subscriptions.list(topic)
+        return TopicHealth(stats, [await self.of_subscription(s.name) for s in subscriptions])
 
     async def of_subscription(self, name: str) -> SubscriptionHealth:
         """The health of subscription ``name``.
@@ -126,20 +121,16 @@ class HealthService:
         Raises:
             SubscriptionNotFound: no such subscription.
         """
-        return await self._health(await self._subscriptions.get(name))
-
-    async def _health(self, subscription: Subscription) -> SubscriptionHealth:
-        now = self._clock.now()
-        stats = await self._deliveries.stats(subscription, now)
-        group = await self._groups.load(subscription.name)
+        found = await self._subscriptions.describe(name)
+        stats = found.stats
         return SubscriptionHealth(
-            subscription=subscription,
+            subscription=found.subscription,
             backlog=stats.backlog,
             in_flight=stats.in_flight,
-            backlog_growth_per_second=self._growth(subscription.name, now, stats.backlog),
+            backlog_growth_per_second=self._growth(name, self._clock.now(), stats.backlog),
             oldest_unacked_age_seconds=stats.oldest_unacked_age_seconds,
-            dead_letters=await self._dead_letters(subscription),
-            consumers=len(group.members),
+            dead_letters=await self._dead_letters(found.subscription),
+            consumers=len(found.group.members),
         )
 
     def _growth(self, name: str, now: float, backlog: int) -> float | None:

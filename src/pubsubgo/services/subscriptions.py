@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from pubsubgo.core.errors import InvalidArgument, InvalidSetting, TopicNotFound
 from pubsubgo.core.groups import GroupState
 from pubsubgo.core.messages import Message, MessageId
+from pubsubgo.core.names import EVERY_NAME, NamePage
 from pubsubgo.core.subscriptions import Redelivery, StartPosition, Subscription, SubscriptionStats
 from pubsubgo.ports.clock import Clock
 from pubsubgo.ports.deliveries import DeliveryQueue, SeekTarget
@@ -70,16 +71,11 @@ class SubscriptionService:
         return created
 
     async def list(
-        self,
-        topic: str | None = None,
-        *,
-        prefix: str = "",
-        after: str = "",
-        limit: int | None = None,
+        self, topic: str | None = None, page: NamePage = EVERY_NAME
     ) -> list[Subscription]:
-        """Subscriptions (of ``topic``, when given) sorted by name, from after ``after``,
-        starting with ``prefix``: at most ``limit`` (None: every one)."""
-        return await self._subscriptions.list(topic, prefix=prefix, after=after, limit=limit)
+        """The subscriptions of ``page`` (every one by default), of ``topic`` when given,
+        sorted by name."""
+        return await self._subscriptions.list(topic, page)
 
     async def get(self, name: str) -> Subscription:
         """The subscription named ``name``.

@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 
 from pubsubgo.core.errors import InvalidArgument, MessageExpired, MessageNotFound, TopicInUse
 from pubsubgo.core.messages import Message, MessageId, partition_of
+from pubsubgo.core.names import EVERY_NAME, NamePage
 from pubsubgo.core.topics import Topic, TopicChanges, TopicStats
 from pubsubgo.ports.clock import Clock
 from pubsubgo.ports.message_log import MessageLog
@@ -66,12 +67,9 @@ class TopicService:
         await self._topics.create(created)
         return created
 
-    async def list(
-        self, *, prefix: str = "", after: str = "", limit: int | None = None
-    ) -> list[Topic]:
-        """Topics sorted by name, from after ``after``, starting with ``prefix``: at most
-        ``limit`` (None: every topic)."""
-        return await self._topics.list(prefix=prefix, after=after, limit=limit)
+    async def list(self, page: NamePage = EVERY_NAME) -> list[Topic]:
+        """The topics of ``page`` (every one by default), sorted by name."""
+        return await self._topics.list(page)
 
     async def describe(self, name: str) -> TopicDescription:
         """The topic with its statistics.

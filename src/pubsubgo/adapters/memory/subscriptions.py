@@ -11,6 +11,7 @@ from pubsubgo.adapters.memory.state import (
 from pubsubgo.adapters.memory.topics import page_of_names, topic_state
 from pubsubgo.core.errors import SubscriptionAlreadyExists, SubscriptionNotFound
 from pubsubgo.core.messages import Priority
+from pubsubgo.core.names import EVERY_NAME, NamePage
 from pubsubgo.core.subscriptions import StartPosition, Subscription
 
 
@@ -36,19 +37,14 @@ class InMemorySubscriptionRegistry:
         return subscription_state(self._state, name).subscription
 
     async def list(
-        self,
-        topic: str | None = None,
-        *,
-        prefix: str = "",
-        after: str = "",
-        limit: int | None = None,
+        self, topic: str | None = None, page: NamePage = EVERY_NAME
     ) -> list[Subscription]:
         subs = self._state.subscriptions
 
         def of_topic(name: str) -> bool:
             return topic is None or subs[name].subscription.topic == topic
 
-        return [subs[n].subscription for n in page_of_names(subs, prefix, after, limit, of_topic)]
+        return [subs[n].subscription for n in page_of_names(subs, page, of_topic)]
 
     async def delete(self, name: str) -> None:
         subscription = subscription_state(self._state, name).subscription

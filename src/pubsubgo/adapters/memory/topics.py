@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 
 from pubsubgo.adapters.memory.state import MemoryState, TopicState
 from pubsubgo.core.errors import TopicAlreadyExists, TopicNotFound
+from pubsubgo.core.names import EVERY_NAME, NamePage
 from pubsubgo.core.topics import Topic
 
 
@@ -24,11 +25,9 @@ class InMemoryTopicRegistry:
     async def get(self, name: str) -> Topic:
         return topic_state(self._state, name).topic
 
-    async def list(
-        self, *, prefix: str = "", after: str = "", limit: int | None = None
-    ) -> list[Topic]:
-        names = page_of_names(self._state.topics, prefix, after, limit)
-        return [self._state.topics[name].topic for name in names]
+    async def list(self, page: NamePage = EVERY_NAME) -> list[Topic]:
+        topics = self._state.topics
+        return [topics[name].topic for name in page_of_names(topics, page)]
 
     async def update(self, topic: Topic) -> None:
         topic_state(self._state, topic.name).topic = topic
@@ -39,17 +38,11 @@ class InMemoryTopicRegistry:
 
 
 def page_of_names(
-    names: Iterable[str],
-    prefix: str,
-    after: str,
-    limit: int | None,
-    keep: Callable[[str], bool] = bool,
+    names: Iterable[str], page: NamePage, keep: Callable[[str], bool] = bool
 ) -> list[str]:
-    """The names starting with ``prefix``, after ``after``, that ``keep`` takes, in order:
-    at most ``limit`` of them."""
-    found = sorted(n for n in names if n.startswith(prefix) and n > after)
-    kept = (n for n in found if keep(n))
-    return list(kept if limit is None else itertools.islice(kept, limit))
+    """The names of ``page`` that ``keep`` takes, in order."""
+    kept = (n for n in sorted(filter(page.takes, names)) if keep(n))
+    return list(kept if page.limit is None else itertools.islice(kept, page.limit))
 
 
 def topic_state(state: MemoryState, name: str) -> TopicState:

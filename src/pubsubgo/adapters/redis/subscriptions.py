@@ -20,6 +20,7 @@ from pubsubgo.core.errors import (
     SubscriptionNotFound,
     TopicNotFound,
 )
+from pubsubgo.core.names import EVERY_NAME, NamePage
 from pubsubgo.core.subscriptions import Subscription
 
 
@@ -87,12 +88,7 @@ class RedisSubscriptionRegistry:
         return subscription
 
     async def list(
-        self,
-        topic: str | None = None,
-        *,
-        prefix: str = "",
-        after: str = "",
-        limit: int | None = None,
+        self, topic: str | None = None, page: NamePage = EVERY_NAME
     ) -> list[Subscription]:
         wanted = None if topic is None else orjson.dumps(topic)
 
@@ -104,7 +100,7 @@ class RedisSubscriptionRegistry:
 
         with translate_redis_errors("list subscriptions"):
             records = await page_of_records(
-                self._runner.client, keys.subscriptions(), prefix, after, limit, of_topic
+                self._runner.client, keys.subscriptions(), page, of_topic
             )
         return [subscription_from_record(raw) for raw in records]
 

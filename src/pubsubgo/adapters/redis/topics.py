@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import secrets
 from collections.abc import Callable
@@ -16,6 +15,7 @@ from pubsubgo.adapters.redis.errors import translate_redis_errors
 from pubsubgo.adapters.redis.layout import Layout
 from pubsubgo.adapters.redis.scripts import Call, RedisClient, ScriptRunner
 from pubsubgo.core.errors import InvalidSetting, TopicAlreadyExists, TopicNotFound
+from pubsubgo.core.names import EVERY_NAME, NamePage
 from pubsubgo.core.topics import Topic
 
 #: Ack id counters start at a random number below this (2**40), far below 2**53 where
@@ -58,13 +58,9 @@ class RedisTopicRegistry:
         topic, _ = await self._definitions.topic(name)
         return topic
 
-    async def list(
-        self, *, prefix: str = "", after: str = "", limit: int | None = None
-    ) -> list[Topic]:
+    async def list(self, page: NamePage = EVERY_NAME) -> list[Topic]:
         with translate_redis_errors("list topics"):
-            records = await page_of_records(
-                self._runner.client, keys.topics(), prefix, after, limit
-            )
+            records = await page_of_records(self._runner.client, keys.topics(), page)
         return [topic_from_record(raw)[0] for raw in records]
 
     async def update(self, topic: Topic) -> None:
@@ -107,23 +103,16 @@ class RedisTopicRegistry:
 
 
 async def page_of_records(
-    client: RedisClient,
-    registry: str,
-    prefix: str,
-    after: str,
-    limit: int | None,
-    keep: Callable[[bytes], bool] = bool,
+    client: RedisClient, registry: str, page: NamePage, keep: Callable[[bytes], bool] = bool
 ) -> list[bytes]:
-    """The records of a registry hash whose names start with ``prefix`` and sort after
-    ``after``, in name order, that ``keep`` takes: at most ``limit`` of them.
+    """The records of a registry hash whose names are in ``page``, in name order, that
+    ``keep`` takes.
 
     The names alone are read and sorted (HKEYS), then only the records of the page (HMGET,
     in slices when ``keep`` may pass some over), so a page costs the page's records.
     """
-    names = sorted(
-        name for raw in await client.hkeys(registry) if (name := text(raw)).startswith(prefix)
-    )
-    names = names[bisect.bisect_right(names, after) :]
+    names = sorted(filter(page.takes, map(text, await client.hkeys(registry))))
+    limit = page.limit
     found: list[bytes] = []
     step = limit or len(names) or 1
     for start in range(0, len(names), step):

@@ -64,9 +64,7 @@ async def create_subscription(request: web.Request) -> web.Response:
 )  # fmt: skip
 async def list_subscriptions(request: web.Request) -> web.Response:
     query = read_query(request, ListSubscriptionsQuery)
-    found = await request.app[BROKER].subscriptions.list(
-        query.topic, prefix=query.prefix, after=query.after, limit=query.limit
-    )
+    found = await request.app[BROKER].subscriptions.list(query.topic, query.page)
     shown = visible(request, (s.name for s in found))
     views = [subscription_view(s) for s in found if s.name in shown]
     return json_response(

@@ -63,9 +63,7 @@ async def create_topic(request: web.Request) -> web.Response:
 )  # fmt: skip
 async def list_topics(request: web.Request) -> web.Response:
     query = read_query(request, ListTopicsQuery)
-    topics = await request.app[BROKER].topics.list(
-        prefix=query.prefix, after=query.after, limit=query.limit
-    )
+    topics = await request.app[BROKER].topics.list(query.page)
     shown = visible(request, (t.name for t in topics))
     return json_response(
         TopicList(

@@ -7,6 +7,7 @@ from typing import Annotated, Literal, Protocol
 
 from msgspec import Meta, Struct, field
 
+from pubsubgo.core.names import NamePage
 from pubsubgo.services.topics import MAX_BROWSE_LIMIT
 
 from .fields import MESSAGE_ID_REGEX, NAME_REGEX, Name
@@ -65,9 +66,9 @@ class ListQuery(Query):
     ) = None
 
     @property
-    def after(self) -> str:
-        """The name the page starts after (``""``: the first page)."""
-        return self.page_token or ""
+    def page(self) -> NamePage:
+        """The page of names asked for (``page_token``: the name it starts after)."""
+        return NamePage(self.prefix, self.page_token or "", self.limit)
 
 
 class ListTopicsQuery(ListQuery):
