@@ -6,8 +6,11 @@
 # Ports and env names are those of src/pubsubgo/config.py (tests/deploy checks them):
 #   8081  API: REST under /v1, WebSocket at /v1/ws, /healthz, /readyz, /metrics (server.port)
 #   9092  Prometheus metrics (metrics.port)
+#   50051 gRPC: pubsubgo.v1 and go-broker's broker.Broker, health, reflection (grpc.port)
 
-ARG PYTHON_IMAGE=python:3.11-slim
+# An exact version with its registry; pin the digest too for reproducible builds:
+#   docker build --build-arg PYTHON_IMAGE=docker.io/library/python:3.11.11-slim-bookworm@sha256:...
+ARG PYTHON_IMAGE=docker.io/library/python:3.11.11-slim-bookworm
 
 FROM ${PYTHON_IMAGE} AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
@@ -39,7 +42,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     PUBSUB_CONFIG=/etc/pubsubgo/config/config.yaml
 WORKDIR /app
 USER 10001:10001
-EXPOSE 8081 9092
+EXPOSE 8081 9092 50051
 # Liveness of the process (GET /healthz on the API port). The slim image has no curl, so
 # Python's urllib does the request; a non-2xx answer raises and exits non-zero.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=15s --retries=3 \

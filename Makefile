@@ -1,4 +1,4 @@
-.PHONY: install lint typecheck test test-unit test-contract test-integration test-e2e bench lock ci
+.PHONY: install lint typecheck test test-unit test-contract test-integration test-e2e test-browser bench lock ci
 
 # In a venv (README.md). The bench extra's clients are also what mypy checks benchmarks/ against.
 install:
@@ -24,6 +24,10 @@ test-integration:
 
 test-e2e:
 	python -m pytest tests/e2e
+
+# The web console in Chromium; CONSOLE_SCREENSHOTS=docs/images/console refreshes the docs' pictures.
+test-browser:
+	python -m pytest tests/browser
 
 bench:
 	python -m benchmarks.run

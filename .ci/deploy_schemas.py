@@ -2,15 +2,20 @@
 
 Run with the deployment-tools virtualenv (it has cloudcoil-models-istio, jsonschema, PyYAML):
 
-    deploy_schemas.py istio FILE...            validate Istio resources, unknown fields refused
+    deploy_schemas.py crds FILE...             validate the custom resources (Istio,
+                                               prometheus-operator, KEDA) of FILEs; unknown
+                                               fields refused; other kinds are skipped
     deploy_schemas.py promtool-config SRC DST  write SRC for a promtool without kubernetes SD
     deploy_schemas.py grafana FILE...          dashboards: JSON, unique ids, queries, datasource
     deploy_schemas.py otel FILE                collector: every pipeline component is defined
+    deploy_schemas.py prometheusrule RULES DST write RULES (a Prometheus rule file) as the
+                                               PrometheusRule DST; with --check, fail if DST
+                                               differs instead
 
-``istio``: the JSON schema of each resource comes from the cloudcoil Istio models (generated
-from Istio's CRDs); every object that lists its properties is closed with
-``additionalProperties: false`` so that a misspelt field fails, as with
-``kubernetes-validate --strict``.
+``crds``: the JSON schema of each resource comes from the cloudcoil models of Istio,
+prometheus-operator and KEDA (generated from their CRDs); every object that lists its
+properties is closed with ``additionalProperties: false`` so that a misspelt field fails,
+as with ``kubernetes-validate --strict``.
 
 ``promtool-config``: Debian's promtool is built without Kubernetes service discovery and
 refuses ``kubernetes_sd_configs``. Each such block is checked here against the fields
@@ -32,8 +37,21 @@ from typing import Any
 import jsonschema
 import yaml
 
-#: The Istio API groups the deployments use; their models live in cloudcoil.models.istio.
-ISTIO_PACKAGE = "cloudcoil.models.istio"
+#: The packages of the custom resources' models (from each project's CRDs).
+CRD_PACKAGES = (
+    "cloudcoil.models.istio",
+    "cloudcoil.models.prometheus_operator",
+    "cloudcoil.models.keda",
+)
+#: The API groups those models cover: an object of another group is Kubernetes' own
+#: (kubernetes-validate checks it).
+CRD_GROUPS = ("istio.io", "monitoring.coreos.com", "keda.sh")
+#: The PrometheusRule that carries deployments/prometheus/rules for prometheus-operator.
+PROMETHEUS_RULE_HEADER = """\
+# Generated from deployments/prometheus/rules/pubsubgo.yml by
+#   .ci/deploy_schemas.py prometheusrule deployments/prometheus/rules/pubsubgo.yml THIS_FILE
+# Do not edit: change the rule file and run that (.ci/validate-deployments checks they match).
+"""
 
 #: Prometheus's kubernetes_sd_config fields (prometheus.io/docs, configuration).
 KUBERNETES_SD_SCHEMA: dict[str, Any] = {
@@ -74,22 +92,23 @@ KUBERNETES_SD_SCHEMA: dict[str, Any] = {
 }
 
 
-def _istio_models() -> dict[tuple[str, str], type[Any]]:
-    """(apiVersion, kind) -> cloudcoil model, for every Istio resource model."""
+def _crd_models() -> dict[tuple[str, str], type[Any]]:
+    """(apiVersion, kind) -> cloudcoil model, for every model of CRD_PACKAGES."""
     from cloudcoil.resources import Resource
 
-    package = importlib.import_module(ISTIO_PACKAGE)
     models: dict[tuple[str, str], type[Any]] = {}
-    for module_info in pkgutil.walk_packages(package.__path__, f"{ISTIO_PACKAGE}."):
-        module = importlib.import_module(module_info.name)
-        for _, obj in inspect.getmembers(module, inspect.isclass):
-            if (
-                issubclass(obj, Resource)
-                and obj is not Resource
-                and obj.__module__ == module.__name__
-            ):
-                gvk = obj.gvk()
-                models[(gvk.api_version, gvk.kind)] = obj
+    for name in CRD_PACKAGES:
+        package = importlib.import_module(name)
+        for module_info in pkgutil.walk_packages(package.__path__, f"{name}."):
+            module = importlib.import_module(module_info.name)
+            for _, obj in inspect.getmembers(module, inspect.isclass):
+                if (
+                    issubclass(obj, Resource)
+                    and obj is not Resource
+                    and obj.__module__ == module.__name__
+                ):
+                    gvk = obj.gvk()
+                    models[(gvk.api_version, gvk.kind)] = obj
     return models
 
 
@@ -127,16 +146,19 @@ def _documents(paths: list[str]) -> Iterator[tuple[str, dict[str, Any]]]:
                 yield path, document
 
 
-def check_istio(paths: list[str]) -> int:
-    """Validate every document of ``paths``; the number of invalid documents."""
-    models = _istio_models()
+def check_crds(paths: list[str]) -> int:
+    """Validate every custom resource of ``paths``; the number of invalid ones."""
+    models = _crd_models()
     failures = checked = 0
     for path, document in _documents(paths):
         key = (str(document.get("apiVersion")), str(document.get("kind")))
         name = document.get("metadata", {}).get("name", "?")
+        group = key[0].split("/")[0]
+        if not any(group == known or group.endswith(f".{known}") for known in CRD_GROUPS):
+            continue
         model = models.get(key)
         if model is None:
-            print(f"ERROR {path}: {key[1]}/{name}: no Istio schema for {key[0]} {key[1]}")
+            print(f"ERROR {path}: {key[1]}/{name}: no schema for {key[0]} {key[1]}")
             failures += 1
             continue
         schema = _closed(model.model_json_schema(by_alias=True))
@@ -149,7 +171,7 @@ def check_istio(paths: list[str]) -> int:
             print(f"ERROR {path}: {key[1]}/{name}: {where}: {error.message}")
         failures += bool(errors)
         checked += 1
-    print(f"istio: {checked} resources checked, {failures} invalid")
+    print(f"custom resources: {checked} checked, {failures} invalid")
     return failures
 
 
@@ -222,9 +244,47 @@ def check_otel(path: str) -> int:
     return len(problems)
 
 
+class _FoldingDumper(yaml.SafeDumper):
+    """Writes long strings (PromQL, descriptions) folded (``>-``), within yamllint's width."""
+
+
+def _folded(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = ">" if len(value) > 80 and "\n" not in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_FoldingDumper.add_representer(str, _folded)
+
+
+def prometheus_rule(rules_path: str, target: str, check: bool) -> int:
+    """Write the rule file ``rules_path`` as a PrometheusRule at ``target`` (or, with
+    ``check``, compare); 1 when ``check`` finds them different."""
+    groups = yaml.safe_load(Path(rules_path).read_text(encoding="utf-8"))["groups"]
+    resource = {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "PrometheusRule",
+        "metadata": {"name": "pubsubgo", "labels": {"app.kubernetes.io/name": "pubsubgo"}},
+        "spec": {"groups": groups},
+    }
+    text = PROMETHEUS_RULE_HEADER + yaml.dump(
+        resource, Dumper=_FoldingDumper, sort_keys=False, width=50
+    )
+    if not check:
+        Path(target).write_text(text, encoding="utf-8")
+        return 0
+    if Path(target).read_text(encoding="utf-8") != text:
+        print(f"ERROR {target} is not {rules_path} as a PrometheusRule: regenerate it with")
+        print(f"  .ci/deploy_schemas.py prometheusrule {rules_path} {target}")
+        return 1
+    print(f"prometheusrule: {target} matches {rules_path}")
+    return 0
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) >= 2 and argv[0] == "istio":
-        return 1 if check_istio(argv[1:]) else 0
+    if len(argv) >= 2 and argv[0] == "crds":
+        return 1 if check_crds(argv[1:]) else 0
+    if len(argv) in (3, 4) and argv[0] == "prometheusrule":
+        return prometheus_rule(argv[1], argv[2], check=argv[3:] == ["--check"])
     if len(argv) == 3 and argv[0] == "promtool-config":
         return 1 if promtool_config(argv[1], argv[2]) else 0
     if len(argv) >= 2 and argv[0] == "grafana":

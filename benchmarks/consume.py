@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from benchmarks import admin
 from benchmarks.baselines import redis_streams
+from benchmarks.broker_grpc import GrpcConsume
 from benchmarks.broker_http import PullConsume, RestPublish
 from benchmarks.broker_ws import WsConsume
 from benchmarks.context import DEADLINE_FACTOR, Context
@@ -32,7 +33,7 @@ def _deadline(messages: int) -> float:
 async def consume_round(ctx: Context) -> list[tuple[str, Sample]]:
     """One run of every selected consume workload, each baseline right after."""
     only = ctx.settings.only
-    wanted = [w for w in ("ws-consume", "pull-consume") if w in only]
+    wanted = [w for w in ("ws-consume", "pull-consume", "grpc-consume") if w in only]
     if not wanted:
         return []
     found = await _broker(ctx, wanted)
@@ -65,8 +66,13 @@ async def _broker(ctx: Context, wanted: Sequence[str]) -> list[tuple[str, Sample
             sub = f"{topic}-{workload}"
             window = ctx.window(0)
             deadline = _deadline(s.consume_messages)
-            jobs: list[WsConsume] | list[PullConsume]
-            if workload == "ws-consume":
+            jobs: list[WsConsume] | list[PullConsume] | list[GrpcConsume]
+            if workload == "grpc-consume":
+                jobs = [
+                    GrpcConsume(ctx.grpc_target, sub, s.pull_batch, s.ack_batch, window, deadline)
+                    for _ in range(s.processes)
+                ]
+            elif workload == "ws-consume":
                 jobs = [
                     WsConsume(ctx.broker_url, sub, 1, s.pull_batch, s.ack_batch, window, deadline)
                     for _ in range(s.processes)

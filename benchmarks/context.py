@@ -19,7 +19,18 @@ from benchmarks.timing import CpuMonitor, Window
 
 R = TypeVar("R")
 #: Workloads that can be selected with ``--only``.
-WORKLOADS = ("rest-publish", "ws-publish", "ws-consume", "pull-consume", "latency", "engine")
+WORKLOADS = (
+    "rest-publish",
+    "ws-publish",
+    "grpc-publish",
+    "grpc-publish-single",
+    "ws-consume",
+    "pull-consume",
+    "grpc-consume",
+    "latency",
+    "latency-grpc",
+    "engine",
+)
 #: Baseline systems; redis-py always runs, the others when their server answers.
 SYSTEMS = ("redis-py", "nats", "rabbitmq")
 #: Load generators get this long to connect before a window opens.
@@ -84,6 +95,8 @@ class Context:
     settings: Settings
     pool: WorkerPool
     broker_url: str = ""
+    #: ``host:port`` of the broker's gRPC listener.
+    grpc_target: str = ""
     redis_url: str = ""
     monitor: CpuMonitor | None = None
     systems: frozenset[str] = frozenset({"redis-py"})

@@ -3,8 +3,11 @@ consumer process that stamps each arrival against the time in the payload and ac
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from benchmarks import admin
 from benchmarks.baselines import redis_streams
+from benchmarks.broker_grpc import GrpcLatencyConsumer, GrpcLatencyPublisher
 from benchmarks.broker_latency import RestLatencyPublisher, WsLatencyConsumer, WsLatencyPublisher
 from benchmarks.context import DEADLINE_FACTOR, Context
 from benchmarks.pool import Job
@@ -17,13 +20,16 @@ WARM_UP_SECONDS = 0.5
 
 async def latency_round(ctx: Context) -> list[tuple[str, Sample]]:
     """One run of the broker's latency workload, each baseline right after."""
-    if "latency" not in ctx.settings.only:
+    only = ctx.settings.only
+    if not {"latency", "latency-grpc"} & only:
         return []
-    found = [
-        ("latency", await _broker(ctx, websocket=False)),
-        ("latency-ws", await _broker(ctx, websocket=True)),
-        ("redis-py:latency", await _redis(ctx)),
-    ]
+    found = []
+    if "latency" in only:
+        found.append(("latency", await _broker(ctx, "latency")))
+        found.append(("latency-ws", await _broker(ctx, "latency-ws")))
+    if "latency-grpc" in only:
+        found.append(("latency-grpc", await _broker(ctx, "latency-grpc")))
+    found.append(("redis-py:latency", await _redis(ctx)))
     if "nats" in ctx.systems:
         found.append(("nats:latency", await _nats(ctx)))
     if "rabbitmq" in ctx.systems:
@@ -53,18 +59,30 @@ async def _measure(
     return ctx.sample(metrics, window.start_at, window.end_at, cpu)
 
 
-async def _broker(ctx: Context, *, websocket: bool) -> Sample:
+#: The broker's latency workloads: the consumer and publisher of each, and whether they
+#: speak gRPC (else HTTP and WebSocket).
+BROKER_LATENCY: dict[
+    str, tuple[Callable[..., Job[Latencies]], Callable[..., Job[Counted]], bool]
+] = {
+    "latency": (WsLatencyConsumer, RestLatencyPublisher, False),
+    "latency-ws": (WsLatencyConsumer, WsLatencyPublisher, False),
+    "latency-grpc": (GrpcLatencyConsumer, GrpcLatencyPublisher, True),
+}
+
+
+async def _broker(ctx: Context, workload: str) -> Sample:
     s = ctx.settings
+    consumer_kind, publisher_kind, grpc = BROKER_LATENCY[workload]
+    where = ctx.grpc_target if grpc else ctx.broker_url
     topic = ctx.name("latency")
     await admin.create_topic(ctx.broker_url, topic, s.partitions)
     await admin.create_subscription(ctx.broker_url, f"{topic}-sub", topic)
     window, count, deadline = _plan(ctx)
     warm = window.start_at + WARM_UP_SECONDS
-    consumer = WsLatencyConsumer(ctx.broker_url, f"{topic}-sub", count, warm, window, deadline)
-    sender = WsLatencyPublisher if websocket else RestLatencyPublisher
-    publisher = sender(ctx.broker_url, topic, s.latency_rate, count, s.size, window, deadline)
+    consumer = consumer_kind(where, f"{topic}-sub", count, warm, window, deadline)
+    publisher = publisher_kind(where, topic, s.latency_rate, count, s.size, window, deadline)
     try:
-        with ctx.profiled("latency-ws" if websocket else "latency"):
+        with ctx.profiled(workload):
             return await _measure(ctx, consumer, publisher, window)
     finally:
         await admin.delete_topic(ctx.broker_url, topic)

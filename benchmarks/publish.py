@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from benchmarks import admin
 from benchmarks.baselines import redis_streams
+from benchmarks.broker_grpc import GrpcPublish
 from benchmarks.broker_http import RestPublish
 from benchmarks.broker_ws import WsPublish
 from benchmarks.context import Context
@@ -25,7 +26,10 @@ async def publish_round(ctx: Context) -> list[tuple[str, Sample]]:
         found.append(("rest-publish", await _broker(ctx, websocket=False)))
     if "ws-publish" in only:
         found.append(("ws-publish", await _broker(ctx, websocket=True)))
-    if not {"rest-publish", "ws-publish"} & only:
+    for workload, batch in (("grpc-publish", ctx.settings.batch), ("grpc-publish-single", 1)):
+        if workload in only:
+            found.append((workload, await _grpc(ctx, workload, batch)))
+    if not {"rest-publish", "ws-publish", "grpc-publish", "grpc-publish-single"} & only:
         return found
     found.append(("redis-py:publish", await _redis(ctx)))
     if "nats" in ctx.systems:
@@ -60,6 +64,24 @@ async def _broker(ctx: Context, *, websocket: bool) -> Sample:
     ]
     try:
         with ctx.profiled("ws-publish" if websocket else "rest-publish"):
+            return await _counted(ctx, jobs, window)
+    finally:
+        await admin.delete_topic(ctx.broker_url, topic)
+
+
+async def _grpc(ctx: Context, workload: str, batch: int) -> Sample:
+    """gRPC Publish calls of ``batch`` messages (1: single-message calls)."""
+    s = ctx.settings
+    topic = ctx.name("publish")
+    await admin.create_topic(ctx.broker_url, topic, s.partitions)
+    window = ctx.window(s.seconds)
+    deadline = s.seconds + OVERRUN_SECONDS
+    jobs = [
+        GrpcPublish(ctx.grpc_target, topic, s.connections, batch, s.size, window, deadline)
+        for _ in range(s.processes)
+    ]
+    try:
+        with ctx.profiled(workload):
             return await _counted(ctx, jobs, window)
     finally:
         await admin.delete_topic(ctx.broker_url, topic)

@@ -163,6 +163,7 @@ def _servers(ctx: Context, scratch: Path, env: Environment) -> Iterator[None]:
         env.versions["redis"] = redis.version()
         env.versions["broker workers"] = str(workers)
         ctx.broker_url, ctx.redis_url, ctx.monitor = broker.url, redis.url, monitor
+        ctx.grpc_target = broker.grpc_target
         # With workers, --profile records the first one: they run the same code.
         ctx.broker_pid = broker.worker_pids[0]
         yield

@@ -151,6 +151,9 @@ class BrokerServer(_Child):
         self.workers = workers
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        #: The gRPC listener, beside the HTTP one.
+        self.grpc_port = free_port()
+        self.grpc_target = f"127.0.0.1:{self.grpc_port}"
         #: The broker processes' pids: the one process, or the workers (not the supervisor).
         self.worker_pids: list[int] = []
 
@@ -166,6 +169,7 @@ class BrokerServer(_Child):
             "PUBSUB_STORAGE_BACKEND": "redis",
             "PUBSUB_REDIS_URL": self.redis_url,
             "PUBSUB_SERVER_PORT": str(self.port),
+            "PUBSUB_GRPC_PORT": str(self.grpc_port),
             "PUBSUB_METRICS_PORT": "0",
             "PUBSUB_LOG_ACCESS": "false",
             # Workers say they listen (with their pid) at INFO; with the access log off that

@@ -99,6 +99,7 @@ class BrokerProcess:
         env |= {
             "PUBSUB_SERVER_SHUTDOWN_TIMEOUT_SECONDS": "2",
             "PUBSUB_METRICS_ENABLED": "false",
+            "PUBSUB_GRPC_PORT": "0",
             "PUBSUB_LOG_LEVEL": "WARNING",
             **self.settings,
         }

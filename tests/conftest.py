@@ -15,6 +15,8 @@ from pubsubgo.core.groups import GroupSettings
 from pubsubgo.ports.storage import Storage
 from pubsubgo.runtime.clock import ManualClock
 from pubsubgo.services.broker import Broker
+from tests.postgres.servers import DURABLE, PostgresServer, debian_binary, drop_schema
+from tests.postgres.servers import storage_on as postgres_storage_on
 from tests.redis.servers import RedisClusterServers, RedisServer, storage_on
 
 #: Every backend the contract suite runs against. A backend that needs a server is added with
@@ -26,12 +28,16 @@ BACKENDS = [
     # The whole suite runs on the cluster too: every rule must hold when a topic's
     # partitions live on different shards.
     pytest.param("redis_cluster", marks=pytest.mark.redis),
+    pytest.param("postgres", marks=pytest.mark.postgres),
 ]
 
 #: The binaries the tests with each marker run, and the Debian package that installs them.
 BINARIES = {
     "redis": (("redis-server", "redis-cli"), "redis-server"),
     "promtool": (("promtool",), "prometheus"),
+    # Debian keeps these off PATH, in /usr/lib/postgresql/<version>/bin.
+    "postgres": (("initdb", "pg_ctl", "pg_isready"), "postgresql"),
+    "browser": (("chromium",), "chromium"),
 }
 #: Set (``.ci/run`` does) to make a missing binary stop the run instead of skipping the
 #: tests that need it: CI installs them, so it can never pass by skipping.
@@ -44,7 +50,7 @@ def missing_binaries() -> dict[str, str]:
     """For each marker whose binaries are not all on PATH, the line saying what to install."""
     missing = {}
     for marker, (binaries, package) in BINARIES.items():
-        absent = [name for name in binaries if shutil.which(name) is None]
+        absent = [n for n in binaries if shutil.which(n) is None and debian_binary(n) is None]
         if absent:
             missing[marker] = f"{', '.join(absent)} not on PATH: apt-get install {package}"
     return missing
@@ -64,6 +70,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             raise pytest.UsageError(f"{why} ({REQUIRE_BINARIES} is set: nothing may be skipped)")
         for item in needing:
             item.add_marker(pytest.mark.skip(reason=why))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _grpc_off_unless_asked() -> Iterator[None]:
+    """Brokers built in the test process serve no gRPC unless a test sets a port: two apps
+    (or two concurrent test runs) must never compete for, or share, the default port."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PUBSUB_GRPC_PORT", "0")
+        yield
 
 
 def unique(prefix: str) -> str:
@@ -117,6 +132,39 @@ async def redis_cluster_storage_backend(
     redis_cluster.flush()
     async with storage_on(redis_cluster.url) as storage:
         yield storage
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A private PostgreSQL for the whole session (never the shared one on 5432)."""
+    server = PostgresServer()
+    try:
+        server.init()
+        server.start()
+        yield server
+    finally:
+        server.remove()
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[PostgresServer]:
+    """A durable PostgreSQL this test alone uses, so that stopping it disturbs nobody."""
+    server = PostgresServer(DURABLE)
+    try:
+        server.init()
+        server.start()
+        yield server
+    finally:
+        server.remove()
+
+
+@pytest.fixture
+async def postgres_storage_backend(postgres_server: PostgresServer) -> AsyncIterator[Storage]:
+    """The backend in a schema of this test's own, dropped afterwards."""
+    schema = unique("test").replace("-", "_")
+    async with postgres_storage_on(postgres_server.url, schema) as storage:
+        yield storage
+    await drop_schema(postgres_server.url, schema)
 
 
 @pytest.fixture(params=BACKENDS)

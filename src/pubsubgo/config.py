@@ -27,10 +27,13 @@ from pydantic_settings import (
 from pubsubgo.auth_config import AuthSettings
 from pubsubgo.config_groups import (
     BrokerSettings,
+    ConsoleSettings,
     GroupSettingsModel,
+    GrpcSettings,
     LimitSettings,
     LogSettings,
     MetricsSettings,
+    PostgresSettings,
     PushSettings,
     RedisSettings,
     ServerSettings,
@@ -42,12 +45,15 @@ from pubsubgo.config_groups import (
 __all__ = [
     "BrokerSettings",
     "ConfigError",
+    "ConsoleSettings",
     "DEFAULT_CONFIG_FILE",
     "ENV_PREFIX",
     "GroupSettingsModel",
+    "GrpcSettings",
     "LimitSettings",
     "LogSettings",
     "MetricsSettings",
+    "PostgresSettings",
     "PushSettings",
     "RedisSettings",
     "ServerSettings",
@@ -92,8 +98,10 @@ class Settings(BaseSettings):
     )
 
     server: ServerSettings = Field(default_factory=ServerSettings)
+    grpc: GrpcSettings = Field(default_factory=GrpcSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
+    postgres: PostgresSettings = Field(default_factory=PostgresSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     tracing: TracingSettings = Field(default_factory=TracingSettings)
     log: LogSettings = Field(default_factory=LogSettings)
@@ -103,6 +111,7 @@ class Settings(BaseSettings):
     push: PushSettings = Field(default_factory=PushSettings)
     topics: TopicSettings = Field(default_factory=TopicSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
 
     @classmethod
     def settings_customise_sources(
@@ -159,10 +168,11 @@ def _workers_problem(settings: Settings) -> tuple[str, str] | None:
     """The key and reason of a setting that cannot work with ``server.workers`` processes."""
     workers = settings.server.workers
     if workers == 1:
-        return None
-    if settings.storage.backend != "redis":
+        return _metrics_port_problem(settings)
+    if settings.storage.backend == "memory":
         return "server.workers", (
-            f"{workers} workers need storage.backend redis: memory storage lives in one process"
+            f"{workers} workers need storage.backend redis or postgres: memory storage lives"
+            " in one process"
         )
     metrics = settings.metrics
     if not (metrics.enabled and metrics.port):
@@ -176,6 +186,17 @@ def _workers_problem(settings: Settings) -> tuple[str, str] | None:
         return "metrics.port", (
             f"{workers} workers serve metrics on ports {metrics.port}-{last},"
             f" which include server.port {settings.server.port}"
+        )
+    return None
+
+
+def _metrics_port_problem(settings: Settings) -> tuple[str, str] | None:
+    """One broker process: its metrics listener cannot share the API port."""
+    metrics = settings.metrics
+    if metrics.enabled and metrics.port == settings.server.port:
+        return "metrics.port", (
+            f"{metrics.port} is also server.port: choose another port, or 0 to serve"
+            " /metrics on the API port only"
         )
     return None
 

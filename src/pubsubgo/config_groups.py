@@ -72,16 +72,39 @@ class TopicSettings(_Group):
     default_partitions: int = Field(1, ge=1, le=MAX_PARTITIONS)
 
 
+class GrpcSettings(_Group):
+    """The gRPC listener (``pubsubgo.v1`` and go-broker's ``broker.Broker``), beside the
+    HTTP one in the same process, on ``server.host``."""
+
+    #: 0 turns gRPC off.
+    port: int = Field(50051, ge=0, le=65535)
+
+
 class StorageSettings(_Group):
     """Which backend keeps the broker's state."""
 
-    backend: Literal["memory", "redis"] = "memory"
+    backend: Literal["memory", "redis", "postgres"] = "memory"
 
 
 class RedisSettings(_Group):
     """The Redis backend's server."""
 
     url: str = "redis://localhost:6379/0"
+
+
+class PostgresSettings(_Group):
+    """The PostgreSQL backend's database (docs/postgres.md)."""
+
+    #: A libpq URL: postgresql://user:password@host:5432/database.
+    url: str = "postgresql://postgres@localhost:5432/postgres"
+    #: The schema the broker's tables live in (created and upgraded at start).
+    schema_name: str = Field("pubsubgo", min_length=1, max_length=63)
+    #: Connections per broker process.
+    pool_size: int = Field(16, ge=1, le=1000)
+    #: Longest a statement may run; a slower one fails with storage_unavailable.
+    statement_timeout_seconds: float = Field(5.0, gt=0)
+    #: How long the broker keeps trying to reach PostgreSQL at start before giving up.
+    start_timeout_seconds: float = Field(30.0, ge=0)
 
 
 class MetricsSettings(_Group):
@@ -162,3 +185,10 @@ class PushSettings(_Group):
     #: A push endpoint that has not answered after this long counts as a failure (the ack
     #: deadline caps it too).
     timeout_seconds: float = Field(30.0, gt=0)
+
+
+class ConsoleSettings(_Group):
+    """The web console at ``/console``."""
+
+    #: Serve the console's files (they need no token; the API calls they make do).
+    enabled: bool = True

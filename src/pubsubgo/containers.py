@@ -14,11 +14,18 @@ from dependency_injector import containers, providers
 from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client.registry import CollectorRegistry
 
+from pubsubgo.adapters.console import routes as console
+from pubsubgo.adapters.grpc.calls import Edge
+from pubsubgo.adapters.grpc.gate import Gate
+from pubsubgo.adapters.grpc.metrics import GrpcMetrics
+from pubsubgo.adapters.grpc.server import GrpcServer, Listening
 from pubsubgo.adapters.http.app import ApiParts, Callers, create_app
 from pubsubgo.adapters.http.observability import Observability
 from pubsubgo.adapters.http.routes import (
+    dead_letters,
     events,
     health,
+    identity,
     legacy,
     members,
     subscriptions,
@@ -27,6 +34,8 @@ from pubsubgo.adapters.http.routes import (
 )
 from pubsubgo.adapters.memory import memory_storage
 from pubsubgo.adapters.memory import message_log as memory_ids
+from pubsubgo.adapters.postgres import codec as postgres_ids
+from pubsubgo.adapters.postgres import postgres_storage
 from pubsubgo.adapters.prometheus.gauges import StorageGauges
 from pubsubgo.adapters.prometheus.metrics import PrometheusMetrics
 from pubsubgo.adapters.push import PushDispatcher
@@ -38,7 +47,7 @@ from pubsubgo.adapters.wire.api import RouteTable
 from pubsubgo.adapters.wire.ratelimit import RateLimiter
 from pubsubgo.adapters.wire.tokens import TokenStore
 from pubsubgo.auth_config import AuthSettings
-from pubsubgo.config import Settings
+from pubsubgo.config import PostgresSettings, Settings
 from pubsubgo.core.groups import GroupSettings
 from pubsubgo.core.limits import Limits
 from pubsubgo.core.topics import AutoCreate
@@ -111,6 +120,10 @@ def build_broker(
 async def open_storage(settings: Settings) -> AsyncIterator[Storage]:
     """The configured storage backend, and only that one: a Selector of resources would open
     (connect) every branch when resources are initialised."""
+    if settings.storage.backend == "postgres":
+        async for storage in open_postgres_storage(settings.postgres):
+            yield storage
+        return
     if settings.storage.backend != "redis":
         yield memory_storage()
         return
@@ -121,6 +134,21 @@ async def open_storage(settings: Settings) -> AsyncIterator[Storage]:
     finally:
         await storage.aclose()
         await client.aclose()
+
+
+async def open_postgres_storage(settings: PostgresSettings) -> AsyncIterator[Storage]:
+    """The PostgreSQL backend, its schema brought up to date; closed on shutdown."""
+    storage = await postgres_storage(
+        settings.url,
+        schema=settings.schema_name,
+        pool_size=settings.pool_size,
+        statement_timeout=settings.statement_timeout_seconds,
+        start_timeout=settings.start_timeout_seconds,
+    )
+    try:
+        yield storage
+    finally:
+        await storage.aclose()
 
 
 def broker_metrics(
@@ -176,6 +204,31 @@ def caller_rate_limiter(rate_per_second: float, burst: int) -> RateLimiter | Non
     return RateLimiter(rate_per_second, burst) if rate_per_second > 0 else None
 
 
+def grpc_server(
+    settings: Settings,
+    broker: Broker,
+    clock: Clock,
+    tokens: TokenStore | None,
+    limiter: RateLimiter | None,
+    prometheus: PrometheusMetrics,
+    provider: TracerProvider | None,
+) -> GrpcServer | None:
+    """The gRPC listener beside the HTTP one (DESIGN §4b), or None when ``grpc.port`` is 0."""
+    if not settings.grpc.port:
+        return None
+    server = settings.server
+    listening = Listening(
+        host=server.host,
+        port=settings.grpc.port,
+        max_message_bytes=settings.limits.max_body_bytes,
+        shared_port=server.workers > 1,
+        shutdown_seconds=server.shutdown_timeout_seconds,
+    )
+    metrics = GrpcMetrics(prometheus.registry, prometheus) if settings.metrics.enabled else None
+    edge = Edge(broker, Gate(tokens, limiter), metrics)
+    return GrpcServer(edge, clock, listening, provider)
+
+
 async def open_http_client() -> AsyncIterator[aiohttp.ClientSession]:
     """The HTTP client that push workers post with; closed on shutdown."""
     async with aiohttp.ClientSession() as session:
@@ -191,7 +244,11 @@ class Container(containers.DeclarativeContainer):
     storage = providers.Resource(open_storage, settings=settings)
     rates = providers.Singleton(RateMetrics)
     metrics_registry = providers.Singleton(CollectorRegistry)
-    prometheus = providers.Singleton(PrometheusMetrics, registry=metrics_registry)
+    prometheus = providers.Singleton(
+        PrometheusMetrics,
+        registry=metrics_registry,
+        websocket_limit=settings.provided.limits.max_websockets,
+    )
     storage_gauges = providers.Singleton(StorageGauges, registry=metrics_registry)
     metrics = providers.Singleton(
         broker_metrics,
@@ -245,6 +302,16 @@ class Container(containers.DeclarativeContainer):
         rate_per_second=settings.provided.limits.rate_per_second,
         burst=settings.provided.limits.rate_burst,
     )
+    grpc_server = providers.Singleton(
+        grpc_server,
+        settings=settings,
+        broker=broker,
+        clock=clock,
+        tokens=tokens,
+        limiter=rate_limiter,
+        prometheus=prometheus,
+        provider=tracer_provider,
+    )
     http_client = providers.Resource(open_http_client)
     push = providers.Singleton(
         PushDispatcher,
@@ -268,41 +335,51 @@ def build_container(settings: Settings) -> Container:
     return Container(settings=settings)
 
 
-def api_routes() -> list[RouteTable]:
-    """Every route the broker serves over HTTP, in the order the OpenAPI document lists them."""
-    return [
+def api_routes(console_enabled: bool = False) -> list[RouteTable]:
+    """Every route the broker serves over HTTP, in the order the OpenAPI document lists them
+    (and the web console's files, when it is enabled, which the document leaves out)."""
+    tables = [
         system.routes,
+        identity.routes,
         topics.routes,
         subscriptions.routes,
         events.routes,
+        dead_letters.routes,
         members.routes,
         health.routes,
         legacy.routes,
         websocket.routes,
     ]
+    return [*tables, console.routes] if console_enabled else tables
 
 
 #: The pattern of the message ids each storage backend issues, for the document.
-MESSAGE_IDS = {"memory": memory_ids.ID_PATTERN, "redis": redis_ids.ID_PATTERN}
+MESSAGE_IDS = {
+    "memory": memory_ids.ID_PATTERN,
+    "redis": redis_ids.ID_PATTERN,
+    "postgres": postgres_ids.ID_PATTERN,
+}
 
 
 def api_app(container: Container) -> web.Application:
     """The aiohttp application of the broker that ``container`` describes."""
     settings = container.settings()
     callers = Callers(tokens=container.tokens(), rate_limiter=container.rate_limiter())
+    tables = api_routes(settings.console.enabled)
     message_ids = MESSAGE_IDS[settings.storage.backend]
-    return create_app(settings, api_routes(), lambda: _running(container), callers, message_ids)
+    return create_app(settings, tables, lambda: _running(container), callers, message_ids)
 
 
 @asynccontextmanager
 async def _running(container: Container) -> AsyncIterator[ApiParts]:
-    """The container's resources opened (storage connects), the parts resolved; on exit the
-    resources shut, also when starting failed half-way."""
+    """The container's resources opened (storage connects), the parts resolved and the gRPC
+    listener started beside HTTP; on exit gRPC stops, then the resources shut, also when
+    starting failed half-way."""
     try:
         await _maybe(container.init_resources())
         storage = await _resolve(container.storage)
         runner = await _resolve(container.runner)
-        yield ApiParts(
+        parts = ApiParts(
             broker=await _resolve(container.broker),
             connection=storage.connection,
             rates=container.rates(),
@@ -310,8 +387,25 @@ async def _running(container: Container) -> AsyncIterator[ApiParts]:
             metrics_registry=container.metrics_registry(),
             background=runner,
         )
+        async with _grpc_listening(container):
+            yield parts
     finally:
         await _maybe(container.shutdown_resources())
+
+
+@asynccontextmanager
+async def _grpc_listening(container: Container) -> AsyncIterator[None]:
+    """The gRPC listener serving while the HTTP app does (none when ``grpc.port`` is 0);
+    stopped before storage closes, so that its streams leave their groups first."""
+    listener = await _resolve(container.grpc_server)
+    if listener is None:
+        yield
+        return
+    await listener.start()
+    try:
+        yield
+    finally:
+        await listener.aclose()
 
 
 async def _maybe(result: Awaitable[None] | None) -> None:

@@ -63,7 +63,8 @@ class TestTopics:
     def test_deleting_a_topic_with_subscriptions_needs_force(
         self, cli: Cli, topic: str, subscription: str
     ) -> None:
-        assert_one_line_error(cli("topics", "delete", topic), 5, "topic_in_use")
+        refused = cli("topics", "delete", topic)
+        assert_one_line_error(refused, 5, "topic_in_use", "HTTP 409", "add --force")
         forced = cli("-o", "json", "topics", "delete", topic, "--force")
         assert json.loads(forced.stdout) == {"deleted": topic}
 

@@ -77,12 +77,16 @@ class TestPublish:
         assert summary["messages_per_second"] > 0
         assert admin.topics.stats(topic).messages == 500
 
-    def test_load_mode_paces_to_the_rate_and_draws_a_table(self, cli: Cli, topic: str) -> None:
+    def test_load_mode_paces_to_the_rate_and_draws_a_table_on_stderr(
+        self, cli: Cli, topic: str
+    ) -> None:
         result = cli("publish", topic, "--count", "20", "--rate", "100")
         assert result.returncode == 0, result.stderr
-        assert "sent" in result.stdout
-        assert "msg/s" in result.stdout
-        seconds = next(line for line in result.stdout.splitlines() if "seconds" in line)
+        # Then the summary is a remark on stderr (docs/cli.md, "Output rules"): stdout has none
+        assert result.stdout == ""
+        assert f"published to {topic}" in result.stderr
+        assert "msg/s" in result.stderr
+        seconds = next(line for line in result.stderr.splitlines() if "│ seconds" in line)
         assert float(seconds.split()[-2]) >= 0.19  # 20 messages at 100/s take 0.19 s at least
 
     def test_publishing_to_a_missing_topic_exits_4(self, cli: Cli) -> None:
@@ -122,8 +126,9 @@ class TestConsume:
         assert [m["data"] for m in first] == [m["data"] for m in again] == ["keep me"]
         assert again[0]["delivery_attempt"] == 2
 
-    def test_consuming_a_missing_subscription_exits_4(self, cli: Cli) -> None:
-        assert_one_line_error(cli("consume", "no-such-sub"), 4, "subscription_not_found")
+    def test_consuming_a_missing_subscription_exits_4_with_the_http_status(self, cli: Cli) -> None:
+        result = cli("consume", "no-such-sub")
+        assert_one_line_error(result, 4, "subscription_not_found", "HTTP 404")
 
     def test_ctrl_c_stops_a_following_consumer_cleanly(
         self, cli: Cli, admin: SyncClient, topic: str, subscription: str

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pubsubgo.core.errors import InvalidSetting
+from pubsubgo.core.messages import MessageId
 from pubsubgo.core.subscriptions import RetryPolicy, Subscription
 from pubsubgo.runtime.clock import ManualClock
 from pubsubgo.services.broker import Broker
@@ -118,3 +119,77 @@ class TestRedrive:
 
         assert (await broker.topics.describe(dead)).stats.messages == 1
         assert await pull(broker, two) == []
+
+
+async def _two_dead_letters(broker: Broker) -> tuple[str, str, list[MessageId]]:
+    """A subscription that dead-lettered "a" and "b", beside another one that dead-lettered
+    "a" into the same dead-letter topic: (subscription, dead-letter topic, its letters' ids
+    in order)."""
+    topic = await new_topic(broker)
+    dead = await new_topic(broker)
+    settings = {"max_delivery_attempts": 1, "dead_letter_topic": dead, "retry_policy": NO_BACKOFF}
+    sub = await new_subscription(broker, topic, **settings)
+    other = await new_subscription(broker, topic, **settings)
+    await publish(broker, topic, "a", "b")
+    for deliveries in (await pull(broker, sub), (await pull(broker, other))[:1]):
+        await broker.acks.nack(deliveries[0].subscription, [d.ack_id for d in deliveries])
+    letters = (await broker.topics.browse(dead, None, 10)).messages
+    mine = [m.id for m in letters if m.attributes["x-original-subscription"] == sub]
+    return sub, dead, mine
+
+
+class TestChosenDeadLetters:
+    async def test_redrive_with_ids_moves_only_those(self, broker: Broker) -> None:
+        sub, dead, [first, second] = await _two_dead_letters(broker)
+
+        moved = await broker.subscriptions.redrive(sub, [second])
+
+        assert moved == 1
+        assert payloads(await pull(broker, sub)) == ["b"]
+        left = [m.id for m in (await broker.topics.browse(dead, None, 10)).messages]
+        assert first in left
+        assert second not in left
+        assert len(left) == 2  # the other subscription's letter stays too
+
+    async def test_ids_of_other_subscriptions_letters_or_unknown_ids_are_left_alone(
+        self, broker: Broker
+    ) -> None:
+        sub, dead, mine = await _two_dead_letters(broker)
+        letters = (await broker.topics.browse(dead, None, 10)).messages
+        [theirs] = [m.id for m in letters if m.id not in mine]
+
+        assert await broker.subscriptions.redrive(sub, [theirs, "0-999999"]) == 0
+        assert await broker.subscriptions.purge_dead_letters(sub, [theirs]) == 0
+
+        assert len((await broker.topics.browse(dead, None, 10)).messages) == 3
+
+
+class TestPurge:
+    async def test_purge_deletes_every_dead_letter_of_the_subscription_and_no_other(
+        self, broker: Broker
+    ) -> None:
+        sub, dead, _ = await _two_dead_letters(broker)
+
+        purged = await broker.subscriptions.purge_dead_letters(sub)
+
+        assert purged == 2
+        [left] = (await broker.topics.browse(dead, None, 10)).messages
+        assert left.attributes["x-original-subscription"] != sub
+        assert await broker.subscriptions.redrive(sub) == 0
+        assert await pull(broker, sub) == []
+
+    async def test_purge_with_ids_deletes_only_those(self, broker: Broker) -> None:
+        sub, dead, [first, second] = await _two_dead_letters(broker)
+
+        assert await broker.subscriptions.purge_dead_letters(sub, [first]) == 1
+
+        assert await broker.subscriptions.redrive(sub) == 1
+        assert payloads(await pull(broker, sub)) == ["b"]
+        assert len((await broker.topics.browse(dead, None, 10)).messages) == 1
+
+    async def test_a_subscription_without_a_dead_letter_topic_purges_nothing(
+        self, broker: Broker
+    ) -> None:
+        sub = await new_subscription(broker, await new_topic(broker))
+
+        assert await broker.subscriptions.purge_dead_letters(sub) == 0

@@ -33,14 +33,18 @@ import promql_parser as promql
 import pytest
 import typer.main
 import yaml
+from grpc_health.v1 import health_pb2
+from grpc_reflection.v1alpha import reflection_pb2
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import BaseModel
 
+from pubsubgo.adapters.grpc.generated import broker_pb2, pubsub_pb2
 from pubsubgo.cli import server as server_cli
 from pubsubgo.config import Settings, load_settings
 from pubsubgo.containers import api_app, build_container
 from pubsubgo.services.subscriber import MAX_PULL_WAIT_SECONDS
 from tests.broker_process import wait_for
+from tests.redis.servers import RedisServer
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deployments"
@@ -52,7 +56,7 @@ SAMPLE_TOKENS = """
   permissions: [{action: admin, pattern: "*"}]
 """
 KUBE = DEPLOY / "kubernetes"
-OVERLAYS = ("development", "production")
+OVERLAYS = ("development", "production", "postgres")
 #: Every file that may name a PUBSUB_* variable.
 DEPLOY_TEXTS = [
     REPO / "Dockerfile",
@@ -65,8 +69,21 @@ START_DEADLINE_SECONDS = 20.0
 GAUGE_DEADLINE_SECONDS = 10.0
 #: Labels Prometheus adds to every series it scrapes (target labels, prometheus.yml relabelling).
 TARGET_LABELS = frozenset({"job", "instance", "namespace", "pod"})
-#: Series that Prometheus makes itself.
-PROMETHEUS_SERIES = {"up": TARGET_LABELS}
+#: Series that Prometheus makes itself, and those of Kubernetes' own exporters that the
+#: memory alert reads (cAdvisor in the kubelet, kube-state-metrics), with their labels.
+PROMETHEUS_SERIES = {
+    "up": TARGET_LABELS,
+    "container_memory_working_set_bytes": frozenset({"container", "id", "image", "name"})
+    | TARGET_LABELS,
+    "kube_pod_container_resource_limits": frozenset(
+        {"container", "node", "resource", "unit", "uid"}
+    )
+    | TARGET_LABELS,
+}
+#: How long redis_exporter may take to answer its first scrape.
+EXPORTER_DEADLINE_SECONDS = 20.0
+#: The KEDA trigger's query is PromQL too.
+KEDA = KUBE / "components" / "keda" / "scaledobject.yaml"
 _ENV_NAME = re.compile(r"\bPUBSUB_[A-Z0-9_]*[A-Z0-9]\b")
 _LABEL_VALUES = re.compile(r"^\s*label_values\((?:(?P<expr>.*),\s*)?(?P<label>\w+)\s*\)\s*$")
 _GRAFANA_INTERVAL = re.compile(r"\$(?:__\w+|\{__\w+\})")
@@ -158,6 +175,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
         _env("broker", "duty_interval_seconds"): "0.1",
         _env("metrics", "refresh_seconds"): "0.1",
         _env("server", "shutdown_timeout_seconds"): "2",
+        _env("grpc", "port"): "0",  # never the default port another run may hold
     }
     workdir = tmp_path_factory.mktemp("server")
     log = workdir / "server.log"
@@ -252,6 +270,38 @@ def scrape(server: tuple[str, str]) -> Scrape:
 
 
 @pytest.fixture(scope="module")
+def redis_series(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Labels]]:
+    """The series of a real redis_exporter (Debian's prometheus-redis-exporter) in front of
+    a private redis-server with the production options (AOF, maxmemory, noeviction)."""
+    exporter = shutil.which("prometheus-redis-exporter")
+    if exporter is None:
+        pytest.fail("prometheus-redis-exporter is not installed: apt-get install"
+                    " prometheus-redis-exporter (.ci/run does)")  # fmt: skip
+    options = ("--save", "", "--appendonly", "yes", "--maxmemory", "100mb")
+    redis = RedisServer(
+        tmp_path_factory.mktemp("redis"), (*options, "--maxmemory-policy", "noeviction")
+    )
+    redis.start()
+    port = _free_port()
+    process = subprocess.Popen(
+        [exporter, "-redis.addr", f"redis://127.0.0.1:{redis.port}",
+         "-web.listen-address", f"127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+
+        def scraped() -> str | None:
+            status, text = _get(f"http://127.0.0.1:{port}/metrics")
+            return text if status == 200 and "redis_up 1" in text else None
+
+        yield _series(wait_for(scraped, "redis_exporter answering", EXPORTER_DEADLINE_SECONDS))
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        redis.stop()
+
+
+@pytest.fixture(scope="module")
 def routes() -> set[tuple[str, str]]:
     """(method, path) of every route of the API, from the app the server builds."""
     app = api_app(build_container(_defaults()))
@@ -294,11 +344,13 @@ def _container(deployment: dict[str, Any]) -> dict[str, Any]:
 
 
 def _overlay_env(overlay: str) -> dict[str, str]:
-    """The broker's PUBSUB_* variables in an overlay: the base's, then the overlay patch's."""
+    """The broker's variables set to values in an overlay (not those from a Secret): the
+    base's, then the overlay patch's."""
     env: dict[str, str] = {}
     for directory in (KUBE / "base", KUBE / "overlays" / overlay):
         for item in _container(_one(directory, "Deployment", "pubsubgo")).get("env", []):
-            env[item["name"]] = str(item["value"])
+            if "value" in item:  # not those from Secrets (the Redis password)
+                env[item["name"]] = str(item["value"])
     return env
 
 
@@ -346,6 +398,9 @@ def _queries() -> list[tuple[str, str, str | None]]:
                 queries.append((where, matched["expr"] or "up", matched["label"]))
     for name, rule in _rules().items():
         queries.append((f"rules: {name}", rule["expr"], None))
+    for trigger in _documents(KEDA)[0]["spec"]["triggers"]:
+        if trigger["type"] == "prometheus":
+            queries.append(("keda: scaledobject", trigger["metadata"]["query"], None))
     return queries
 
 
@@ -461,16 +516,18 @@ class TestMetrics:
         assert "pubsubgo_messages_published_total" in scrape.api[1]
 
     def test_every_dashboard_and_rule_query_selects_series_and_labels_the_server_emits(
-        self, scrape: Scrape
+        self, scrape: Scrape, redis_series: dict[str, Labels]
     ) -> None:
-        # Given the series a running server declares after some traffic
+        # Given the series a running server declares after some traffic, and those of a
+        # running redis_exporter
         assert scrape.series, "the server's metrics port served no exposition to compare with"
-        # When every query of the dashboards and the rules is parsed
+        series = scrape.series | redis_series
+        # When every query of the dashboards, the rules and the KEDA trigger is parsed
         queries = _queries()
         problems = [
             f"{where}: {problem}\n    {expr}"
             for where, expr, label in queries
-            for problem in _query_problems(scrape.series, expr, label)
+            for problem in _query_problems(series, expr, label)
         ]
         # Then each selects only emitted (or recorded) series, by labels they carry
         assert len(queries) > 20, "found too few queries: did the dashboards or rules move?"
@@ -532,9 +589,13 @@ class TestEnvironment:
         if overlay == "development":
             assert settings.storage.backend == "memory"
             assert deployment["spec"]["replicas"] == 1
+        elif overlay == "postgres":
+            assert settings.storage.backend == "postgres"
+            assert settings.postgres.url.split("@")[1].split(":")[0] == "postgres"
+            assert deployment["spec"]["replicas"] >= 2
         else:
             assert settings.storage.backend == "redis"
-            assert deployment["spec"]["replicas"] >= 3
+            assert "replicas" not in deployment["spec"]  # the HPA owns the count
             hpa = _one(KUBE / "overlays" / overlay, "HorizontalPodAutoscaler", "pubsubgo")
             assert hpa["spec"]["minReplicas"] >= 3
         # And the pod outlives the drain: preStop sleep + server.shutdown_timeout_seconds
@@ -569,7 +630,11 @@ class TestPortsAndPaths:
         container = _container(_one(KUBE / "base", "Deployment", "pubsubgo"))
         ports = {port["name"]: port["containerPort"] for port in container["ports"]}
         # Then the container ports are the settings' ports
-        assert ports == {"api": settings.server.port, "metrics": settings.metrics.port}
+        assert ports == {
+            "api": settings.server.port,
+            "metrics": settings.metrics.port,
+            "grpc": settings.grpc.port,
+        }
         # And the probes are GET routes that answer 200 on the API port
         expected = {"startupProbe": "/healthz", "livenessProbe": "/healthz"}
         for probe, path in (expected | {"readinessProbe": "/readyz"}).items():
@@ -579,7 +644,7 @@ class TestPortsAndPaths:
             assert scrape.probes[path] == 200, f"GET {path} on the server"
         # And PUBSUB_CONFIG names the file the ConfigMap is mounted as
         mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
-        env = {item["name"]: item["value"] for item in container["env"]}
+        env = {item["name"]: item["value"] for item in container["env"] if "value" in item}
         assert env["PUBSUB_CONFIG"] == f"{mounts['config']}/config.yaml"
 
     def test_the_service_networkpolicy_and_ingress_point_at_real_ports_and_routes(
@@ -590,7 +655,14 @@ class TestPortsAndPaths:
         ports = {port["name"]: port["containerPort"] for port in container["ports"]}
         service = _one(KUBE / "base", "Service", "pubsubgo")
         by_target = {p["targetPort"]: p["port"] for p in service["spec"]["ports"]}
-        assert by_target == {"api": settings.server.port, "metrics": settings.metrics.port}
+        assert by_target == {
+            "api": settings.server.port,
+            "metrics": settings.metrics.port,
+            "grpc": settings.grpc.port,
+        }
+        # The gRPC port is named so that Istio speaks HTTP/2 (gRPC) to it
+        names = {p["targetPort"]: p["name"] for p in service["spec"]["ports"]}
+        assert names["grpc"] == "grpc"
         for policy in [_one(KUBE / "base", "NetworkPolicy", "pubsubgo")]:
             for rule in policy["spec"]["ingress"]:
                 assert {p["port"] for p in rule["ports"]} <= ports.keys()
@@ -610,7 +682,9 @@ class TestPortsAndPaths:
         defaults = _defaults()
         exposed = re.search(r"^EXPOSE (.+)$", dockerfile, re.M)
         assert exposed is not None
-        assert set(exposed[1].split()) == {str(defaults.server.port), str(defaults.metrics.port)}
+        assert set(exposed[1].split()) == {
+            str(defaults.server.port), str(defaults.metrics.port), str(defaults.grpc.port)
+        }  # fmt: skip
         healthcheck = re.search(r"^HEALTHCHECK .*?CMD (.+)$", dockerfile, re.M | re.S)
         assert healthcheck is not None
         assert "/healthz" in healthcheck[1]
@@ -626,8 +700,9 @@ class TestPortsAndPaths:
         env = services["pubsubgo"]["environment"]
         api = int(env.get(_env("server", "port"), defaults.server.port))
         metrics = int(env.get(_env("metrics", "port"), defaults.metrics.port))
+        grpc = int(env.get(_env("grpc", "port"), defaults.grpc.port))
         published = {int(mapping.split(":")[-1]) for mapping in services["pubsubgo"]["ports"]}
-        assert published == {api, metrics}
+        assert published == {api, metrics, grpc}
         prometheus = _documents(DEPLOY / "prometheus" / "prometheus.yml")[0]
         jobs = {job["job_name"]: job for job in prometheus["scrape_configs"]}
         static = jobs["pubsubgo"]["static_configs"][0]["targets"]
@@ -649,17 +724,25 @@ class TestPortsAndPaths:
         self, scrape: Scrape, routes: set[tuple[str, str]]
     ) -> None:
         service = _one(KUBE / "base", "Service", "pubsubgo")
-        api_port = next(p["port"] for p in service["spec"]["ports"] if p["targetPort"] == "api")
+        port_of = {p["targetPort"]: p["port"] for p in service["spec"]["ports"]}
         paths = {path for _, path in routes}
         if scrape.api[0] == 200:
             paths.add("/metrics")
         virtual_service = _one(DEPLOY / "istio", "VirtualService", "pubsubgo")
         http = {route["name"]: route for route in virtual_service["spec"]["http"]}
-        for route in http.values():
+        for name, route in http.items():
+            # gRPC methods go to the gRPC port, everything else to the API port
+            port, served = (
+                (port_of["grpc"], GRPC_PATHS) if name == "grpc" else (port_of["api"], paths)
+            )
             for destination in route["route"]:
-                assert destination["destination"]["port"]["number"] == api_port
+                assert destination["destination"]["port"]["number"] == port
             for match in route["match"]:
-                assert any(_uri_matches(match["uri"], path) for path in paths), match
+                assert any(_uri_matches(match["uri"], path) for path in served), match
+        # gRPC: every method of both services is routed, with no timeout to cut streams
+        grpc_matches = [match["uri"] for match in http["grpc"]["match"]]
+        assert all(any(_uri_matches(m, p) for m in grpc_matches) for p in SERVED_GRPC_PATHS)
+        assert "timeout" not in http["grpc"]
         # WebSocket: the real upgrade route, and no timeout that would cut sessions
         assert http["websocket"]["match"] == [{"uri": {"exact": "/v1/ws"}}]
         assert ("GET", "/v1/ws") in routes
@@ -674,17 +757,41 @@ class TestPortsAndPaths:
         policy = _one(DEPLOY / "istio", "AuthorizationPolicy", "pubsubgo")
         settings = _defaults()
         real_ports = {str(settings.server.port), str(settings.metrics.port)}
+        grpc_port = str(settings.grpc.port)
         allowed: list[tuple[str, str]] = []
         for rule in policy["spec"]["rules"]:
             for to in rule["to"]:
                 operation = to["operation"]
-                assert set(operation["ports"]) <= real_ports
+                grpc = set(operation["ports"]) == {grpc_port}
+                assert grpc or set(operation["ports"]) <= real_ports
                 patterns = operation["paths"]
                 for pattern in patterns:
-                    assert any(_path_matches(pattern, path) for path in paths), pattern
+                    served = GRPC_PATHS if grpc else paths
+                    assert any(_path_matches(pattern, path) for path in served), pattern
                 allowed += [(m, p) for m in operation["methods"] for p in patterns]
-        for method, path in sorted(routes):
+        # Every REST route, and every gRPC method (a POST), is allowed
+        for method, path in sorted(routes | {("POST", path) for path in GRPC_PATHS}):
             assert any(m == method and _path_matches(p, path) for m, p in allowed), path
+
+
+def _grpc_paths(services: list[Any]) -> set[str]:
+    """The HTTP/2 path of every method of ``services``: ``/package.Service/Method``."""
+    return {f"/{s.full_name}/{m.name}" for s in services for m in s.methods}
+
+
+#: What the gRPC listener serves: the broker's two services, and health and reflection.
+SERVED_GRPC_PATHS = _grpc_paths(
+    [
+        pubsub_pb2.DESCRIPTOR.services_by_name["PubSub"],
+        broker_pb2.DESCRIPTOR.services_by_name["Broker"],
+    ]
+)
+GRPC_PATHS = SERVED_GRPC_PATHS | _grpc_paths(
+    [
+        health_pb2.DESCRIPTOR.services_by_name["Health"],
+        reflection_pb2.DESCRIPTOR.services_by_name["ServerReflection"],
+    ]
+)
 
 
 def _uri_matches(uri: dict[str, str], path: str) -> bool:

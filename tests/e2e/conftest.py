@@ -70,6 +70,7 @@ def start_server(workdir: Path) -> RunningServer:
         | {
             "PUBSUB_SERVER_SHUTDOWN_TIMEOUT_SECONDS": "5",
             "PUBSUB_METRICS_PORT": str(metrics_port),
+            "PUBSUB_GRPC_PORT": "0",
         },
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

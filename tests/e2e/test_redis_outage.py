@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Protocol
 
 import aiohttp
 import pytest
@@ -44,14 +45,28 @@ def broker(redis: RedisServer, tmp_path: Path) -> Iterator[BrokerProcess]:
 async def test_a_redis_outage_is_a_bounded_503_and_the_broker_recovers_by_itself(
     redis: RedisServer, broker: BrokerProcess
 ) -> None:
+    await outage_and_recovery(redis, broker, "Redis")
+
+
+class Storage(Protocol):
+    """A storage server the test stops and starts again."""
+
+    def stop(self) -> None: ...
+
+    def start(self) -> None: ...
+
+
+async def outage_and_recovery(server: Storage, broker: BrokerProcess, name: str) -> None:
+    """The broker answers 503 quickly while ``server`` is stopped, and serves again by itself
+    once it is back."""
     topic = unique("outage")
     async with aiohttp.ClientSession(base_url=broker.url) as http:
         # Given a working broker
         async with http.post("/v1/topics", json={"name": topic}) as created:
             assert created.status == 201
 
-        # When Redis stops
-        redis.stop()
+        # When its storage stops
+        server.stop()
         started = time.monotonic()
         async with http.post(
             f"/v1/topics/{topic}/messages", json={"messages": [{"data": "x"}]}
@@ -62,14 +77,14 @@ async def test_a_redis_outage_is_a_bounded_503_and_the_broker_recovers_by_itself
             ready_status = ready.status
 
         # Then publishing is refused with storage_unavailable, quickly, and readiness fails
-        print(f"\nanswered in {answered_in:.2f} s while Redis was down")
+        print(f"\nanswered in {answered_in:.2f} s while {name} was down")
         assert status == 503
         assert body["error"]["code"] == "storage_unavailable"
         assert answered_in < OUTAGE_ANSWER_BOUND_SECONDS
         assert ready_status == 503
 
-        # And when Redis returns, the same broker serves again without a restart
-        redis.start()
+        # And when it returns, the same broker serves again without a restart
+        server.start()
 
         async def ready_again() -> bool | None:
             async with http.get("/readyz") as response:

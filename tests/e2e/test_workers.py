@@ -44,6 +44,7 @@ class Supervisor:
         self.workers = workers
         self._log = workdir / f"supervisor-{self.port}.log"
         env = {k: v for k, v in os.environ.items() if not k.startswith("PUBSUB_")} | {
+            "PUBSUB_GRPC_PORT": "0",
             "PUBSUB_STORAGE_BACKEND": "redis",
             "PUBSUB_REDIS_URL": redis_url,
             "PUBSUB_SERVER_SHUTDOWN_TIMEOUT_SECONDS": "2",
@@ -262,6 +263,7 @@ class TestStarting:
             taken.listen()
             port = taken.getsockname()[1]
             env = {k: v for k, v in os.environ.items() if not k.startswith("PUBSUB_")}
+            env |= {"PUBSUB_GRPC_PORT": "0"}
             env |= {"PUBSUB_STORAGE_BACKEND": "redis", "PUBSUB_REDIS_URL": redis_server.url}
             # When two workers are to share it
             done = subprocess.run(
@@ -286,6 +288,7 @@ class TestStarting:
             taken.listen()
             port = taken.getsockname()[1]
             env = {k: v for k, v in os.environ.items() if not k.startswith("PUBSUB_")}
+            env |= {"PUBSUB_GRPC_PORT": "0"}
             env |= {"PUBSUB_METRICS_PORT": "0", "PUBSUB_LOG_LEVEL": "WARNING"}
             done = subprocess.run(
                 [sys.executable, "-m", "pubsubgo", "--host", "127.0.0.1", "--port", str(port)],
@@ -297,7 +300,7 @@ class TestStarting:
             )
         assert done.returncode == 1, done.stderr
         [line] = done.stderr.strip().splitlines()
-        assert line.startswith(f"cannot listen on 127.0.0.1:{port}: ")
+        assert line.startswith(f"cannot listen on 127.0.0.1:{port} for the API (server.port")
         assert line.endswith("address already in use")
 
 
@@ -305,6 +308,7 @@ class TestConfiguration:
     def test_memory_storage_with_two_workers_is_a_configuration_error(self, tmp_path: Path) -> None:
         # Given the memory backend, which lives in one process
         env = {k: v for k, v in os.environ.items() if not k.startswith("PUBSUB_")}
+        env |= {"PUBSUB_GRPC_PORT": "0"}
         env |= {"PUBSUB_STORAGE_BACKEND": "memory", "PUBSUB_SERVER_WORKERS": "2"}
         # When the server starts with two workers
         done = subprocess.run(
@@ -326,6 +330,7 @@ class TestConfiguration:
     ) -> None:
         # Given metrics on 9092, which two workers turn into 9092 and 9093
         env = {k: v for k, v in os.environ.items() if not k.startswith("PUBSUB_")}
+        env |= {"PUBSUB_GRPC_PORT": "0"}
         env |= {"PUBSUB_STORAGE_BACKEND": "redis", "PUBSUB_METRICS_PORT": "9092"}
         # When the API port is 9093
         done = subprocess.run(

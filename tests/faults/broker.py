@@ -64,6 +64,7 @@ class Broker:
         """Start it and wait until ``/healthz`` answers."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("PUBSUB_")}
         env |= {"PUBSUB_METRICS_ENABLED": "false", "PUBSUB_LOG_LEVEL": "WARNING"}
+        env |= {"PUBSUB_GRPC_PORT": "0"}
         env |= {"PUBSUB_SERVER_SHUTDOWN_TIMEOUT_SECONDS": "2", **self.settings}
         command = [sys.executable, "-m", "pubsubgo", "--host", "127.0.0.1"]
         with (self.workdir / "broker.log").open("ab") as log:

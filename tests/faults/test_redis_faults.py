@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -82,26 +82,27 @@ def broker(redis: RedisServer, tmp_path: Path) -> Iterator[BrokerProcess]:
 async def test_killing_the_broker_repeatedly_loses_no_confirmed_message(
     broker: BrokerProcess,
 ) -> None:
-    async with _load(broker) as ledger:
-        for _ in range(KILLS):
-            await _wait_for_progress(ledger)
-            broker.kill()
-            await asyncio.to_thread(broker.start)
-    await _drained(broker, ledger)
-    print(ledger.report(f"broker killed {KILLS} times"))
-    assert ledger.confirmed <= ledger.delivered
+    await faults_under_load(broker, broker.kill, broker.start, "broker killed")
 
 
 async def test_killing_redis_with_aof_always_loses_no_confirmed_message(
     broker: BrokerProcess, redis: RedisServer
 ) -> None:
+    await faults_under_load(broker, redis.kill, redis.start, "redis killed (appendfsync always)")
+
+
+async def faults_under_load(
+    broker: BrokerProcess, fail: Callable[[], None], restart: Callable[[], None], what: str
+) -> None:
+    """Under load, ``fail`` and ``restart`` something KILLS times; then every message whose
+    publish got a 201 must be delivered."""
     async with _load(broker) as ledger:
         for _ in range(KILLS):
             await _wait_for_progress(ledger)
-            redis.kill()
-            await asyncio.to_thread(redis.start)
+            fail()
+            await asyncio.to_thread(restart)
     await _drained(broker, ledger)
-    print(ledger.report(f"redis killed {KILLS} times (appendfsync always)"))
+    print(ledger.report(f"{what}, {KILLS} times"))
     assert ledger.confirmed <= ledger.delivered
 
 

@@ -79,11 +79,19 @@ class TestAuthentication:
     ) -> None:
         assert (await client.get("/v1/topics", headers=bearer(HASHED))).status == 200
 
-    @pytest.mark.parametrize("path", ["/healthz", "/readyz", "/metrics", "/v1/openapi.json"])
-    async def test_health_metrics_and_the_document_stay_open(
-        self, client: Client, path: str
-    ) -> None:
+    @pytest.mark.parametrize("path", ["/healthz", "/readyz", "/v1/openapi.json"])
+    async def test_health_and_the_document_stay_open(self, client: Client, path: str) -> None:
         assert (await client.get(path)).status == 200
+
+    async def test_metrics_on_the_api_port_need_admin_on_every_name(self, client: Client) -> None:
+        # The series name every topic and subscription (the metrics port stays open: it is
+        # for Prometheus, behind the NetworkPolicy).
+        assert (await error_of(await client.get("/metrics"), 401))["code"] == "unauthenticated"
+        forbidden = await client.get("/metrics", headers=bearer(PUBLISHER))
+        assert (await error_of(forbidden, 403))["code"] == "permission_denied"
+        scraped = await client.get("/metrics", headers=bearer(ADMIN))
+        assert scraped.status == 200
+        assert "pubsubgo_http_requests_total" in await scraped.text()
 
     async def test_unknown_routes_and_methods_answer_without_asking_for_a_token(
         self, client: Client

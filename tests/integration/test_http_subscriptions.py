@@ -215,6 +215,23 @@ class TestSeekAndRedrive:
         [again] = await pull(client, sub)
         assert again["data"] == "poison"
 
+    async def test_the_description_has_the_consume_rate_of_the_last_minute(
+        self, client: Client
+    ) -> None:
+        # Given a subscription that delivered 6 messages, and one that delivered none
+        topic = await create_topic(client)
+        busy = await create_subscription(client, topic)
+        idle = await create_subscription(client, topic)
+        await publish(client, topic, *"abcdef")
+        assert len(await pull(client, busy, max_messages=10)) == 6
+        # When
+        rates = [
+            (await (await client.get(f"/v1/subscriptions/{s}")).json())["consume_rate_per_second"]
+            for s in (busy, idle)
+        ]
+        # Then: six deliveries averaged over the minute
+        assert rates == [0.1, 0.0]
+
 
 class TestMembers:
     async def test_join_heartbeat_and_leave(self, client: Client) -> None:

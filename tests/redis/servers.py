@@ -12,8 +12,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -208,3 +208,14 @@ def _bindable(port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+@contextmanager
+def running(server: RedisServer) -> Iterator[RedisServer]:
+    """``server`` started in its directory (made if missing), stopped on leaving."""
+    server.directory.mkdir(parents=True, exist_ok=True)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from pubsubgo.adapters.redis.group_commit import MAX_IN_FLIGHT
+from pubsubgo.adapters.group_commit import MAX_IN_FLIGHT
 from pubsubgo.core.errors import TopicFull
 from pubsubgo.core.messages import PublishRequest
 from pubsubgo.core.subscriptions import StartPosition, Subscription

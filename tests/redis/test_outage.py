@@ -13,6 +13,7 @@ from pubsubgo.core.errors import BackendUnavailable
 from pubsubgo.core.messages import AckId, PublishRequest
 from pubsubgo.core.subscriptions import StartPosition, Subscription
 from pubsubgo.core.topics import Topic
+from pubsubgo.ports.storage import Storage
 from pubsubgo.runtime.clock import ManualClock
 from pubsubgo.services.broker import Broker
 from tests.redis.servers import RedisServer, storage_on
@@ -44,6 +45,27 @@ async def _broker_with_a_delivery(broker: Broker) -> tuple[str, str, AckId]:
     return "orders", "orders-sub", delivery.ack_id
 
 
+def every_port(
+    broker: Broker, storage: Storage, sub: str, ack_id: AckId
+) -> list[Callable[[], Awaitable[object]]]:
+    """One call through each port of a broker with a delivery in flight (see below)."""
+    topic = "orders"
+    return [
+        lambda: broker.publisher.publish(topic, [PublishRequest(b"lost")]),
+        lambda: broker.subscriber.pull(sub),
+        lambda: broker.acks.ack(sub, [ack_id]),
+        lambda: broker.acks.nack(sub, [ack_id]),
+        lambda: broker.acks.extend(sub, [ack_id], 30),
+        lambda: broker.topics.describe(topic),
+        lambda: broker.topics.list(),
+        lambda: broker.subscriptions.describe(sub),
+        lambda: broker.subscriptions.seek(sub, position="earliest"),
+        lambda: broker.groups.join(sub),
+        lambda: broker.run_duties(),
+        lambda: storage.connection.ping(),
+    ]
+
+
 class TestRedisAway:
     async def test_every_port_fails_fast_with_storage_unavailable_when_redis_is_killed(
         self, own_server: RedisServer
@@ -51,27 +73,13 @@ class TestRedisAway:
         async with storage_on(own_server.url) as storage:
             # Given a broker with a topic, a subscription and a delivery in flight
             broker = build_broker(storage, ManualClock())
-            topic, sub, ack_id = await _broker_with_a_delivery(broker)
+            _, sub, ack_id = await _broker_with_a_delivery(broker)
 
             # When Redis is killed
             own_server.kill()
 
             # Then every operation fails with storage_unavailable well within the bound
-            operations: list[Callable[[], Awaitable[object]]] = [
-                lambda: broker.publisher.publish(topic, [PublishRequest(b"lost")]),
-                lambda: broker.subscriber.pull(sub),
-                lambda: broker.acks.ack(sub, [ack_id]),
-                lambda: broker.acks.nack(sub, [ack_id]),
-                lambda: broker.acks.extend(sub, [ack_id], 30),
-                lambda: broker.topics.describe(topic),
-                lambda: broker.topics.list(),
-                lambda: broker.subscriptions.describe(sub),
-                lambda: broker.subscriptions.seek(sub, position="earliest"),
-                lambda: broker.groups.join(sub),
-                lambda: broker.run_duties(),
-                lambda: storage.connection.ping(),
-            ]
-            took = [await _fails_fast(operation) for operation in operations]
+            took = [await _fails_fast(op) for op in every_port(broker, storage, sub, ack_id)]
             assert max(took) < FAILURE_BOUND_SECONDS
 
     async def test_a_redis_that_stops_answering_fails_calls_after_the_socket_timeout(

@@ -6,11 +6,12 @@ from __future__ import annotations
 import base64
 import re
 
+import msgspec
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pubsubgo.adapters.wire.codec import InvalidJson, InvalidRequest, decode
+from pubsubgo.adapters.wire.codec import InvalidJson, InvalidRequest, decode, schema_hook
 from pubsubgo.adapters.wire.schemas.fields import BASE64_REGEX, MAX_EPOCH_SECONDS, decode_data
 from pubsubgo.adapters.wire.schemas.requests import (
     CreateSubscription,
@@ -97,6 +98,19 @@ class TestRefusals:
             decode('{"name": "t", "partitions": 0}', CreateTopic)
         assert refused.value.message.startswith("partitions: ")
         assert refused.value.details()["field"] == "partitions"
+
+
+class TestIntegers:
+    def test_an_integer_may_be_written_with_a_zero_fraction(self) -> None:
+        # JSON Schema's integer includes 2.0, and so does the OpenAPI document
+        topic = decode('{"name": "t", "partitions": 2.0, "max_messages": 1e3}', CreateTopic)
+        assert topic.to_topic().partitions == 2
+        assert type(topic.to_topic().max_messages) is int
+
+    def test_the_document_states_the_bounds_of_an_integer(self) -> None:
+        schema = msgspec.json.schema(CreateTopic, schema_hook=schema_hook)
+        partitions = schema["$defs"]["CreateTopic"]["properties"]["partitions"]
+        assert partitions == {"type": "integer", "minimum": 1, "maximum": 256}
 
 
 class TestTimestamps:

@@ -10,7 +10,7 @@ import aiohttp
 
 from pubsubgo.adapters.wire.codec import encode
 from pubsubgo.adapters.wire.schemas.messages import received_message
-from pubsubgo.core.errors import MemberNotFound, SubscriptionNotFound
+from pubsubgo.core.errors import BackendUnavailable, MemberNotFound, SubscriptionNotFound
 from pubsubgo.core.messages import Delivery, DeliveryMode
 from pubsubgo.core.subscriptions import Subscription, SubscriptionType
 from pubsubgo.runtime.membership import MemberLease
@@ -161,5 +161,8 @@ class PushDispatcher:
 
 
 def _log_failure(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and (error := task.exception()) is not None:
-        logger.error("%s stopped: %r; restarting it with the next duties", task.get_name(), error)
+    if task.cancelled() or (error := task.exception()) is None:
+        return
+    # A storage outage is warned of once by the background runner, not once per worker.
+    level = logging.DEBUG if isinstance(error, BackendUnavailable) else logging.ERROR
+    logger.log(level, "%s stopped: %r; restarting it with the next duties", task.get_name(), error)

@@ -12,11 +12,15 @@ import typer
 
 from pubsubgo import __version__
 from pubsubgo.cli.commands import bench, consume, groups, publish, subscriptions, topics
-from pubsubgo.cli.context import DEFAULT_SERVER, CliContext, OutputFormat
+from pubsubgo.cli.context import DEFAULT_SERVER, CliContext, OutputFormat, checked_server
 
-SERVER_HELP = "The broker's URL."
+SERVER_HELP = "The broker's base URL (http:// or https://; a bare host:port is http)."
 TOKEN_HELP = "Bearer token sent with every request."
 OUTPUT_HELP = "table for people, json for programs."
+GRPC_HELP = (
+    "Use the broker's gRPC API; --server is then the gRPC listener's host:port"
+    " (e.g. localhost:50051)."
+)
 
 app = typer.Typer(
     name="pubsub-cli",
@@ -24,6 +28,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain help and usage errors: rich's panels print flags as ``--ordered <bool>``, as if
+    # they took a value, and box a usage error over several lines.
+    rich_markup_mode=None,
 )
 app.add_typer(topics.app, name="topics")
 app.add_typer(subscriptions.app, name="subscriptions")
@@ -43,7 +50,10 @@ def _version(show: bool) -> None:
 def options(
     ctx: typer.Context,
     server: Annotated[
-        str, typer.Option("--server", "-s", envvar="PUBSUB_SERVER", help=SERVER_HELP)
+        str,
+        typer.Option(
+            "--server", "-s", envvar="PUBSUB_SERVER", help=SERVER_HELP, callback=checked_server
+        ),
     ] = DEFAULT_SERVER,
     token: Annotated[
         str | None, typer.Option("--token", envvar="PUBSUB_TOKEN", help=TOKEN_HELP)
@@ -51,12 +61,13 @@ def options(
     output: Annotated[OutputFormat, typer.Option("--output", "-o", help=OUTPUT_HELP)] = (
         OutputFormat.TABLE
     ),
+    grpc: Annotated[bool, typer.Option("--grpc", help=GRPC_HELP)] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
 ) -> None:
     """Global options, given before the command: ``pubsub-cli --server URL topics list``."""
-    ctx.obj = CliContext(server=server, token=token, output=output)
+    ctx.obj = CliContext(server=server, token=token, output=output, grpc=grpc)
 
 
 def main() -> None:

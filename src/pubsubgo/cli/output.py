@@ -69,14 +69,24 @@ def cell(value: Any) -> str:
     return str(value)
 
 
-def print_table(title: str | None, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """A table with one row per item (cells are text, never rich markup)."""
-    table = Table(title=title, title_justify="left", header_style="bold")
+def print_table(
+    title: str | None,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    stderr: bool = False,
+) -> None:
+    """A table with one row per item (cells are text, never rich markup); on stderr for a
+    summary that is not the command's result."""
+    table = Table(header_style="bold")
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(*(Text(cell(value)) for value in row))
-    console().print(table)
+    out = console(stderr=stderr)
+    if title is not None:
+        out.print(Text(title))  # its own line: a table's title wraps at the table's width
+    out.print(table)
 
 
 def print_fields(title: str | None, item: Any, *, skip: Iterable[str] = ()) -> None:

@@ -26,9 +26,8 @@ from typing import Any, NoReturn, TypeVar
 
 import typer
 
-from pubsubgo.cli.context import CliContext
+from pubsubgo.cli.context import AnyClient, CliContext
 from pubsubgo.client import (
-    Client,
     Conflict,
     Forbidden,
     InvalidRequest,
@@ -73,6 +72,15 @@ _EXIT_CODES: tuple[tuple[type[PubSubClientError], ExitCode], ...] = (
 )
 
 
+#: What to do next, added to the broker's refusals whose message does not say it.
+_HINTS: dict[str, str] = {
+    # A path the broker has no route for: the --server URL has a path it should not have.
+    "not_found": "no such route: is --server the broker's base URL, e.g. http://host:8081?",
+    "http_404": "no such route: is --server the broker's base URL, e.g. http://host:8081?",
+    "topic_in_use": "add --force to delete its subscriptions with it",
+}
+
+
 def exit_code(error: PubSubClientError) -> ExitCode:
     """The exit code for ``error``."""
     for cls, code in _EXIT_CODES:
@@ -95,14 +103,15 @@ def run(main: Coroutine[Any, Any, T]) -> T:
         print("interrupted", file=sys.stderr, flush=True)
         raise typer.Exit(ExitCode.INTERRUPTED) from None
     except PubSubClientError as error:
-        fail(str(error), exit_code(error))
+        hint = _HINTS.get(error.code)
+        fail(f"{error}; {hint}" if hint else str(error), exit_code(error))
     except (typer.Exit, typer.Abort, typer.BadParameter):
         raise
     except Exception as error:  # a bug: still one line rather than a traceback
         fail(f"unexpected {type(error).__name__}: {error}")
 
 
-def call(cli: CliContext, operation: Callable[[Client], Awaitable[T]]) -> T:
+def call(cli: CliContext, operation: Callable[[AnyClient], Awaitable[T]]) -> T:
     """Open a client of the chosen broker, run ``operation`` with it and close it."""
 
     async def main() -> T:

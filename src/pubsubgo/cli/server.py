@@ -17,6 +17,7 @@ from aiohttp import web
 
 from pubsubgo import __version__
 from pubsubgo.adapters.http.tls import server_tls
+from pubsubgo.adapters.prometheus.endpoint import MetricsPortUnavailable
 from pubsubgo.cli.workers import (
     PortUnavailable,
     Worker,
@@ -83,12 +84,21 @@ def serve(
     except ConfigError as error:
         print(error, file=sys.stderr)
         raise typer.Exit(EXIT_CONFIG) from None
+    except MetricsPortUnavailable as error:
+        print(error, file=sys.stderr)
+        raise typer.Exit(1) from None
     except OSError as error:
         if error.errno not in BIND_ERRORS:
             raise
         # The port is taken or the address is not this host's: say so, not a traceback.
-        print(f"cannot listen on {settings.server.host}:{settings.server.port}: {error.strerror}",
-              file=sys.stderr)  # fmt: skip
+        if error.filename:  # the gRPC listener names its own address
+            print(f"cannot listen on {error.filename}: {error.strerror}", file=sys.stderr)
+            raise typer.Exit(1) from None
+        print(
+            f"cannot listen on {settings.server.host}:{settings.server.port} for the API"
+            f" (server.port, PUBSUB_SERVER_PORT, --port): {os.strerror(error.errno).lower()}",
+            file=sys.stderr,
+        )
         raise typer.Exit(1) from None
 
 
@@ -121,17 +131,20 @@ def _run(settings: Settings, worker: Worker | None = None) -> None:
     if worker is not None:
         serve_worker(loop)
 
+    # gRPC (DESIGN §4b) listens beside HTTP on the same host, unless grpc.port is 0.
+    grpc = f" and gRPC on {server.host}:{settings.grpc.port}" if settings.grpc.port else ""
+
     def ready(_: str) -> None:
         if worker is None:
             logger.info(
-                "pubsubgo listening on %s://%s:%d (storage: %s)",
-                server.scheme, server.host, server.port, settings.storage.backend,
+                "pubsubgo listening on %s://%s:%d (storage: %s)%s",
+                server.scheme, server.host, server.port, settings.storage.backend, grpc,
             )  # fmt: skip
             return
         logger.info(
-            "pubsubgo listening on %s://%s:%d (storage: %s; worker %d of %d, pid %d)",
+            "pubsubgo listening on %s://%s:%d (storage: %s; worker %d of %d, pid %d)%s",
             server.scheme, server.host, server.port, settings.storage.backend,
-            worker.number, worker.count, os.getpid(),
+            worker.number, worker.count, os.getpid(), grpc,
             extra={"worker": worker.number, "pid": os.getpid()},
         )  # fmt: skip
 

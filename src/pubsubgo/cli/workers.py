@@ -37,6 +37,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from pubsubgo.adapters.prometheus.endpoint import MetricsPortUnavailable
 from pubsubgo.config import ConfigError, Settings
 
 logger = logging.getLogger("pubsubgo.server")
@@ -165,6 +166,9 @@ def _worker_main(
         run(worker_settings(settings, worker), worker)
     except SystemExit as leaving:
         code = leaving.code if isinstance(leaving.code, int) else 1
+    except MetricsPortUnavailable as error:
+        logger.error("worker %d (pid %d): %s", worker.number, os.getpid(), error)
+        code = EXIT_WORKER_FAILED
     except BaseException:
         logger.exception("worker %d (pid %d) failed", worker.number, os.getpid())
         code = EXIT_WORKER_FAILED

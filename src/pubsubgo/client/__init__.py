@@ -7,6 +7,8 @@ Quick start::
     async with Client("http://localhost:8081") as client:
         await client.topics.create("orders")
         await client.publish("orders", b"hello", key="customer-1")
+
+``GrpcClient("localhost:50051")`` is the same client over the broker's gRPC API.
 """
 
 from pubsubgo.client.asyncio import Client
@@ -25,6 +27,8 @@ from pubsubgo.client.errors import (
     Unauthorized,
     Unavailable,
 )
+from pubsubgo.client.grpc_client import GrpcClient
+from pubsubgo.client.grpc_stream import GrpcMessageStream, GrpcStreamMessage
 from pubsubgo.client.messages import Message, OutgoingMessage, ReceivedMessage, SettleResult
 from pubsubgo.client.publisher import Publisher, PublisherStats
 from pubsubgo.client.reconnect import ReconnectPolicy
@@ -37,6 +41,9 @@ __all__ = [
     "Conflict",
     "Forbidden",
     "Gone",
+    "GrpcClient",
+    "GrpcMessageStream",
+    "GrpcStreamMessage",
     "InvalidRequest",
     "Message",
     "MessageStream",

@@ -8,6 +8,7 @@ import logging
 import time
 from typing import Protocol
 
+from pubsubgo.core.errors import BackendUnavailable
 from pubsubgo.services.broker import Broker
 
 logger = logging.getLogger(__name__)
@@ -63,6 +64,9 @@ class BackgroundRunner:
         self._gauge_interval = gauge_interval_seconds
         self._gauges_read_at = float("-inf")
         self._task: asyncio.Task[None] | None = None
+        #: Loop time of the first failed round of the current storage outage (None: none).
+        self._outage_since: float | None = None
+        self._outage_rounds = 0
 
     def start(self) -> None:
         """Start the loop in the background."""
@@ -92,9 +96,37 @@ class BackgroundRunner:
                 if self._push is not None:
                     await self._push.reconcile()
                 await self._refresh_gauges()
+            except BackendUnavailable as error:
+                self._storage_down(error)
+                delay = DUTY_ERROR_BACKOFF_SECONDS
             except Exception:
                 logger.exception(
                     "background duties failed; next try in %.0f s", DUTY_ERROR_BACKOFF_SECONDS
                 )
                 delay = DUTY_ERROR_BACKOFF_SECONDS
+            else:
+                self._storage_back()
             await asyncio.sleep(delay)
+
+    def _storage_down(self, error: BackendUnavailable) -> None:
+        """One warning when an outage starts; every failed round, with its traceback, at
+        debug: a Redis outage would otherwise print a traceback every few seconds."""
+        logger.debug("background duties failed: storage unavailable", exc_info=True)
+        self._outage_rounds += 1
+        if self._outage_since is None:
+            self._outage_since = time.monotonic()
+            logger.warning(
+                "storage unavailable, background duties paused (retrying every %.0f s): %s",
+                DUTY_ERROR_BACKOFF_SECONDS, error,
+            )  # fmt: skip
+
+    def _storage_back(self) -> None:
+        """One warning when the duties run again after an outage."""
+        if self._outage_since is None:
+            return
+        lasted = time.monotonic() - self._outage_since
+        logger.warning(
+            "storage available again, background duties resumed after %.1f s (%d failed rounds)",
+            lasted, self._outage_rounds,
+        )  # fmt: skip
+        self._outage_since, self._outage_rounds = None, 0

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from types import TracebackType
 
-from pubsubgo.core.errors import MemberNotFound, SubscriptionNotFound
+from pubsubgo.core.errors import BackendUnavailable, MemberNotFound, SubscriptionNotFound
 from pubsubgo.services.groups import GroupService, Membership
 
 logger = logging.getLogger(__name__)
@@ -97,6 +97,10 @@ class MemberLease:
                 await self._heartbeat()
             except SubscriptionNotFound:
                 return  # the consumer learns it from its next pull
+            except BackendUnavailable as error:
+                # Debug only: the background runner warns once per storage outage.
+                logger.debug("heartbeat of %s failed: %s", self._subscription, error)
+                delay = interval * HEARTBEAT_RETRY_FRACTION
             except Exception as error:
                 # Storage down, or the consumer failed to hear of a rebalance: the
                 # membership must not lapse for that, so try again soon.

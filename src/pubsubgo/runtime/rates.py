@@ -1,4 +1,5 @@
-"""RateMetrics: publish and consume rates per topic over the last minute, for topic stats."""
+"""RateMetrics: publish and consume rates per topic (and consume rates per subscription) over
+the last minute, for topic and subscription stats."""
 
 from __future__ import annotations
 
@@ -49,6 +50,7 @@ class RateMetrics(NullMetrics):
         self._now = monotonic
         self._published: defaultdict[str, _Counter] = defaultdict(_Counter)
         self._consumed: defaultdict[str, _Counter] = defaultdict(_Counter)
+        self._consumed_by_subscription: defaultdict[str, _Counter] = defaultdict(_Counter)
 
     def rates(self, topic: str) -> tuple[float, float]:
         """Messages per second published to and delivered from ``topic`` (all subscriptions)."""
@@ -60,9 +62,16 @@ class RateMetrics(NullMetrics):
             consumed.per_second(second) if consumed else 0.0,
         )
 
+    def subscription_rate(self, subscription: str) -> float:
+        """Messages per second delivered from ``subscription``."""
+        consumed = self._consumed_by_subscription.get(subscription)
+        return consumed.per_second(int(self._now())) if consumed else 0.0
+
     def published(self, topic: str, count: int, latency_seconds: float) -> None:
         self._published[topic].add(int(self._now()), count)
 
     def delivered(self, topic: str, subscription: str, count: int, redelivered: int) -> None:
         if count:
-            self._consumed[topic].add(int(self._now()), count)
+            second = int(self._now())
+            self._consumed[topic].add(second, count)
+            self._consumed_by_subscription[subscription].add(second, count)

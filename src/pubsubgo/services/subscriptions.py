@@ -1,9 +1,10 @@
-"""SubscriptionService: creating, describing, seeking and redriving subscriptions."""
+"""SubscriptionService: creating, describing, seeking subscriptions, and redriving or purging
+their dead letters."""
 
 from __future__ import annotations
 
 import builtins
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
 
 from pubsubgo.core.errors import InvalidArgument, InvalidSetting, TopicNotFound
@@ -120,22 +121,24 @@ class SubscriptionService:
         await self._deliveries.seek(subscription, target)
         self._signal.notify(subscription.topic)
 
-    async def redrive(self, name: str) -> int:
+    async def redrive(self, name: str, ids: Sequence[str] | None = None) -> int:
         """Move the messages this subscription dead-lettered back to it alone.
 
         Attempts count afresh and the copies leave the dead-letter topic. A message whose
         original has left the source topic (retention) stays in the dead-letter topic.
 
+        Args:
+            name: the subscription.
+            ids: only these dead letters (their ids in the dead-letter topic); ids that are
+                not this subscription's dead letters are left alone. None: all of them.
+
         Raises:
             SubscriptionNotFound: no such subscription.
         """
         subscription = await self._subscriptions.get(name)
-        dead_letter_topic = subscription.dead_letter_topic
-        if dead_letter_topic is None:
-            return 0
         moved = 0
         now = self._clock.now()
-        async for page in self._dead_letters_of(subscription, dead_letter_topic):
+        async for dead_letter_topic, page in self._dead_letters_of(subscription, ids):
             originals = {MessageId(m.attributes["x-original-id"]): m.id for m in page}
             entries = [Redelivery(original, now) for original in originals]
             queued = await self._deliveries.redeliver(subscription, entries)
@@ -145,13 +148,45 @@ class SubscriptionService:
             self._signal.notify(subscription.topic)
         return moved
 
+    async def purge_dead_letters(self, name: str, ids: Sequence[str] | None = None) -> int:
+        """Delete the messages this subscription dead-lettered from the dead-letter topic.
+
+        Args:
+            name: the subscription.
+            ids: only these dead letters, as in :meth:`redrive`; None: all of them.
+
+        Returns:
+            How many were deleted.
+
+        Raises:
+            SubscriptionNotFound: no such subscription.
+        """
+        subscription = await self._subscriptions.get(name)
+        purged = 0
+        async for dead_letter_topic, page in self._dead_letters_of(subscription, ids):
+            purged += await self._messages.remove(dead_letter_topic, [m.id for m in page])
+        return purged
+
     async def _dead_letters_of(
-        self, subscription: Subscription, dead_letter_topic: str
-    ) -> AsyncIterator[builtins.list[Message]]:
+        self, subscription: Subscription, ids: Sequence[str] | None
+    ) -> AsyncIterator[tuple[str, builtins.list[Message]]]:
+        """The subscription's dead letters with their topic, page by page: the given ones in
+        one page, or every one of them read in pages of ``REDRIVE_PAGE`` (none without a
+        dead-letter topic)."""
+        dead_letter_topic = subscription.dead_letter_topic
+        if dead_letter_topic is None:
+            return
+        if ids is not None:
+            found = await self._messages.fetch(dead_letter_topic, [MessageId(i) for i in ids])
+            yield (
+                dead_letter_topic,
+                [m for m in found.values() if dead_lettered_by(m, subscription)],
+            )
+            return
         after: MessageId | None = None
         while page := await self._messages.browse(dead_letter_topic, after, REDRIVE_PAGE):
             after = page[-1].id
-            yield [m for m in page if dead_lettered_by(m, subscription)]
+            yield dead_letter_topic, [m for m in page if dead_lettered_by(m, subscription)]
 
     async def _check_dead_letter_topic(self, subscription: Subscription) -> None:
         dead_letter_topic = subscription.dead_letter_topic

@@ -124,7 +124,7 @@ def create_app(
     app[BACKGROUND] = set()
     add_routes(app.router, tables)
     app[OPENAPI] = openapi_document(
-        operations,
+        [operation for table in tables if table.documented for operation in table],
         title="PubSubGo",
         version=__version__,
         description="Topics, subscriptions and consumer groups over HTTP and WebSocket.",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -24,6 +25,18 @@ async def exposition(registry: CollectorRegistry) -> web.Response:
     return response
 
 
+class MetricsPortUnavailable(Exception):
+    """Raised when the metrics port cannot be bound; ``str()`` is one line that names the
+    port and the setting, so a clash is never mistaken for one on the API port."""
+
+    def __init__(self, host: str, port: int, error: OSError) -> None:
+        reason = os.strerror(error.errno).lower() if error.errno else str(error)
+        super().__init__(
+            f"cannot listen on {host}:{port} for metrics (metrics.port, PUBSUB_METRICS_PORT;"
+            f" 0 = /metrics on the API port only): {reason}"
+        )
+
+
 class MetricsListener:
     """A small HTTP server answering ``GET /metrics`` on the metrics port."""
 
@@ -34,12 +47,20 @@ class MetricsListener:
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
-        """Listen; raises OSError when the port is taken, so a misconfiguration is loud."""
+        """Listen, so that a misconfiguration is loud.
+
+        Raises:
+            MetricsPortUnavailable: the port is taken or the address is not this host's.
+        """
         app = web.Application()
         app.router.add_get("/metrics", self._serve)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        await web.TCPSite(self._runner, self._host, self._port).start()
+        try:
+            await web.TCPSite(self._runner, self._host, self._port).start()
+        except OSError as error:
+            await self.aclose()
+            raise MetricsPortUnavailable(self._host, self._port, error) from error
         logger.info("metrics on http://%s:%d/metrics", self._host, self._port)
 
     async def aclose(self) -> None:

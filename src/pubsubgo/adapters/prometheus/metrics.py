@@ -46,7 +46,7 @@ class PrometheusMetrics:
     """Every ``pubsubgo_`` series. Labels are names of topics, subscriptions, routes and error
     codes: never a message or member id, so the number of series stays bounded."""
 
-    def __init__(self, registry: CollectorRegistry) -> None:
+    def __init__(self, registry: CollectorRegistry, websocket_limit: int = 0) -> None:
         self.registry = registry
         self._published = _counter("messages_published", "Messages stored.", _TOPIC, registry)
         self._consumed = _counter(
@@ -81,6 +81,13 @@ class PrometheusMetrics:
             "pubsubgo_active_connections", "Open client connections.", ("kind",),
             registry=registry,
         )  # fmt: skip
+        #: limits.max_websockets, so that an alert can compare the open sockets with it.
+        self.websocket_limit = Gauge(
+            "pubsubgo_websocket_limit",
+            "Open WebSockets allowed per broker process (limits.max_websockets; 0 = no limit).",
+            registry=registry,
+        )
+        self.websocket_limit.set(websocket_limit)
         self.errors = _counter("errors", "Errors answered to clients.", ("code",), registry)
         self.http_requests = _counter(
             "http_requests", "HTTP requests served.", ("method", "route", "status"), registry

@@ -5,12 +5,18 @@ from __future__ import annotations
 import re
 import struct
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict
 from typing import Any
 
 import orjson
 
-from pubsubgo.core.groups import GroupState, Member
+from pubsubgo.adapters.records import (
+    group_from_record,
+    group_record,
+    subscription_from_record,
+    subscription_record,
+    topic_fields,
+    topic_from_fields,
+)
 from pubsubgo.core.messages import (
     AckId,
     Compression,
@@ -20,14 +26,15 @@ from pubsubgo.core.messages import (
     MessageId,
     Priority,
 )
-from pubsubgo.core.subscriptions import (
-    InFlight,
-    RetryPolicy,
-    StartPosition,
-    Subscription,
-    SubscriptionType,
-)
-from pubsubgo.core.topics import Overflow, Topic
+from pubsubgo.core.subscriptions import InFlight
+from pubsubgo.core.topics import Topic
+
+__all__ = [
+    "group_from_record",
+    "group_record",
+    "subscription_from_record",
+    "subscription_record",
+]
 
 #: Lane rank -> priority; a stream entry's rank is its id's sequence modulo 4.
 PRIORITY_BY_RANK = (Priority.LOW, Priority.NORMAL, Priority.HIGH, Priority.CRITICAL)
@@ -48,46 +55,14 @@ _PLAIN_FIELDS = 6
 
 def topic_record(topic: Topic, colocated: bool) -> bytes:
     """A topic as stored in the registry, with where its partitions live."""
-    return orjson.dumps({**asdict(topic), "colocated": colocated})
+    return orjson.dumps({**topic_fields(topic), "colocated": colocated})
 
 
 def topic_from_record(raw: bytes | str) -> tuple[Topic, bool]:
     """The topic and whether its partitions are co-located."""
     fields = orjson.loads(raw)
     colocated = bool(fields.pop("colocated"))
-    fields["overflow"] = Overflow(fields["overflow"])
-    fields["compression"] = Compression(fields["compression"])
-    return Topic(**fields), colocated
-
-
-def subscription_record(subscription: Subscription) -> bytes:
-    """A subscription as stored in the registry."""
-    return orjson.dumps(asdict(subscription))
-
-
-def subscription_from_record(raw: bytes | str) -> Subscription:
-    fields = orjson.loads(raw)
-    fields["type"] = SubscriptionType(fields["type"])
-    fields["start"] = StartPosition(fields["start"])
-    fields["retry_policy"] = RetryPolicy(**fields["retry_policy"])
-    # Records written before subscriptions had a backlog bound have neither field.
-    fields["overflow"] = Overflow(fields.get("overflow", Overflow.REJECT))
-    return Subscription(**fields)
-
-
-def group_record(state: GroupState) -> bytes:
-    """A group's members and assignment (the generation is stored beside it)."""
-    members = {mid: [m.joined_at, m.last_heartbeat] for mid, m in state.members.items()}
-    return orjson.dumps({"members": members, "assignment": dict(state.assignment)})
-
-
-def group_from_record(subscription: str, generation: int, raw: bytes | None) -> GroupState:
-    if raw is None:
-        return GroupState(subscription, generation)
-    fields = orjson.loads(raw)
-    members = {mid: Member(mid, joined, beat) for mid, (joined, beat) in fields["members"].items()}
-    assignment = {mid: tuple(parts) for mid, parts in fields["assignment"].items()}
-    return GroupState(subscription, generation, members, assignment)
+    return topic_from_fields(fields), colocated
 
 
 def draft_args(drafts: Sequence[MessageDraft], indexes: Iterable[int]) -> list[bytes]:

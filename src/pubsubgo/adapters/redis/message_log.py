@@ -6,11 +6,11 @@ import functools
 from collections.abc import Sequence
 from typing import Any
 
+from pubsubgo.adapters.group_commit import GroupCommit
 from pubsubgo.adapters.redis import keys
 from pubsubgo.adapters.redis.codec import draft_args, message_from_entry, split_message_id, text
 from pubsubgo.adapters.redis.definitions import Definitions
 from pubsubgo.adapters.redis.errors import translate_redis_errors
-from pubsubgo.adapters.redis.group_commit import GroupCommit
 from pubsubgo.adapters.redis.layout import Layout
 from pubsubgo.adapters.redis.scripts import Call, ScriptRunner
 from pubsubgo.core.errors import (

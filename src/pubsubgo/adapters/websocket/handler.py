@@ -13,6 +13,7 @@ from pubsubgo.adapters.wire.access import Access
 from pubsubgo.adapters.wire.api import RouteTable
 from pubsubgo.adapters.wire.background import run_in_background
 from pubsubgo.adapters.wire.keys import BROKER, SETTINGS, SOCKETS
+from pubsubgo.adapters.wire.tokens import SUBPROTOCOL
 from pubsubgo.core.errors import TooManyWebSockets
 
 logger = logging.getLogger(__name__)
@@ -24,8 +25,10 @@ routes = RouteTable(tag="websocket", always=())
     "GET", "/v1/ws", summary="WebSocket subscriptions and publishing (JSON text frames)",
     description="Client frames: subscribe, unsubscribe, ack, nack, extend, publish. Server "
     "frames: subscribed, message, messages, published, acked, nacked, extended, "
-    "rebalanced, unsubscribed, error. See docs/api.md. The bearer token may also come as "
-    "?access_token= (browsers cannot set headers on an upgrade); 503 too_many_websockets "
+    "rebalanced, unsubscribed, error. See docs/api.md. Browsers cannot set headers on an "
+    "upgrade: they offer the subprotocols 'pubsubgo' and 'pubsubgo.bearer.<the token in "
+    "unpadded base64url>' (the server selects 'pubsubgo'), or send ?access_token=; "
+    "503 too_many_websockets "
     "when the broker holds limits.max_websockets sockets.",
     access=Access.token(query_token=True), websocket=True,
     responses={101: None}, errors=(400,),
@@ -37,6 +40,7 @@ async def websocket(request: web.Request) -> web.WebSocketResponse:
     if limit and len(sockets) >= limit:
         raise TooManyWebSockets(limit)
     ws = web.WebSocketResponse(
+        protocols=(SUBPROTOCOL,),
         heartbeat=settings.server.websocket_heartbeat_seconds,
         max_msg_size=settings.limits.max_body_bytes,
     )

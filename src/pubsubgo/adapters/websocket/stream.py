@@ -110,7 +110,8 @@ class SubscriptionStream:
                     await self._wait_for_room()
                     await self._push_batch()
                 except BackendUnavailable as error:
-                    logger.warning("pushing %s paused: %s", self.name, error)
+                    # Debug only: the background runner warns once per storage outage.
+                    logger.debug("pushing %s paused: %s", self.name, error)
                     await asyncio.sleep(STORAGE_RETRY_SECONDS)
         except SocketClosed:
             return

@@ -34,8 +34,8 @@ class Access:
             ``parameter`` means any permission on that name (reads).
         parameter: the path parameter naming the topic or subscription, validated as a
             name before the check.
-        query_token: the token may come as ``?access_token=`` (WebSocket upgrades, since
-            browsers cannot set headers on them).
+        query_token: the token may come as ``?access_token=`` or as a WebSocket
+            subprotocol (WebSocket upgrades, since browsers cannot set headers on them).
         checks: what the handler checks beyond a valid token, for the document.
     """
 

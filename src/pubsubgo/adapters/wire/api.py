@@ -75,10 +75,13 @@ class RouteTable:
         tag: the OpenAPI tag of the table's operations.
         always: error statuses every operation of the table may answer (by default 503,
             since every one of them reaches storage).
+        documented: the operations are part of the API's OpenAPI document (the console's
+            files are served beside the API, not part of it).
     """
 
     tag: str
     always: tuple[int, ...] = (503,)
+    documented: bool = True
     operations: list[Operation] = field(default_factory=list)
 
     def route(

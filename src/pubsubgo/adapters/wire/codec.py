@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import msgspec
 
@@ -19,7 +19,75 @@ from pubsubgo.core.errors import InvalidArgument
 
 T = TypeVar("T")
 
-_encoder = msgspec.json.Encoder()
+
+class JsonInteger(int):
+    """An integer as JSON Schema has it: ``2`` or ``2.0``, never ``"2"``, ``2.5`` or ``true``.
+
+    msgspec's ``int`` refuses ``2.0``, which the OpenAPI document (and so every client
+    generated from it, and the fuzz tests) counts as an integer; fields of this type take
+    it. Subclasses set the bounds, which the refusal and the JSON Schema state.
+    """
+
+    minimum: ClassVar[int] = -(2**53 - 1)
+    maximum: ClassVar[int] = 2**53 - 1
+
+    @classmethod
+    def read(cls, value: object) -> JsonInteger:
+        """``value`` (as JSON decoding gave it) as this type.
+
+        Raises:
+            RuleBroken: not an integer, or out of the bounds.
+        """
+        if type(value) is float and value.is_integer():
+            value = int(value)
+        if type(value) is not int:
+            raise RuleBroken("", "must be an integer")
+        if not cls.minimum <= value <= cls.maximum:
+            raise RuleBroken("", f"must be {cls.minimum}..{cls.maximum}")
+        return cls(value)
+
+    @classmethod
+    def default(cls, value: int) -> Any:
+        """A struct field's default of ``value`` (made per instance: msgspec writes a plain
+        default into the JSON Schema, which it cannot do with an int subclass)."""
+        return msgspec.field(default_factory=lambda: cls(value))
+
+    @classmethod
+    def json_schema(cls) -> dict[str, Any]:
+        """The type's JSON Schema."""
+        return {"type": "integer", "minimum": cls.minimum, "maximum": cls.maximum}
+
+
+#: A decimal integer in a query string.
+_QUERY_INTEGER = re.compile(r"-?[0-9]{1,20}")
+
+
+def _from_json(type_: type, value: Any) -> Any:
+    if issubclass(type_, JsonInteger):
+        return type_.read(value)
+    raise NotImplementedError(type_)
+
+
+def _from_text(type_: type, value: Any) -> Any:
+    if issubclass(type_, JsonInteger) and type(value) is str and _QUERY_INTEGER.fullmatch(value):
+        return type_.read(int(value))
+    return _from_json(type_, value)
+
+
+def _to_json(value: Any) -> Any:
+    if isinstance(value, int):  # a JsonInteger that reached a response
+        return int(value)
+    raise NotImplementedError(type(value))
+
+
+def schema_hook(type_: type) -> dict[str, Any]:
+    """The JSON Schema of the wire's own types (for ``msgspec.json.schema_components``)."""
+    if issubclass(type_, JsonInteger):
+        return type_.json_schema()
+    raise NotImplementedError(type_)
+
+
+_encoder = msgspec.json.Encoder(enc_hook=_to_json)
 #: One decoder per type: building one costs more than decoding a small body.
 _decoders: dict[Any, msgspec.json.Decoder[Any]] = {}
 
@@ -70,12 +138,10 @@ def decode(raw: bytes | str, type_: type[T]) -> T:
     """
     decoder = _decoders.get(type_)
     if decoder is None:
-        decoder = _decoders[type_] = msgspec.json.Decoder(type_)
+        decoder = _decoders[type_] = msgspec.json.Decoder(type_, dec_hook=_from_json)
     try:
         decoded: T = decoder.decode(raw)
     except msgspec.ValidationError as error:
-        if _INTEGER_AS_FLOAT.match(str(error)):
-            return _with_integral_floats(msgspec.json.decode(raw), type_)
         raise invalid_request(error, type_) from None
     except msgspec.DecodeError:
         raise InvalidJson() from None
@@ -90,36 +156,10 @@ def convert(value: object, type_: type[T], *, from_strings: bool = False) -> T:
         InvalidRequest: it does not fit ``type_``.
     """
     try:
-        return msgspec.convert(value, type_, strict=not from_strings)
-    except msgspec.ValidationError as error:
-        if not from_strings and _INTEGER_AS_FLOAT.match(str(error)):
-            return _with_integral_floats(value, type_)
-        raise invalid_request(error, type_) from None
-
-
-#: msgspec's refusal of a number with a fraction part where an integer belongs: ``2.0``
-#: may still be meant (JSON Schema's ``integer`` includes it), so it is looked at again.
-_INTEGER_AS_FLOAT = re.compile(r"Expected `[^`]*\bint\b[^`]*`, got `float`")
-
-
-def _with_integral_floats(value: object, type_: type[T]) -> T:
-    """``value`` as ``type_`` once every number without a fraction (``2.0``) is an integer:
-    JSON Schema counts them as integers, and integers fit number fields too. The rare path
-    of a refused body, so the common one decodes once."""
-    try:
-        return msgspec.convert(_integral(value), type_, strict=True)
+        hook = _from_text if from_strings else _from_json
+        return msgspec.convert(value, type_, strict=not from_strings, dec_hook=hook)
     except msgspec.ValidationError as error:
         raise invalid_request(error, type_) from None
-
-
-def _integral(value: object) -> object:
-    if isinstance(value, float):
-        return int(value) if value.is_integer() else value
-    if isinstance(value, dict):
-        return {key: _integral(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_integral(item) for item in value]
-    return value
 
 
 def invalid_request(error: msgspec.ValidationError, type_: object = None) -> InvalidRequest:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
 from collections.abc import Iterable, Mapping
 
@@ -16,6 +18,13 @@ from pubsubgo.core.errors import Unauthenticated
 _SCHEME = "bearer"
 #: Where browsers put the token of a WebSocket upgrade, on routes that allow it.
 QUERY_PARAMETER = "access_token"
+#: A browser may instead offer the token as a WebSocket subprotocol, which keeps it out of
+#: URLs and access logs: this prefix and the token in unpadded base64url (a subprotocol is
+#: an HTTP token, so no ``=``, ``+`` or ``/``), beside :data:`SUBPROTOCOL`.
+SUBPROTOCOL_TOKEN_PREFIX = "pubsubgo.bearer."
+#: The subprotocol the server selects when it is offered: a browser drops a connection whose
+#: server selects none of the subprotocols it offered, and the token one is never echoed.
+SUBPROTOCOL = "pubsubgo"
 
 
 class TokenStore:
@@ -51,7 +60,8 @@ class TokenStore:
 
         Args:
             request: the request; its ``Authorization: Bearer <token>`` header is read.
-            query_token: also accept ``?access_token=`` when there is no header.
+            query_token: the route is a WebSocket upgrade: also accept the token as a
+                subprotocol or as ``?access_token=`` when there is no header.
 
         Raises:
             Unauthenticated: no token, a malformed header, or an unknown token.
@@ -73,9 +83,45 @@ def presented_token(request: web.Request, *, query_token: bool) -> str | None:
     """
     header = request.headers.get("Authorization")
     if header is None:
-        return request.query.get(QUERY_PARAMETER) if query_token else None
+        if not query_token:
+            return None
+        return subprotocol_token(request) or request.query.get(QUERY_PARAMETER)
+    return bearer_token(header)
+
+
+def bearer_token(header: str) -> str:
+    """The token of an ``Authorization`` value (an HTTP header, or gRPC metadata).
+
+    Raises:
+        Unauthenticated: another scheme than ``Bearer``, or an empty token.
+    """
     scheme, _, token = header.strip().partition(" ")
     token = token.strip()
     if scheme.lower() != _SCHEME or not token:
+        raise Unauthenticated(invalid=True)
+    return token
+
+
+def subprotocol_token(request: web.Request) -> str | None:
+    """The token offered as the ``pubsubgo.bearer.<base64url>`` subprotocol, or None.
+
+    Raises:
+        Unauthenticated: the subprotocol is there but does not decode to a UTF-8 token.
+    """
+    offered = ",".join(request.headers.getall("Sec-WebSocket-Protocol", ()))
+    for protocol in offered.split(","):
+        encoded = protocol.strip()
+        if encoded.startswith(SUBPROTOCOL_TOKEN_PREFIX):
+            return _decoded(encoded.removeprefix(SUBPROTOCOL_TOKEN_PREFIX))
+    return None
+
+
+def _decoded(encoded: str) -> str:
+    padded = encoded + "=" * (-len(encoded) % 4)
+    try:
+        token = base64.urlsafe_b64decode(padded.encode("ascii")).decode()
+    except (binascii.Error, UnicodeError, ValueError):
+        raise Unauthenticated(invalid=True) from None
+    if not token:
         raise Unauthenticated(invalid=True)
     return token

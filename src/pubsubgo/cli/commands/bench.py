@@ -14,7 +14,7 @@ import typer
 from pubsubgo.cli.commands.load import pace
 from pubsubgo.cli.context import CliContext, cli_context
 from pubsubgo.cli.output import note, print_json, print_table
-from pubsubgo.cli.runner import fail, run
+from pubsubgo.cli.runner import ExitCode, fail, run
 from pubsubgo.client import Client, MessageStream, OutgoingMessage
 
 #: The attribute carrying when a message was handed to the publisher (perf_counter seconds
@@ -104,7 +104,9 @@ class _Publishing:
 async def _bench(
     cli: CliContext, count: int, size: int, publishing: _Publishing, patience: float, keep: bool
 ) -> BenchResult:
-    async with cli.client() as client:
+    if cli.grpc:
+        fail("bench measures REST and WebSocket; run it without --grpc", ExitCode.USAGE)
+    async with Client(cli.server, cli.token) as client:
         topic = f"bench-{secrets.token_hex(4)}"
         await client.topics.create(topic)
         try:

@@ -10,7 +10,7 @@ import typer
 from pubsubgo.cli.context import CliContext, cli_context
 from pubsubgo.cli.output import jsonable, note, print_json
 from pubsubgo.cli.runner import run
-from pubsubgo.client import StreamMessage
+from pubsubgo.client import GrpcStreamMessage, ReceivedMessage, StreamMessage
 from pubsubgo.client.asyncio import DEFAULT_RECONNECT
 from pubsubgo.client.messages import encode_data
 
@@ -53,6 +53,9 @@ async def _consume(
 ) -> int:  # fmt: skip
     received = 0
     async with cli.client() as client:
+        # Asked over REST first: a missing subscription or a refused token is answered with
+        # its HTTP status (docs/cli.md), which a WebSocket error frame does not carry.
+        await client.subscriptions.describe(subscription)
         # Only a --follow consumer outlives a broker restart; a draining one reports it.
         reconnect = DEFAULT_RECONNECT if follow else None
         # With --max N, N messages in flight are enough: more would only be prefetched and
@@ -64,7 +67,7 @@ async def _consume(
                 while limit is None or received < limit:
                     try:
                         async with asyncio.timeout(None if follow else wait):
-                            message = await anext(stream)
+                            message: StreamMessage | GrpcStreamMessage = await anext(stream)
                     except (TimeoutError, StopAsyncIteration):
                         break
                     _show(message, json_lines)
@@ -83,7 +86,7 @@ def _summarise(subscription: str, received: int, no_ack: bool) -> None:
     note(f"received {received} message(s) from {subscription}{acked}")
 
 
-def _show(message: StreamMessage, json_lines: bool) -> None:
+def _show(message: ReceivedMessage, json_lines: bool) -> None:
     if json_lines:
         # data as the API writes it: text, or base64 (with "encoding") when not UTF-8
         encoded = encode_data(message.data)

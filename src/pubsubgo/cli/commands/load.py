@@ -17,8 +17,9 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from pubsubgo.cli.context import AnyClient
 from pubsubgo.cli.output import console
-from pubsubgo.client import Client, OutgoingMessage
+from pubsubgo.client import OutgoingMessage
 
 #: Requests in flight while generating load: order does not matter here, throughput does.
 LOAD_CONCURRENT_BATCHES = 4
@@ -76,7 +77,7 @@ def progress_bar() -> Progress:
 
 
 async def generate(
-    client: Client,
+    client: AnyClient,
     topic: str,
     *,
     count: int,

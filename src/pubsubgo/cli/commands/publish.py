@@ -12,10 +12,10 @@ from typing import Annotated, Any, BinaryIO
 import typer
 
 from pubsubgo.cli.commands import load
-from pubsubgo.cli.context import CliContext, cli_context
+from pubsubgo.cli.context import AnyClient, CliContext, cli_context
 from pubsubgo.cli.output import note, print_json, print_table
 from pubsubgo.cli.runner import ExitCode, call, exit_code, fail, run
-from pubsubgo.client import Client, OutgoingMessage, PubSubClientError
+from pubsubgo.client import OutgoingMessage, PubSubClientError
 
 #: Bytes read from stdin or a file at a time (lines are split from these chunks).
 READ_CHUNK_BYTES = 64 * 1024
@@ -120,7 +120,7 @@ def _publish_lines(cli: CliContext, topic: str, file: Path | None, options: dict
 
 
 async def _send_lines(
-    client: Client, topic: str, stream: BinaryIO, options: dict[str, Any]
+    client: AnyClient, topic: str, stream: BinaryIO, options: dict[str, Any]
 ) -> tuple[list[str], list[PubSubClientError]]:
     """Publish each non-empty line through a batching publisher; ids in line order."""
     futures: list[asyncio.Future[str]] = []
@@ -176,6 +176,7 @@ def _load(
             ["seconds", f"{summary.seconds:.2f}"], ["rate", f"{summary.rate:,.0f} msg/s"],
             ["throughput", f"{summary.bytes / max(summary.seconds, 1e-9) / 2**20:.2f} MiB/s"],
         ]  # fmt: skip
-        print_table(f"published to {topic}", ["", "VALUE"], rows)
+        # A summary, like the progress bar: stderr (docs/cli.md, "Output rules").
+        print_table(f"published to {topic}", ["", "VALUE"], rows, stderr=True)
     if summary.errors:
         fail(f"{summary.errors} message(s) failed; first: {summary.first_error}")

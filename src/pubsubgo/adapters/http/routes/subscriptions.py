@@ -6,8 +6,9 @@ from aiohttp import web
 
 from pubsubgo.adapters.wire.access import Access, require, visible
 from pubsubgo.adapters.wire.api import RouteTable
-from pubsubgo.adapters.wire.keys import BROKER
+from pubsubgo.adapters.wire.keys import BROKER, RATES
 from pubsubgo.adapters.wire.parsing import json_response, read_body, read_query
+from pubsubgo.adapters.wire.schemas.dead_letters import DeadLetterSelection
 from pubsubgo.adapters.wire.schemas.messages import received_message
 from pubsubgo.adapters.wire.schemas.queries import ListSubscriptionsQuery, next_page
 from pubsubgo.adapters.wire.schemas.requests import (
@@ -77,8 +78,10 @@ async def list_subscriptions(request: web.Request) -> web.Response:
     access=Access.read("sub"), responses={200: SubscriptionDescriptionView}, errors=(404,),
 )  # fmt: skip
 async def describe_subscription(request: web.Request) -> web.Response:
-    found = await request.app[BROKER].subscriptions.describe(request.match_info["sub"])
-    return json_response(subscription_description_view(found))
+    name = request.match_info["sub"]
+    found = await request.app[BROKER].subscriptions.describe(name)
+    rate = request.app[RATES].subscription_rate(name)
+    return json_response(subscription_description_view(found, rate))
 
 
 @routes.route(
@@ -157,11 +160,14 @@ async def seek(request: web.Request) -> web.Response:
 
 
 @routes.route(
-    "POST", "/v1/subscriptions/{sub}/redrive", summary="Move its dead letters back to it",
-    responses={200: RedriveResponse}, errors=(404,), access=Access.to(Action.ADMIN, "sub"),
+    "POST", "/v1/subscriptions/{sub}/redrive",
+    summary="Move its dead letters (all, or the given ids) back to it",
+    body=DeadLetterSelection, body_required=False, responses={200: RedriveResponse},
+    errors=(400, 404), access=Access.to(Action.ADMIN, "sub"),
 )  # fmt: skip
 async def redrive(request: web.Request) -> web.Response:
-    moved = await request.app[BROKER].subscriptions.redrive(request.match_info["sub"])
+    body = await read_body(request, DeadLetterSelection)
+    moved = await request.app[BROKER].subscriptions.redrive(request.match_info["sub"], body.ids)
     return json_response(RedriveResponse(moved=moved))
 
 

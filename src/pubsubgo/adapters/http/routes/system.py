@@ -5,12 +5,13 @@ from __future__ import annotations
 from aiohttp import web
 
 from pubsubgo.adapters.prometheus.endpoint import exposition
-from pubsubgo.adapters.wire.access import Access
+from pubsubgo.adapters.wire.access import Access, require
 from pubsubgo.adapters.wire.api import RouteTable
 from pubsubgo.adapters.wire.errors import MetricsDisabled
 from pubsubgo.adapters.wire.keys import CONNECTION, METRICS_REGISTRY, OPENAPI, SETTINGS
 from pubsubgo.adapters.wire.parsing import json_response
 from pubsubgo.adapters.wire.schemas.responses import HealthResponse, OpenApiDocument
+from pubsubgo.core.access import Action
 
 routes = RouteTable(tag="system", always=())
 
@@ -35,12 +36,15 @@ async def readyz(request: web.Request) -> web.Response:
 @routes.route(
     "GET", "/metrics", summary="Prometheus metrics",
     description="The Prometheus text exposition format (text/plain; version=0.0.4), also"
-    " served on the metrics port. 404 when metrics are disabled.",
-    access=Access.open(), responses={200: None}, errors=(404,),
+    " served without a token on the metrics port (metrics.port). The series name every topic"
+    " and subscription, so with auth on this route needs a token with admin on every name"
+    " ('*'). 404 when metrics are disabled.",
+    access=Access.token("admin on every name ('*')"), responses={200: None}, errors=(404,),
 )  # fmt: skip
 async def metrics(request: web.Request) -> web.Response:
     if not request.app[SETTINGS].metrics.enabled:
         raise MetricsDisabled()
+    require(request, [(Action.ADMIN, "*")])
     return await exposition(request.app[METRICS_REGISTRY])
 
 

@@ -7,13 +7,15 @@ import binascii
 import math
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from msgspec import Meta
 
+from pubsubgo.adapters.wire.codec import JsonInteger
 from pubsubgo.core.limits import Limits
 from pubsubgo.core.names import NAME_PATTERN
+from pubsubgo.core.topics import MAX_PARTITIONS
 
 #: The largest integer every JSON parser reads exactly (JavaScript's MAX_SAFE_INTEGER): the
 #: ceiling of counts that have no smaller natural bound.
@@ -26,6 +28,8 @@ NAME_REGEX = f"^{NAME_PATTERN.pattern}$"
 BASE64_REGEX = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
 #: A message id: ``<partition>-<position>`` (the Redis backend's positions hold a dash).
 MESSAGE_ID_REGEX = r"^[0-9]{1,3}-[0-9]{1,20}(?:-[0-9]{1,20})?$"
+#: The most messages one WebSocket or group member may hold unacked.
+MAX_IN_FLIGHT = 100_000
 #: The longest URL a push endpoint may be (what browsers and most servers take).
 MAX_URL_LENGTH = 2083
 
@@ -35,8 +39,42 @@ Encoding = Literal["utf-8", "base64"]
 
 #: A topic or subscription name.
 Name = Annotated[str, Meta(pattern=NAME_REGEX, max_length=249)]
-#: A count with no natural ceiling but JSON's exact integers.
-Count = Annotated[int, Meta(ge=0, le=MAX_JSON_INT)]
+
+
+class Count(JsonInteger):
+    """A count with no natural ceiling but JSON's exact integers."""
+
+    minimum = 0
+    maximum = MAX_JSON_INT
+
+
+class PositiveCount(JsonInteger):
+    """A count of at least one."""
+
+    minimum = 1
+    maximum = MAX_JSON_INT
+
+
+class PartitionCount(JsonInteger):
+    """A topic's partitions (DESIGN §2)."""
+
+    minimum = 1
+    maximum = MAX_PARTITIONS
+
+
+class InFlightLimit(JsonInteger):
+    """The most messages one WebSocket or group member may hold unacked."""
+
+    minimum = 1
+    maximum = MAX_IN_FLIGHT
+
+
+def plain(fields: dict[str, Any]) -> dict[str, Any]:
+    """``fields`` with every integer a plain ``int``, for the domain records: storage
+    drivers take exact ints."""
+    return {k: int(v) if isinstance(v, JsonInteger) else v for k, v in fields.items()}
+
+
 #: Echoed in answers, so bounded to what JSON encoders write: a 64-bit integer or a string
 #: of up to 256 characters.
 RequestId = Annotated[int, Meta(ge=-(2**63), le=2**63 - 1)] | Annotated[str, Meta(max_length=256)]

@@ -11,9 +11,9 @@ from pubsubgo.adapters.wire.codec import InvalidJson, InvalidRequest, decode
 from pubsubgo.core.access import Action
 from pubsubgo.core.messages import Delivery
 
-from .fields import Name, RequestId
+from .fields import InFlightLimit, Name, RequestId
 from .messages import ReceivedMessage, received_message
-from .requests import MAX_IN_FLIGHT, AckIds, DeadlineSeconds, MessageIn
+from .requests import AckIds, DeadlineSeconds, MessageIn
 
 #: What the ``type`` of a client frame may be, for the refusal of any other.
 CLIENT_FRAME_TYPES = "subscribe, unsubscribe, ack, nack, extend or publish"
@@ -34,7 +34,7 @@ class SubscribeFrame(ClientFrame, tag="subscribe"):
 
     subscription: Name
     #: At most this many unacked messages on this socket (default: the subscription's).
-    max_in_flight: Annotated[int, Meta(ge=1, le=MAX_IN_FLIGHT)] | None = None
+    max_in_flight: InFlightLimit | None = None
     #: Send what one pull returned as one ``messages`` frame rather than a ``message``
     #: frame per message.
     batch: bool = False

@@ -10,6 +10,7 @@ import msgspec
 from msgspec import Struct
 
 from pubsubgo.adapters.wire.api import Operation
+from pubsubgo.adapters.wire.codec import schema_hook
 from pubsubgo.core.names import NAME_PATTERN
 
 from .fields import MESSAGE_ID_REGEX
@@ -49,7 +50,9 @@ def openapi_document(
     """
     operations = list(operations)
     types = _types(operations)
-    schemas, components = msgspec.json.schema_components(types, ref_template=_REF_TEMPLATE)
+    schemas, components = msgspec.json.schema_components(
+        types, schema_hook=schema_hook, ref_template=_REF_TEMPLATE
+    )
     refs = dict(zip(types, schemas, strict=True))
     for struct, rules in SCHEMA_RULES.items():
         if struct.__name__ in components:
@@ -139,7 +142,7 @@ def _parameters(operation: Operation, message_ids: str) -> list[dict[str, Any]]:
         for name in operation.path_parameters
     ]
     if operation.query is not None:
-        _, components = msgspec.json.schema_components([operation.query])
+        _, components = msgspec.json.schema_components([operation.query], schema_hook=schema_hook)
         schema = components[operation.query.__name__]
         required = set(schema.get("required", ()))
         for name, field in schema["properties"].items():

@@ -7,6 +7,7 @@ from typing import Annotated, Literal, Protocol
 
 from msgspec import Meta, Struct, field
 
+from pubsubgo.adapters.wire.codec import JsonInteger
 from pubsubgo.core.names import NamePage
 from pubsubgo.services.topics import MAX_BROWSE_LIMIT
 
@@ -21,6 +22,20 @@ PREFIX_REGEX = r"^[A-Za-z0-9._-]*$"
 QueryBool = Literal["true", "false"]
 
 
+class BrowseLimit(JsonInteger):
+    """How many messages one browse may answer."""
+
+    minimum = 1
+    maximum = MAX_BROWSE_LIMIT
+
+
+class ListLimit(JsonInteger):
+    """How many names one list may answer."""
+
+    minimum = 1
+    maximum = MAX_LIST_LIMIT
+
+
 class Query(Struct, forbid_unknown_fields=True, kw_only=True):
     """Base of query strings."""
 
@@ -29,7 +44,7 @@ class BrowseQuery(Query):
     """Query of ``GET /v1/topics/{topic}/messages``."""
 
     after: Annotated[str, Meta(pattern=MESSAGE_ID_REGEX)] | None = None
-    limit: Annotated[int, Meta(ge=1, le=MAX_BROWSE_LIMIT)] = 100
+    limit: BrowseLimit = BrowseLimit.default(100)
 
 
 class ForceQuery(Query):
@@ -51,7 +66,7 @@ class ListQuery(Query):
     prefix: Annotated[
         str, Meta(pattern=PREFIX_REGEX, max_length=249, description="names starting with it")
     ] = ""
-    limit: Annotated[int, Meta(ge=1, le=MAX_LIST_LIMIT)] = MAX_LIST_LIMIT
+    limit: ListLimit = ListLimit.default(MAX_LIST_LIMIT)
     page_token: (
         Annotated[
             str,

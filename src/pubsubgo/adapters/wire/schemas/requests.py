@@ -16,7 +16,7 @@ from typing import Annotated, Any, TypeVar
 from msgspec import Meta, Struct, field
 from msgspec.structs import asdict
 
-from pubsubgo.adapters.wire.codec import RuleBroken
+from pubsubgo.adapters.wire.codec import JsonInteger, RuleBroken
 from pubsubgo.core.access import Action
 from pubsubgo.core.filters import MAX_FILTER_LENGTH
 from pubsubgo.core.messages import (
@@ -33,28 +33,25 @@ from pubsubgo.core.subscriptions import (
     Subscription,
     SubscriptionType,
 )
-from pubsubgo.core.topics import (
-    DEFAULT_RETENTION_SECONDS,
-    MAX_PARTITIONS,
-    Overflow,
-    Topic,
-    TopicChanges,
-)
+from pubsubgo.core.topics import DEFAULT_RETENTION_SECONDS, Overflow, Topic, TopicChanges
 from pubsubgo.services.acknowledgment import MAX_ACK_IDS
 from pubsubgo.services.subscriber import MAX_PULL_MESSAGES, MAX_PULL_WAIT_SECONDS
 
 from .fields import (
     BASE64_REGEX,
     LIMITS,
-    MAX_JSON_INT,
     Attributes,
     Count,
     Encoding,
+    InFlightLimit,
     Name,
+    PartitionCount,
+    PositiveCount,
     Timestamp,
     check_http_url,
     decode_data,
     epoch_seconds,
+    plain,
 )
 
 T = TypeVar("T")
@@ -64,10 +61,17 @@ T = TypeVar("T")
 FILTER_FORMAT = "pubsub-filter"
 #: The longest TTL or delay a message may ask for.
 MAX_DELAY_SECONDS = LIMITS.max_delay_seconds
-#: The most messages one WebSocket or group member may hold unacked.
-MAX_IN_FLIGHT = 100_000
 
 Seconds = Annotated[float, Meta(ge=0, le=3600)]
+
+
+class PullSize(JsonInteger):
+    """How many messages one pull may answer."""
+
+    minimum = 1
+    maximum = MAX_PULL_MESSAGES
+
+
 AckIds = Annotated[list[str], Meta(min_length=1, max_length=MAX_ACK_IDS)]
 DeadlineSeconds = Annotated[float, Meta(ge=0, le=MAX_ACK_DEADLINE_SECONDS)]
 
@@ -120,13 +124,14 @@ class CreateTopic(Strict):
     """``POST /v1/topics``."""
 
     name: Name
-    partitions: Annotated[int, Meta(ge=1, le=MAX_PARTITIONS)] = 1
-    retention_seconds: Annotated[int, Meta(gt=0, le=MAX_JSON_INT)] = DEFAULT_RETENTION_SECONDS
-    max_messages: Annotated[Count, Meta(description="0 = unbounded")] = 0
+    partitions: PartitionCount = PartitionCount.default(1)
+    retention_seconds: PositiveCount = PositiveCount.default(DEFAULT_RETENTION_SECONDS)
+    #: 0 = unbounded
+    max_messages: Count = Count.default(0)
     overflow: Overflow = Overflow.REJECT
-    dedup_window_seconds: Count = 120
+    dedup_window_seconds: Count = Count.default(120)
     compression: Compression = Compression.NONE
-    compression_min_bytes: Count = 1024
+    compression_min_bytes: Count = Count.default(1024)
 
     def needs(self) -> list[tuple[Action, str]]:
         """The permissions creating this topic takes."""
@@ -134,18 +139,18 @@ class CreateTopic(Strict):
 
     def to_topic(self) -> Topic:
         """The domain topic this request describes (its fields are the topic's settings)."""
-        return Topic(**asdict(self))
+        return Topic(**plain(asdict(self)))
 
 
 class UpdateTopic(Strict):
     """``PATCH /v1/topics/{topic}``: the settings to change (the others stay as they are).
     ``partitions`` cannot change: it may only be given with the topic's own count."""
 
-    partitions: (
-        Annotated[int, Meta(ge=1, le=MAX_PARTITIONS, description="the topic's count; fixed")] | None
-    ) = None
-    retention_seconds: Annotated[int, Meta(gt=0, le=MAX_JSON_INT)] | None = None
-    max_messages: Annotated[Count, Meta(description="0 = unbounded")] | None = None
+    #: the topic's own count: partitions are fixed
+    partitions: PartitionCount | None = None
+    retention_seconds: PositiveCount | None = None
+    #: 0 = unbounded
+    max_messages: Count | None = None
     overflow: Overflow | None = None
     dedup_window_seconds: Count | None = None
     compression: Compression | None = None
@@ -153,7 +158,7 @@ class UpdateTopic(Strict):
 
     def to_changes(self) -> TopicChanges:
         """The changes this request asks for."""
-        return TopicChanges(**asdict(self))
+        return TopicChanges(**plain(asdict(self)))
 
 
 class MessageIn(Strict):
@@ -234,7 +239,7 @@ _AT_LEAST_ONCE = DeliveryMode.AT_LEAST_ONCE
 class PullRequest(Strict):
     """``POST /v1/subscriptions/{sub}/pull``: waits up to ``wait_seconds`` for a message."""
 
-    max_messages: Annotated[int, Meta(ge=1, le=MAX_PULL_MESSAGES)] = 100
+    max_messages: PullSize = PullSize.default(100)
     wait_seconds: Annotated[float, Meta(ge=0, le=MAX_PULL_WAIT_SECONDS)] = 0.0
     member_id: str | None = None
 
@@ -292,9 +297,8 @@ class CreateSubscription(Strict):
     ) = None
     ack_deadline_seconds: Annotated[float, Meta(ge=1, le=MAX_ACK_DEADLINE_SECONDS)] = 30.0
     retry_policy: RetryPolicyIn = field(default_factory=RetryPolicyIn)
-    max_delivery_attempts: Annotated[
-        Count, Meta(description="0 = unlimited; needs dead_letter_topic")
-    ] = 0
+    #: 0 = unlimited; needs dead_letter_topic
+    max_delivery_attempts: Count = Count.default(0)
     dead_letter_topic: Name | None = None
     filter: Annotated[
         str,
@@ -308,11 +312,9 @@ class CreateSubscription(Strict):
     ordered: bool = False
     start: StartPosition = StartPosition.LATEST
     durable: bool = True
-    max_in_flight: Annotated[int, Meta(ge=1, le=MAX_IN_FLIGHT)] = 1000
-    max_backlog: Annotated[
-        Count,
-        Meta(description="0 = unbounded; the most messages it may hold unsettled"),
-    ] = 0
+    max_in_flight: InFlightLimit = InFlightLimit.default(1000)
+    #: 0 = unbounded; the most messages it may hold unsettled
+    max_backlog: Count = Count.default(0)
     overflow: Annotated[
         Overflow,
         Meta(description="over max_backlog: reject the publish (429), or skip its oldest"),
@@ -337,7 +339,7 @@ class CreateSubscription(Strict):
     def to_subscription(self) -> Subscription:
         """The domain subscription this request describes (its fields are the settings)."""
         retry_policy = RetryPolicy(**asdict(self.retry_policy))
-        return Subscription(**{**asdict(self), "retry_policy": retry_policy})
+        return Subscription(**{**plain(asdict(self)), "retry_policy": retry_policy})
 
 
 class JoinRequest(Strict):

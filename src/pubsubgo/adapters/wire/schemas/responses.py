@@ -233,12 +233,16 @@ class SubscriptionDescriptionView(SubscriptionView, kw_only=True):
     in_flight: int
     scheduled: int
     oldest_unacked_age_seconds: float
+    #: Deliveries per second over the last minute, as seen by this broker process.
+    consume_rate_per_second: float
     generation: int
     members: list[MemberView]
 
 
-def subscription_description_view(found: SubscriptionDescription) -> SubscriptionDescriptionView:
-    """The view of a described subscription."""
+def subscription_description_view(
+    found: SubscriptionDescription, consume_rate: float = 0.0
+) -> SubscriptionDescriptionView:
+    """The view of a described subscription; ``consume_rate`` in deliveries per second."""
     stats, group = found.stats, found.group
     members = [
         MemberView(
@@ -255,6 +259,7 @@ def subscription_description_view(found: SubscriptionDescription) -> Subscriptio
         in_flight=stats.in_flight,
         scheduled=stats.scheduled,
         oldest_unacked_age_seconds=stats.oldest_unacked_age_seconds,
+        consume_rate_per_second=consume_rate,
         generation=group.generation,
         members=members,
     )

@@ -1,5 +1,5 @@
-"""GroupCommit: concurrent publishes to one topic, stored by one script call while another
-is in flight."""
+"""GroupCommit: concurrent publishes to one topic, stored by one storage call while another
+is in flight (the Redis and PostgreSQL backends share it)."""
 
 from __future__ import annotations
 
@@ -15,12 +15,13 @@ from pubsubgo.core.topics import Topic
 
 logger = logging.getLogger(__name__)
 
-#: A merged call stores at most this many messages and payload bytes, so that one script
-#: never holds Redis for long (a batch of 1000 × 1 KiB takes about 6 ms of its time).
+#: A merged call stores at most this many messages and payload bytes, so that one call
+#: never holds storage for long (a batch of 1000 × 1 KiB takes about 6 ms of Redis's time).
 MAX_MERGED_DRAFTS = 1000
 MAX_MERGED_BYTES = 4 << 20
-#: Calls for one topic at once: two keep Redis busy with one while the broker sends the
-#: next; more would only queue in Redis, which runs scripts one at a time.
+#: Calls for one topic at once: two keep storage busy with one while the broker sends the
+#: next; more would only queue there (Redis runs scripts one at a time, PostgreSQL
+#: serialises a partition's publishes on its row).
 MAX_IN_FLIGHT = 2
 
 Store = Callable[[Topic, Sequence[MessageDraft]], Awaitable[list[MessageId]]]
