@@ -57,7 +57,19 @@ def _api_schema(backend: str) -> schemathesis.BaseSchema:
     operation ignores it."""
     settings = fuzz_settings("redis://127.0.0.1:1" if backend == "redis" else None)
     document = api_app(build_container(settings))[OPENAPI]  # built, never started
-    config = schemathesis.Config.from_dict({"auth": {"openapi": {"bearer": {"bearer": TOKEN}}}})
+    config = schemathesis.Config.from_dict(
+        {
+            "auth": {"openapi": {"bearer": {"bearer": TOKEN}}},
+            # The PubSubGo batch stores its valid entries and answers 206 naming the others,
+            # as its description says: a body with some bad entries is not refused whole.
+            "operations": [
+                {
+                    "include-operation-id": "publish_batch",
+                    "checks": {"negative_data_rejection": {"enabled": False}},
+                }
+            ],
+        }
+    )
     loaded = schemathesis.openapi.from_dict(document, config=config)
 
     @loaded.hook
