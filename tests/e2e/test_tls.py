@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import ssl
 import subprocess
 import sys
@@ -68,19 +69,23 @@ async def test_https_and_wss_serve_publish_and_delivery(tls_broker: BrokerProces
             assert (message["type"], message["data"]) == ("message", "over tls")
 
 
-async def test_plain_http_gets_no_answer_from_a_tls_listener(tls_broker: BrokerProcess) -> None:
-    plain = tls_broker.url.replace("https://", "http://")
-    async with aiohttp.ClientSession() as http:
-        with pytest.raises(aiohttp.ClientError):
-            await http.get(f"{plain}/healthz")
+def test_plain_http_gets_no_http_answer_from_a_tls_listener(tls_broker: BrokerProcess) -> None:
+    with socket.create_connection(("127.0.0.1", tls_broker.port), timeout=5) as plain:
+        plain.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        answer = plain.recv(64)
+    assert not answer.startswith(b"HTTP/")
 
 
-async def test_a_client_that_does_not_trust_the_certificate_is_refused(
+def test_a_client_that_does_not_trust_the_certificate_is_refused(
     tls_broker: BrokerProcess,
 ) -> None:
-    async with aiohttp.ClientSession() as http:
-        with pytest.raises(aiohttp.ClientConnectorCertificateError):
-            await http.get(f"{tls_broker.url}/healthz")
+    distrustful = ssl.create_default_context()
+    address = ("127.0.0.1", tls_broker.port)
+    with (
+        socket.create_connection(address, timeout=5) as raw,
+        pytest.raises(ssl.SSLCertVerificationError),
+    ):
+        distrustful.wrap_socket(raw, server_hostname="127.0.0.1")
 
 
 def _server(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -19,7 +19,7 @@ from pubsubgo.containers import api_app, build_container
 from pubsubgo.core.access import Action
 from pubsubgo.core.topics import Topic
 from tests.fuzz.strategies import DEAD_LETTER_TOPICS
-from tests.redis.servers import RedisServer
+from tests.redis.servers import RedisServer, running
 
 #: The bearer token of the fuzzing client: admin on every name.
 TOKEN = "fuzz-token-0123456789abcdef"
@@ -94,12 +94,8 @@ class ThreadedServer:
 @pytest.fixture(scope="session")
 def fuzz_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
     """A Redis of the fuzz runs alone: no other test's flush reaches their state."""
-    server = RedisServer(tmp_path_factory.mktemp("fuzz-redis"))
-    try:
-        server.start()
+    with running(RedisServer(tmp_path_factory.mktemp("fuzz-redis"))) as server:
         yield server
-    finally:
-        server.stop()
 
 
 def _serving(settings: Settings) -> Iterator[ThreadedServer]:
