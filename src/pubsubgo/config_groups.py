@@ -35,7 +35,7 @@ class ServerSettings(_Group):
     #: core; above 1 needs the Redis backend. 1 runs the broker in this process.
     workers: int = Field(1, ge=1, le=256)
     #: TLS: the server's certificate (chain) and private key, PEM files; both or neither.
-    #: With them the API and WebSocket listen with TLS only (https://, wss://).
+    #: With them the API, WebSocket and gRPC listen with TLS only (https://, wss://).
     tls_cert_file: FilePath | None = None
     tls_key_file: FilePath | None = None
 

@@ -45,6 +45,7 @@ from pubsubgo.adapters.telemetry import OpenTelemetryTracer, otlp_exporter, trac
 from pubsubgo.adapters.websocket import handler as websocket
 from pubsubgo.adapters.wire.api import RouteTable
 from pubsubgo.adapters.wire.ratelimit import RateLimiter
+from pubsubgo.adapters.wire.tls import server_pem
 from pubsubgo.adapters.wire.tokens import TokenStore
 from pubsubgo.auth_config import AuthSettings
 from pubsubgo.config import PostgresSettings, Settings
@@ -223,6 +224,7 @@ def grpc_server(
         max_message_bytes=settings.limits.max_body_bytes,
         shared_port=server.workers > 1,
         shutdown_seconds=server.shutdown_timeout_seconds,
+        tls=server_pem(server),
     )
     metrics = GrpcMetrics(prometheus.registry, prometheus) if settings.metrics.enabled else None
     edge = Edge(broker, Gate(tokens, limiter), metrics)

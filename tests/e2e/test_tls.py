@@ -1,5 +1,6 @@
-"""TLS in the server: ``pubsubgo-server`` with a certificate and key serves https and wss
-(and nothing in plain text); a bad pair stops it at start with one line; ``--version``."""
+"""TLS in the server: ``pubsubgo-server`` with a certificate and key serves https, wss and
+gRPC over TLS (and nothing in plain text); a bad pair stops it at start with one line;
+``--version``."""
 
 from __future__ import annotations
 
@@ -10,12 +11,16 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
+import grpc
 import pytest
+from grpc import aio
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from pubsubgo import __version__
-from tests.broker_process import BrokerProcess
+from tests.broker_process import BrokerProcess, free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -43,7 +48,11 @@ def tls_broker(
 ) -> Iterator[BrokerProcess]:
     cert, key = certificate
     trusting = ssl.create_default_context(cafile=str(cert))
-    settings = {"PUBSUB_SERVER_TLS_CERT_FILE": str(cert), "PUBSUB_SERVER_TLS_KEY_FILE": str(key)}
+    settings = {
+        "PUBSUB_SERVER_TLS_CERT_FILE": str(cert),
+        "PUBSUB_SERVER_TLS_KEY_FILE": str(key),
+        "PUBSUB_GRPC_PORT": str(free_port()),
+    }
     broker = BrokerProcess(tmp_path_factory.mktemp("tls-broker"), settings=settings, tls=trusting)
     broker.start()
     try:
@@ -67,6 +76,26 @@ async def test_https_and_wss_serve_publish_and_delivery(tls_broker: BrokerProces
             assert (await http.post("/v1/topics/tls-orders/messages", json=body)).status == 201
             message = await ws.receive_json(timeout=FRAME_DEADLINE_SECONDS)
             assert (message["type"], message["data"]) == ("message", "over tls")
+
+
+async def test_grpc_serves_over_tls_to_a_client_that_trusts_the_certificate(
+    tls_broker: BrokerProcess, certificate: tuple[Path, Path]
+) -> None:
+    cert, _ = certificate
+    port = tls_broker.settings["PUBSUB_GRPC_PORT"]
+    credentials = grpc.ssl_channel_credentials(root_certificates=cert.read_bytes())
+    async with aio.secure_channel(f"localhost:{port}", credentials) as channel:
+        health: Any = health_pb2_grpc.HealthStub(channel)  # typed for sync channels only
+        answer = await health.Check(health_pb2.HealthCheckRequest(service=""), timeout=5)
+    assert answer.status == health_pb2.HealthCheckResponse.SERVING
+
+
+async def test_grpc_refuses_a_plain_channel(tls_broker: BrokerProcess) -> None:
+    port = tls_broker.settings["PUBSUB_GRPC_PORT"]
+    async with aio.insecure_channel(f"localhost:{port}") as channel:
+        health: Any = health_pb2_grpc.HealthStub(channel)
+        with pytest.raises(aio.AioRpcError):
+            await health.Check(health_pb2.HealthCheckRequest(service=""), timeout=5)
 
 
 def test_plain_http_gets_no_http_answer_from_a_tls_listener(tls_broker: BrokerProcess) -> None:

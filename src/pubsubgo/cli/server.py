@@ -16,8 +16,8 @@ import typer
 from aiohttp import web
 
 from pubsubgo import __version__
-from pubsubgo.adapters.http.tls import server_tls
 from pubsubgo.adapters.prometheus.endpoint import MetricsPortUnavailable
+from pubsubgo.adapters.wire.tls import server_tls
 from pubsubgo.cli.workers import (
     PortUnavailable,
     Worker,

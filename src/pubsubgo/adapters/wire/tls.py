@@ -1,5 +1,5 @@
-"""The TLS context the broker's listener serves with (``server.tls_cert_file`` and
-``server.tls_key_file``)."""
+"""TLS for the broker's listeners (``server.tls_cert_file`` and ``server.tls_key_file``):
+the HTTP one's context, and the gRPC one's key and certificate."""
 
 from __future__ import annotations
 
@@ -28,3 +28,11 @@ def server_tls(server: ServerSettings) -> ssl.SSLContext | None:
             f" a certificate and its private key ({error})"
         ) from None
     return context
+
+
+def server_pem(server: ServerSettings) -> tuple[bytes, bytes] | None:
+    """The private key and certificate chain (PEM), as gRPC's credentials take them; None
+    without TLS. :func:`server_tls` has checked at start that they go together."""
+    if server.tls_cert_file is None or server.tls_key_file is None:
+        return None
+    return server.tls_key_file.read_bytes(), server.tls_cert_file.read_bytes()
