@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from benchmarks.context import Settings
+from benchmarks.context import Settings, row_key
 from benchmarks.results import P50, P99, RATE, Row, Target
 
 PUBLISH = "publish"
@@ -15,6 +15,17 @@ PUBLISH_TARGET = (Target(RATE, 100_000, at_least=True),)
 CONSUME_TARGET = (Target(RATE, 60_000, at_least=True),)
 LATENCY_TARGET = (Target(P50, 1.0, at_least=False), Target(P99, 3.0, at_least=False))
 ENGINE_TARGET = (Target(RATE, 300_000, at_least=True),)
+#: The rows measured on each backend of ``--backends``, and the backend their targets are
+#: stated for (another backend's rows show no target).
+PER_BACKEND = {
+    "rest-publish": "redis",
+    "ws-publish": "redis",
+    "ws-consume": "redis",
+    "pull-consume": "redis",
+    "latency": "redis",
+    "latency-ws": "redis",
+    "engine": "memory",
+}
 
 
 def rows(s: Settings) -> dict[str, Row]:
@@ -60,14 +71,33 @@ def rows(s: Settings) -> dict[str, Row]:
         ("redis-py:latency", LATENCY, "redis-py", f"XADD -> XREADGROUP BLOCK, {rate}", ()),
         ("nats:latency", LATENCY, "NATS", f"publish_async -> push consumer, {rate}", ()),
         ("rabbitmq:latency", LATENCY, "RabbitMQ", f"confirmed publish -> consume, {rate}", ()),
-        (
-            "engine",
-            ENGINE,
-            "pubsubgo",
-            f"memory backend publish -> pull -> ack, {batch}",
-            ENGINE_TARGET,
-        ),
+        ("engine", ENGINE, "pubsubgo", f"publish -> pull -> ack, {batch}", ENGINE_TARGET),
     ]
-    return {
-        key: Row(group, system, label, targets) for key, group, system, label, targets in catalog
-    }
+    found: dict[str, Row] = {}
+    for key, group, system, label, targets in catalog:
+        if key in PER_BACKEND:
+            found |= _per_backend(s, key, Row(group, system, label, targets))
+        else:
+            found[key] = Row(group, system, label, targets)
+    return found
+
+
+def _per_backend(s: Settings, key: str, row: Row) -> dict[str, Row]:
+    """``row`` once per backend it runs on: the first backend's is pubsubgo's (with the
+    targets, when stated for that backend), the others ``pubsubgo/<backend>``."""
+    backends = s.engine_backends if key == "engine" else s.backends
+    found: dict[str, Row] = {}
+    for backend in backends:
+        primary = backend == backends[0]
+        named = "pubsubgo" if primary else f"pubsubgo/{backend}"
+        kept = row.targets if primary and backend == PER_BACKEND[key] else ()
+        label = _on(row.label, backend, key, s)
+        found[row_key(key, backend, backends[0])] = Row(row.group, named, label, kept, key)
+    return found
+
+
+def _on(label: str, backend: str, key: str, s: Settings) -> str:
+    """The label of a per-backend row: it names its backend unless Redis is the only one."""
+    if key == "engine":
+        return f"{backend} backend {label}"
+    return label if s.backends == ("redis",) else f"{backend}: {label}"

@@ -36,7 +36,10 @@ async def consume_round(ctx: Context) -> list[tuple[str, Sample]]:
     wanted = [w for w in ("ws-consume", "pull-consume", "grpc-consume") if w in only]
     if not wanted:
         return []
-    found = await _broker(ctx, wanted)
+    found = []
+    for target in ctx.brokers:
+        samples = await _broker(ctx.on(target), wanted)
+        found += [(ctx.key(workload, target), sample) for workload, sample in samples]
     found.append(("redis-py:consume", await _redis(ctx)))
     if "nats" in ctx.systems:
         found.append(("nats:consume", await _nats(ctx)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import itertools
 import time
 from collections import Counter
@@ -36,8 +37,11 @@ SYSTEMS = ("redis-py", "nats", "rabbitmq")
 #: Load generators get this long to connect before a window opens.
 START_DELAY_SECONDS = 0.3
 #: The CPU role of the broker; with ``--workers`` each worker is ``"broker <n>"`` and the
-#: samples add them up into this one.
+#: samples add them up into this one. The brokers of further ``--backends`` are
+#: ``"broker@<backend>"``, each counted only in its own samples.
 BROKER_ROLE = "broker"
+#: The engine workload runs in process: on these backends only (memory always among them).
+ENGINE_BACKENDS = ("sqlite", "sqlite-full", "memory")
 #: Drain and latency jobs stop at their own deadline: the expected time times this, plus a bit.
 DEADLINE_FACTOR = 4.0
 
@@ -63,6 +67,8 @@ class Settings:
         ack_batch: ack ids per WebSocket ack frame (and RabbitMQ ``multiple`` ack).
         only: the workloads to run.
         workers: broker processes sharing the port (``pubsubgo-server --workers``).
+        backends: the brokers' storage backends; the first one's rows are "pubsubgo",
+            the others' are compared with it (``pubsubgo/<backend>``).
     """
 
     runs: int = 3
@@ -80,6 +86,30 @@ class Settings:
     ack_batch: int = 100
     only: frozenset[str] = frozenset(WORKLOADS)
     workers: int = 1
+    backends: tuple[str, ...] = ("redis",)
+
+    @property
+    def engine_backends(self) -> tuple[str, ...]:
+        """What the engine workload runs on: the in-process backends among ``backends``,
+        then memory, the engine's own baseline."""
+        chosen = [b for b in self.backends if b in ENGINE_BACKENDS]
+        return tuple(dict.fromkeys([*chosen, "memory"]))
+
+
+def row_key(workload: str, backend: str, primary: str) -> str:
+    """The report row of ``workload`` on ``backend``: the workload itself for the primary
+    backend, ``"<workload>@<backend>"`` for another."""
+    return workload if backend == primary else f"{workload}@{backend}"
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerTarget:
+    """One broker of the run: its backend, URL, (first) process and CPU role."""
+
+    backend: str
+    url: str
+    pid: int
+    role: str = BROKER_ROLE
 
 
 #: ``--quick``: the same workloads, small enough for the whole run to take under a minute.
@@ -101,9 +131,22 @@ class Context:
     monitor: CpuMonitor | None = None
     systems: frozenset[str] = frozenset({"redis-py"})
     broker_pid: int = 0
+    #: Every broker of the run, the primary backend's first.
+    brokers: tuple[BrokerTarget, ...] = ()
+    broker_role: str = BROKER_ROLE
     profile_dir: Path | None = None
     _names: itertools.count[int] = field(default_factory=itertools.count)
     _profiles: Counter[str] = field(default_factory=Counter)
+
+    def on(self, target: BrokerTarget) -> Context:
+        """This context aimed at ``target``'s broker (the generators and counters shared)."""
+        return dataclasses.replace(
+            self, broker_url=target.url, broker_pid=target.pid, broker_role=target.role
+        )
+
+    def key(self, workload: str, target: BrokerTarget) -> str:
+        """The report row of ``workload`` on ``target``'s broker."""
+        return row_key(workload, target.backend, self.brokers[0].backend)
 
     def name(self, prefix: str) -> str:
         """A topic, stream or queue name no other run of this process uses."""
@@ -135,16 +178,21 @@ class Context:
         self, metrics: dict[str, float], first: float, last: float, client_cpu: float
     ) -> Sample:
         """A sample with the CPU our processes used from ``first`` to ``last``."""
-        cpu = _broker_summed(self.monitor.percent(first, last)) if self.monitor else {}
+        cpu = (
+            _broker_summed(self.monitor.percent(first, last), self.broker_role)
+            if self.monitor
+            else {}
+        )
         if last > first:
             cpu["clients"] = 100 * client_cpu / (last - first)
         return Sample(metrics, cpu)
 
 
-def _broker_summed(cpu: dict[str, float]) -> dict[str, float]:
-    """``cpu`` with every broker process (supervisor and workers) as one ``broker`` role."""
+def _broker_summed(cpu: dict[str, float], measured: str) -> dict[str, float]:
+    """``cpu`` with every process of the ``measured`` broker (supervisor and workers) as one
+    ``broker`` role, and the other brokers left out."""
     summed = {role: v for role, v in cpu.items() if not role.startswith(BROKER_ROLE)}
-    broker = [v for role, v in cpu.items() if role.startswith(BROKER_ROLE)]
+    broker = [v for role, v in cpu.items() if role == measured or role.startswith(f"{measured} ")]
     if broker:
         summed[BROKER_ROLE] = sum(broker)
     return summed

@@ -1,8 +1,9 @@
-"""The in-process workload: publish -> pull -> ack through the engine on the memory backend."""
+"""The in-process workload: publish -> pull -> ack through the engine, on the memory backend
+and the in-process backends among ``--backends`` (SQLite)."""
 
 from __future__ import annotations
 
-from benchmarks.context import Context
+from benchmarks.context import Context, row_key
 from benchmarks.engine import EngineRun
 from benchmarks.results import RATE, Sample
 
@@ -13,5 +14,9 @@ async def engine_round(ctx: Context) -> list[tuple[str, Sample]]:
     s = ctx.settings
     if "engine" not in s.only:
         return []
-    [rate] = await ctx.run([EngineRun(s.engine_messages, s.batch, s.size)])
-    return [("engine", Sample({RATE: rate}))]
+    backends = s.engine_backends
+    found = []
+    for backend in backends:
+        [rate] = await ctx.run([EngineRun(s.engine_messages, s.batch, s.size, backend)])
+        found.append((row_key("engine", backend, backends[0]), Sample({RATE: rate})))
+    return found

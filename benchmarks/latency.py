@@ -25,8 +25,9 @@ async def latency_round(ctx: Context) -> list[tuple[str, Sample]]:
         return []
     found = []
     if "latency" in only:
-        found.append(("latency", await _broker(ctx, "latency")))
-        found.append(("latency-ws", await _broker(ctx, "latency-ws")))
+        for workload in ("latency", "latency-ws"):
+            for target in ctx.brokers:
+                found.append((ctx.key(workload, target), await _broker(ctx.on(target), workload)))
     if "latency-grpc" in only:
         found.append(("latency-grpc", await _broker(ctx, "latency-grpc")))
     found.append(("redis-py:latency", await _redis(ctx)))

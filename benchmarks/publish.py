@@ -22,10 +22,11 @@ async def publish_round(ctx: Context) -> list[tuple[str, Sample]]:
     """One run of every selected publish workload, each baseline right after."""
     only = ctx.settings.only
     found: list[tuple[str, Sample]] = []
-    if "rest-publish" in only:
-        found.append(("rest-publish", await _broker(ctx, websocket=False)))
-    if "ws-publish" in only:
-        found.append(("ws-publish", await _broker(ctx, websocket=True)))
+    for workload, websocket in (("rest-publish", False), ("ws-publish", True)):
+        if workload in only:
+            for target in ctx.brokers:
+                sample = await _broker(ctx.on(target), websocket=websocket)
+                found.append((ctx.key(workload, target), sample))
     for workload, batch in (("grpc-publish", ctx.settings.batch), ("grpc-publish-single", 1)):
         if workload in only:
             found.append((workload, await _grpc(ctx, workload, batch)))

@@ -68,6 +68,14 @@ def ratio(row: Row, baseline: Row) -> str:
     return "/".join(found)
 
 
+def _ratio_to(row: Row, members: list[Row], system: str) -> str:
+    """``row`` ÷ ``system``'s row of the same workload, or its only row in the group."""
+    theirs = [r for r in members if r.system == system]
+    same = [r for r in theirs if r.workload and r.workload == row.workload]
+    found = same or (theirs if len(theirs) == 1 else [])
+    return ratio(row, found[0]) if found else "-"
+
+
 def _cpu(row: Row) -> str:
     """CPU each process spent per message (throughput rows), or its share of a core."""
     if not any(s.cpu for s in row.samples):
@@ -90,16 +98,18 @@ def table(rows: Iterable[Row]) -> str:
     ]
     for group in dict.fromkeys(r.group for r in measured):
         members = [r for r in measured if r.group == group]
-        baselines = [r for r in members if r.system != "pubsubgo"]
+        systems = list(dict.fromkeys(r.system for r in members if r.system != "pubsubgo"))
         header = ["system", "workload", "median", "min–max", "target"]
-        header += [f"÷ {b.system}" for b in baselines] + ["CPU: broker redis clients"]
+        header += [f"÷ {system}" for system in systems] + ["CPU: broker redis clients"]
         cells = [header]
         for row in members:
             median, spread = _values(row)
             line = [row.system, row.label, median, spread, _target(row)]
-            ours = row.system == "pubsubgo"
-            line += [ratio(row, b) if ours else "" for b in baselines] + [_cpu(row)]
-            cells.append(line)
+            if row.system == "pubsubgo":
+                line += [_ratio_to(row, members, system) for system in systems]
+            else:
+                line += [""] * len(systems)
+            cells.append(line + [_cpu(row)])
         lines += ["", f"== {group}", *_aligned(cells)]
     return "\n".join(lines)
 

@@ -64,12 +64,15 @@ class Row:
         system: ``pubsubgo`` or the baseline's name.
         label: how the workload was driven.
         targets: what pubsubgo should reach (none for baselines).
+        workload: the workload, where rows of several systems measure the same one (the
+            broker on each backend): a row is compared with its own workload's.
     """
 
     group: str
     system: str
     label: str
     targets: tuple[Target, ...] = ()
+    workload: str = ""
     samples: list[Sample] = field(default_factory=list)
 
     @property

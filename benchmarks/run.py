@@ -1,10 +1,14 @@
 """The broker measured side by side with its baselines, in one command.
 
 Run: ``python -m benchmarks.run [--quick] [--runs N] [--only W,...] [--workers N]
-[--json FILE] [--profile DIR]``
+[--backends B,...] [--json FILE] [--profile DIR]``
 
 Starts a private redis-server (AOF, fsync every second) and the broker on it (one
-process, as ``pubsubgo-server`` runs, or ``--workers N`` processes sharing its port), then
+process, as ``pubsubgo-server`` runs, or ``--workers N`` processes sharing its port); with
+``--backends`` one broker per backend (``redis``, ``sqlite``, ``sqlite-full`` for
+``synchronous = full``, ``memory``), each broker workload running on each in turn, the
+first backend's rows compared with the others' (the engine workload runs on the in-process
+ones, and on memory). Then it
 runs each workload ``--runs`` times, each baseline right after the broker's run of the same
 workload so that both see the same load on a noisy machine: redis-py on the same Redis
 always, NATS JetStream and RabbitMQ when their servers answer on 127.0.0.1 (4222, 5672).
@@ -29,13 +33,21 @@ from pathlib import Path
 
 from benchmarks import catalog, profiling, report
 from benchmarks.consume import consume_round
-from benchmarks.context import BROKER_ROLE, QUICK, SYSTEMS, WORKLOADS, Context, Settings
+from benchmarks.context import (
+    BROKER_ROLE,
+    QUICK,
+    SYSTEMS,
+    WORKLOADS,
+    BrokerTarget,
+    Context,
+    Settings,
+)
 from benchmarks.in_process import engine_round
 from benchmarks.latency import latency_round
 from benchmarks.pool import WorkerPool
 from benchmarks.publish import publish_round
 from benchmarks.results import Row, Sample
-from benchmarks.servers import BrokerServer, PrivateRedis, answers
+from benchmarks.servers import BACKENDS, BrokerServer, PrivateRedis, answers
 from benchmarks.timing import CpuMonitor
 
 Round = Callable[[Context], Awaitable[list[tuple[str, Sample]]]]
@@ -80,6 +92,11 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument(
         "--workers", type=int, default=1, help="broker processes (pubsubgo-server --workers)"
     )
+    parser.add_argument(
+        "--backends",
+        default="redis",
+        help=f"brokers' storage, comma-separated, the first compared with the others: {BACKENDS}",
+    )
     parser.add_argument("--json", type=Path, help="also write every measurement here")
     parser.add_argument("--profile", type=Path, help="py-spy the broker into this directory")
     return parser.parse_args()
@@ -96,6 +113,11 @@ def _settings(args: argparse.Namespace) -> Settings:
     if args.workers < 1:
         raise SystemExit("--workers must be at least 1")
     settings = dataclasses.replace(settings, workers=args.workers)
+    backends = tuple(dict.fromkeys(b.strip() for b in args.backends.split(",") if b.strip()))
+    unknown_backends = set(backends) - set(BACKENDS)
+    if unknown_backends or not backends:
+        raise SystemExit(f"--backends takes some of: {', '.join(BACKENDS)}")
+    settings = dataclasses.replace(settings, backends=backends)
     if args.only:
         only = frozenset(w.strip() for w in args.only.split(","))
         unknown = only - set(WORKLOADS)
@@ -154,19 +176,39 @@ def _servers(ctx: Context, scratch: Path, env: Environment) -> Iterator[None]:
     if not ctx.settings.only - {"engine"}:
         yield
         return
-    workers = ctx.settings.workers
-    with (
-        PrivateRedis(scratch / "redis") as redis,
-        BrokerServer(scratch / "broker", redis.url, workers) as broker,
-        CpuMonitor({"redis": redis.pid, **broker_roles(broker)}) as monitor,
-    ):
+    with PrivateRedis(scratch / "redis") as redis, contextlib.ExitStack() as stack:
+        brokers = [
+            stack.enter_context(_broker(ctx.settings, backend, redis.url, scratch))
+            for backend in ctx.settings.backends
+        ]
+        roles = {"redis": redis.pid}
+        for index, broker in enumerate(brokers):
+            roles |= broker_roles(broker) if index == 0 else {_role(broker): broker.pid}
+        monitor = stack.enter_context(CpuMonitor(roles))
         env.versions["redis"] = redis.version()
-        env.versions["broker workers"] = str(workers)
-        ctx.broker_url, ctx.redis_url, ctx.monitor = broker.url, redis.url, monitor
-        ctx.grpc_target = broker.grpc_target
+        env.versions["broker workers"] = str(ctx.settings.workers)
+        env.versions["broker backends"] = ", ".join(ctx.settings.backends)
+        # gRPC workloads run against the first backend's broker.
+        ctx.grpc_target = brokers[0].grpc_target
         # With workers, --profile records the first one: they run the same code.
-        ctx.broker_pid = broker.worker_pids[0]
+        ctx.brokers = tuple(
+            BrokerTarget(b.backend, b.url, b.worker_pids[0], BROKER_ROLE if i == 0 else _role(b))
+            for i, b in enumerate(brokers)
+        )
+        ctx.broker_url, ctx.redis_url, ctx.monitor = ctx.brokers[0].url, redis.url, monitor
+        ctx.broker_pid = ctx.brokers[0].pid
         yield
+
+
+def _broker(settings: Settings, backend: str, redis_url: str, scratch: Path) -> BrokerServer:
+    """The broker of ``backend`` (with ``--workers`` on Redis only: the others are owned by
+    one process)."""
+    workers = settings.workers if backend == "redis" else 1
+    return BrokerServer(scratch / f"broker-{backend}", backend, redis_url, workers)
+
+
+def _role(broker: BrokerServer) -> str:
+    return f"{BROKER_ROLE}@{broker.backend}"
 
 
 def broker_roles(broker: BrokerServer) -> dict[str, int]:

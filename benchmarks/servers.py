@@ -1,4 +1,4 @@
-"""The processes a benchmark run starts and owns: a private redis-server and the broker.
+"""The processes a benchmark run starts and owns: a private redis-server and the brokers.
 
 Both listen on free ports of 127.0.0.1, live in a temporary directory and are stopped (then
 killed if they linger) when their ``with`` block ends. On Linux they also get SIGKILL if the
@@ -32,6 +32,9 @@ POLL_SECONDS = 0.05
 _PR_SET_PDEATHSIG = 1
 #: The durability the targets are stated for: an AOF fsynced once a second.
 REDIS_AOF_EVERYSEC = ("--save", "", "--appendonly", "yes", "--appendfsync", "everysec")
+#: The broker backends a run can measure (``--backends``): ``sqlite-full`` is SQLite with
+#: ``synchronous = full``.
+BACKENDS = ("redis", "sqlite", "sqlite-full", "memory")
 #: The line each worker of ``--workers`` logs once it listens.
 _WORKER_READY = re.compile(r"listening on \S+ \(storage: \w+; worker \d+ of \d+, pid (\d+)\)")
 
@@ -140,14 +143,30 @@ class PrivateRedis(_Child):
         return out.split("v=", 1)[1].split()[0] if "v=" in out else out.strip()
 
 
-class BrokerServer(_Child):
-    """``python -m pubsubgo`` on the Redis backend, as a user would run it: one process, or
-    a supervisor and ``workers`` broker processes sharing the port (``--workers``)."""
+def storage_settings(backend: str, redis_url: str, directory: Path) -> dict[str, str]:
+    """The ``PUBSUB_`` variables of a broker on ``backend``: Redis at ``redis_url``, or a
+    SQLite file in ``directory``."""
+    if backend == "redis":
+        return {"PUBSUB_STORAGE_BACKEND": "redis", "PUBSUB_REDIS_URL": redis_url}
+    if backend in ("sqlite", "sqlite-full"):
+        return {
+            "PUBSUB_STORAGE_BACKEND": "sqlite",
+            "PUBSUB_SQLITE_PATH": str(directory / "pubsubgo.db"),
+            "PUBSUB_SQLITE_SYNCHRONOUS": "full" if backend == "sqlite-full" else "normal",
+        }
+    return {"PUBSUB_STORAGE_BACKEND": "memory"}
 
-    def __init__(self, directory: Path, redis_url: str, workers: int = 1) -> None:
+
+class BrokerServer(_Child):
+    """``python -m pubsubgo`` as a user would run it, on ``backend`` (Redis at
+    ``redis_url``, or a file in ``directory``): one process, or a supervisor and ``workers``
+    broker processes sharing the port (``--workers``, Redis only)."""
+
+    def __init__(self, directory: Path, backend: str, redis_url: str, workers: int = 1) -> None:
         super().__init__()
         self.directory = directory
-        self.redis_url = redis_url
+        self.backend = backend
+        self.storage = storage_settings(backend, redis_url, directory)
         self.workers = workers
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -165,9 +184,7 @@ class BrokerServer(_Child):
         self.directory.mkdir(parents=True, exist_ok=True)
         # No PUBSUB_ variable of the caller's shell leaks in: the settings are these.
         env = {k: v for k, v in os.environ.items() if not k.startswith("PUBSUB_")}
-        env |= {
-            "PUBSUB_STORAGE_BACKEND": "redis",
-            "PUBSUB_REDIS_URL": self.redis_url,
+        env |= self.storage | {
             "PUBSUB_SERVER_PORT": str(self.port),
             "PUBSUB_GRPC_PORT": str(self.grpc_port),
             "PUBSUB_METRICS_PORT": "0",

@@ -7,6 +7,7 @@ session, and restartable on the same port (reconnection tests).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -17,7 +18,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
@@ -153,3 +154,14 @@ class BrokerProcess:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@contextlib.contextmanager
+def running_broker(workdir: Path, settings: dict[str, str]) -> Iterator[BrokerProcess]:
+    """A broker with ``settings`` (``PUBSUB_`` variables), started, and killed at the end."""
+    process = BrokerProcess(workdir, settings=settings)
+    process.start()
+    try:
+        yield process
+    finally:
+        process.kill()

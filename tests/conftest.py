@@ -6,10 +6,12 @@ import itertools
 import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 
 from pubsubgo.adapters.memory import memory_storage
+from pubsubgo.adapters.sqlite import open_sqlite_storage
 from pubsubgo.containers import build_broker
 from pubsubgo.core.groups import GroupSettings
 from pubsubgo.ports.storage import Storage
@@ -29,6 +31,8 @@ BACKENDS = [
     # partitions live on different shards.
     pytest.param("redis_cluster", marks=pytest.mark.redis),
     pytest.param("postgres", marks=pytest.mark.postgres),
+    # One file per test, in the test's temporary directory.
+    pytest.param("sqlite", marks=pytest.mark.sqlite),
 ]
 
 #: The binaries the tests with each marker run, and the Debian package that installs them.
@@ -94,6 +98,15 @@ def clock() -> ManualClock:
 @pytest.fixture
 def memory_storage_backend() -> Storage:
     return memory_storage()
+
+
+@pytest.fixture
+async def sqlite_storage_backend(tmp_path: Path) -> AsyncIterator[Storage]:
+    storage = await open_sqlite_storage(tmp_path / "pubsubgo.db")
+    try:
+        yield storage
+    finally:
+        await storage.aclose()
 
 
 @pytest.fixture(scope="session")

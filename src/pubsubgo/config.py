@@ -37,6 +37,7 @@ from pubsubgo.config_groups import (
     PushSettings,
     RedisSettings,
     ServerSettings,
+    SqliteSettings,
     StorageSettings,
     TopicSettings,
     TracingSettings,
@@ -58,6 +59,7 @@ __all__ = [
     "RedisSettings",
     "ServerSettings",
     "Settings",
+    "SqliteSettings",
     "StorageSettings",
     "TopicSettings",
     "TracingSettings",
@@ -102,6 +104,7 @@ class Settings(BaseSettings):
     storage: StorageSettings = Field(default_factory=StorageSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
     postgres: PostgresSettings = Field(default_factory=PostgresSettings)
+    sqlite: SqliteSettings = Field(default_factory=SqliteSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     tracing: TracingSettings = Field(default_factory=TracingSettings)
     log: LogSettings = Field(default_factory=LogSettings)
@@ -169,9 +172,10 @@ def _workers_problem(settings: Settings) -> tuple[str, str] | None:
     workers = settings.server.workers
     if workers == 1:
         return _metrics_port_problem(settings)
-    if settings.storage.backend == "memory":
+    backend = settings.storage.backend
+    if backend in ("memory", "sqlite"):
         return "server.workers", (
-            f"{workers} workers need storage.backend redis or postgres: memory storage lives"
+            f"{workers} workers need storage.backend redis or postgres: {backend} storage lives"
             " in one process"
         )
     metrics = settings.metrics

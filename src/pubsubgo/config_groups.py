@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
@@ -83,7 +84,7 @@ class GrpcSettings(_Group):
 class StorageSettings(_Group):
     """Which backend keeps the broker's state."""
 
-    backend: Literal["memory", "redis", "postgres"] = "memory"
+    backend: Literal["memory", "redis", "postgres", "sqlite"] = "memory"
 
 
 class RedisSettings(_Group):
@@ -105,6 +106,22 @@ class PostgresSettings(_Group):
     statement_timeout_seconds: float = Field(5.0, gt=0)
     #: How long the broker keeps trying to reach PostgreSQL at start before giving up.
     start_timeout_seconds: float = Field(30.0, ge=0)
+
+
+class SqliteSettings(_Group):
+    """The SQLite backend's file (docs/sqlite.md)."""
+
+    #: The database; its directory is created if missing. ``--data-dir DIR`` sets it to
+    #: ``DIR/pubsubgo.db``.
+    path: Path = Path("pubsubgo.db")
+    #: ``normal``: a publish answered is safe if the broker crashes, and may be lost if the
+    #: machine does; ``full``: each commit is fsynced first, safe from both.
+    synchronous: Literal["normal", "full"] = "normal"
+
+    @field_validator("synchronous", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
 
 
 class MetricsSettings(_Group):

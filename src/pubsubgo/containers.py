@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
@@ -41,6 +42,8 @@ from pubsubgo.adapters.prometheus.metrics import PrometheusMetrics
 from pubsubgo.adapters.push import PushDispatcher
 from pubsubgo.adapters.redis import build_client, redis_storage
 from pubsubgo.adapters.redis import codec as redis_ids
+from pubsubgo.adapters.sqlite import codec as sqlite_ids
+from pubsubgo.adapters.sqlite import open_sqlite_storage
 from pubsubgo.adapters.telemetry import OpenTelemetryTracer, otlp_exporter, tracer_provider
 from pubsubgo.adapters.websocket import handler as websocket
 from pubsubgo.adapters.wire.api import RouteTable
@@ -124,6 +127,11 @@ async def open_storage(settings: Settings) -> AsyncIterator[Storage]:
     if settings.storage.backend == "postgres":
         async for storage in open_postgres_storage(settings.postgres):
             yield storage
+        return
+    if settings.storage.backend == "sqlite":
+        sqlite = await open_sqlite_storage(settings.sqlite.path, settings.sqlite.synchronous)
+        async with contextlib.aclosing(sqlite):
+            yield sqlite
         return
     if settings.storage.backend != "redis":
         yield memory_storage()
@@ -360,6 +368,7 @@ MESSAGE_IDS = {
     "memory": memory_ids.ID_PATTERN,
     "redis": redis_ids.ID_PATTERN,
     "postgres": postgres_ids.ID_PATTERN,
+    "sqlite": sqlite_ids.ID_PATTERN,
 }
 
 

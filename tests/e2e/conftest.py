@@ -55,16 +55,16 @@ def free_port() -> int:
         return port
 
 
-def start_server(workdir: Path) -> RunningServer:
+def start_server(workdir: Path, *args: str) -> RunningServer:
     """Start the installed ``pubsubgo-server`` on a free port, with no PUBSUB_ variable of
-    the caller's shell and no config file."""
+    the caller's shell and no config file; ``args`` are more command-line options."""
     executable = shutil.which("pubsubgo-server")
     if executable is None:
         pytest.fail("pubsubgo-server is not on PATH: install the project with pip install -e .")
     port, metrics_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PUBSUB_")}
     process = subprocess.Popen(
-        [executable, "--host", "127.0.0.1", "--port", str(port)],
+        [executable, "--host", "127.0.0.1", "--port", str(port), *args],
         cwd=workdir,
         env=env
         | {
@@ -85,13 +85,14 @@ def start_server(workdir: Path) -> RunningServer:
 async def server(tmp_path: Path) -> AsyncIterator[RunningServer]:
     running = start_server(tmp_path)
     try:
-        await _wait_until_healthy(running)
+        await wait_until_healthy(running)
         yield running
     finally:
         running.stop()
 
 
-async def _wait_until_healthy(running: RunningServer) -> None:
+async def wait_until_healthy(running: RunningServer) -> None:
+    """Wait for ``/healthz`` to answer; fail with the server's log if it exits first."""
     async with aiohttp.ClientSession() as http:
 
         async def healthy() -> bool | None:

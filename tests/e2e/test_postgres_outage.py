@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.broker_process import BrokerProcess
+from tests.broker_process import BrokerProcess, running_broker
 from tests.e2e.test_redis_outage import outage_and_recovery
 from tests.postgres.servers import PostgresServer
 
@@ -18,12 +18,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 @pytest.fixture
 def broker(own_postgres: PostgresServer, tmp_path: Path) -> Iterator[BrokerProcess]:
     settings = {"PUBSUB_STORAGE_BACKEND": "postgres", "PUBSUB_POSTGRES_URL": own_postgres.url}
-    process = BrokerProcess(tmp_path, settings=settings)
-    process.start()
-    try:
+    with running_broker(tmp_path, settings) as process:
         yield process
-    finally:
-        process.kill()
 
 
 async def test_a_postgres_outage_is_a_bounded_503_and_the_broker_recovers_by_itself(

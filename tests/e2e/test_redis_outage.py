@@ -10,7 +10,7 @@ from typing import Protocol
 import aiohttp
 import pytest
 
-from tests.broker_process import BrokerProcess, eventually, unique
+from tests.broker_process import BrokerProcess, eventually, running_broker, unique
 from tests.redis.servers import RedisServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.redis]
@@ -34,12 +34,8 @@ def redis(tmp_path: Path) -> Iterator[RedisServer]:
 @pytest.fixture
 def broker(redis: RedisServer, tmp_path: Path) -> Iterator[BrokerProcess]:
     settings = {"PUBSUB_STORAGE_BACKEND": "redis", "PUBSUB_REDIS_URL": redis.url}
-    process = BrokerProcess(tmp_path, settings=settings)
-    process.start()
-    try:
+    with running_broker(tmp_path, settings) as process:
         yield process
-    finally:
-        process.kill()
 
 
 async def test_a_redis_outage_is_a_bounded_503_and_the_broker_recovers_by_itself(

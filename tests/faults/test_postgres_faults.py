@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.broker_process import BrokerProcess
+from tests.broker_process import BrokerProcess, running_broker
 from tests.faults.test_redis_faults import faults_under_load
 from tests.postgres.servers import PostgresServer
 
@@ -29,12 +29,8 @@ def broker(own_postgres: PostgresServer, tmp_path: Path) -> Iterator[BrokerProce
         "PUBSUB_POSTGRES_URL": own_postgres.url,
         "PUBSUB_BROKER_DUTY_INTERVAL_SECONDS": "0.2",
     }
-    process = BrokerProcess(tmp_path, settings=settings)
-    process.start()
-    try:
+    with running_broker(tmp_path, settings) as process:
         yield process
-    finally:
-        process.kill()
 
 
 async def test_killing_the_broker_repeatedly_loses_no_confirmed_message(

@@ -17,7 +17,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.broker_process import BrokerProcess, eventually, unique
+from tests.broker_process import BrokerProcess, eventually, running_broker, unique
 from tests.redis.servers import AOF_ALWAYS, RedisServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.redis]
@@ -71,12 +71,8 @@ def broker(redis: RedisServer, tmp_path: Path) -> Iterator[BrokerProcess]:
         "PUBSUB_REDIS_URL": redis.url,
         "PUBSUB_BROKER_DUTY_INTERVAL_SECONDS": "0.2",
     }
-    process = BrokerProcess(tmp_path, settings=settings)
-    process.start()
-    try:
+    with running_broker(tmp_path, settings) as process:
         yield process
-    finally:
-        process.kill()
 
 
 async def test_killing_the_broker_repeatedly_loses_no_confirmed_message(

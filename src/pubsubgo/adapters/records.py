@@ -1,5 +1,5 @@
 """Topic, subscription and group definitions as JSON records: how the persistent backends
-(Redis, PostgreSQL) keep what never changes once written."""
+(Redis, PostgreSQL, SQLite) keep what never changes once written."""
 
 from __future__ import annotations
 

@@ -27,6 +27,7 @@ from pubsubgo.cli.workers import (
 )
 from pubsubgo.config import ConfigError, Settings, load_settings
 from pubsubgo.containers import api_app, build_container
+from pubsubgo.core.errors import BackendError
 from pubsubgo.log import setup_logging
 
 logger = logging.getLogger("pubsubgo.server")
@@ -39,6 +40,17 @@ BIND_ERRORS = frozenset({errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES})
 CONFIG_HELP = "YAML configuration file (default: ./config.yaml when it exists)."
 HOST_HELP = "Address to listen on (overrides server.host)."
 PORT_HELP = "Port to listen on (overrides server.port)."
+DATA_DIR_HELP = (
+    "Keep everything in DIR/pubsubgo.db (created if missing): the SQLite backend, durable"
+    " across restarts with no other service (overrides storage.backend and sqlite.path)."
+)
+#: Said at start on the memory backend, the default: where to go for durability.
+MEMORY_HINT = (
+    "storage is in memory: nothing is kept when the broker stops;"
+    " --data-dir DIR keeps everything in DIR/pubsubgo.db"
+)
+#: The database file ``--data-dir`` names inside its directory.
+DATA_DIR_FILE = "pubsubgo.db"
 WORKERS_HELP = (
     "Broker processes sharing the port, one core each (overrides server.workers; Redis"
     " storage only). Worker i serves metrics on metrics.port + i."
@@ -65,14 +77,18 @@ def serve(
     version: Annotated[
         bool, typer.Option("--version", callback=_print_version, is_eager=True, help=VERSION_HELP)
     ] = False,
+    data_dir: Annotated[
+        Path | None, typer.Option("--data-dir", metavar="DIR", help=DATA_DIR_HELP)
+    ] = None,
 ) -> None:
     """Run the broker until SIGINT or SIGTERM, then drain and stop.
 
     A configuration error (a bad value, a backend this build lacks) exits with code 2 and
-    one line on stderr.
+    one line on stderr; storage that cannot be opened (a damaged database file, one another
+    broker holds) exits with code 1 and one line.
     """
     try:
-        settings = load_settings(config, _overrides(host, port, workers))
+        settings = load_settings(config, command_line_overrides(host, port, workers, data_dir))
         check_supported(settings)
         server_tls(settings.server)  # a bad certificate stops the server here, in one line
         setup_logging(settings.log.level, settings.log.format)
@@ -84,6 +100,9 @@ def serve(
     except ConfigError as error:
         print(error, file=sys.stderr)
         raise typer.Exit(EXIT_CONFIG) from None
+    except BackendError as error:
+        print(f"cannot open storage: {error}", file=sys.stderr)
+        raise typer.Exit(1) from None
     except MetricsPortUnavailable as error:
         print(error, file=sys.stderr)
         raise typer.Exit(1) from None
@@ -108,10 +127,18 @@ def _print_version(asked: bool) -> None:
         raise typer.Exit()
 
 
-def _overrides(host: str | None, port: int | None, workers: int | None) -> dict[str, Any]:
+def command_line_overrides(
+    host: str | None, port: int | None, workers: int | None, data_dir: Path | None
+) -> dict[str, Any]:
+    """The settings the options name, as ``load_settings`` overrides: they win over the
+    file and the environment."""
     given = {"host": host, "port": port, "workers": workers}
     server = {key: value for key, value in given.items() if value is not None}
-    return {"server": server} if server else {}
+    overrides: dict[str, Any] = {"server": server} if server else {}
+    if data_dir is not None:
+        overrides["storage"] = {"backend": "sqlite"}
+        overrides["sqlite"] = {"path": data_dir / DATA_DIR_FILE}
+    return overrides
 
 
 def _supervise(settings: Settings) -> int:
@@ -140,6 +167,8 @@ def _run(settings: Settings, worker: Worker | None = None) -> None:
                 "pubsubgo listening on %s://%s:%d (storage: %s)%s",
                 server.scheme, server.host, server.port, settings.storage.backend, grpc,
             )  # fmt: skip
+            if settings.storage.backend == "memory":
+                logger.info(MEMORY_HINT)
             return
         logger.info(
             "pubsubgo listening on %s://%s:%d (storage: %s; worker %d of %d, pid %d)%s",
