@@ -61,19 +61,25 @@ def tls_broker(
         broker.stop()
 
 
+async def _created(http: aiohttp.ClientSession, path: str, body: dict[str, Any]) -> int:
+    """The status of a POST, its connection given back to the pool (released)."""
+    async with http.post(path, json=body) as response:
+        return response.status
+
+
 async def test_https_and_wss_serve_publish_and_delivery(tls_broker: BrokerProcess) -> None:
     assert tls_broker.tls is not None
     connector = aiohttp.TCPConnector(ssl=tls_broker.tls)
     async with aiohttp.ClientSession(base_url=tls_broker.url, connector=connector) as http:
-        assert (await http.post("/v1/topics", json={"name": "tls-orders"})).status == 201
+        assert await _created(http, "/v1/topics", {"name": "tls-orders"}) == 201
         sub = {"name": "tls-billing", "topic": "tls-orders"}
-        assert (await http.post("/v1/subscriptions", json=sub)).status == 201
+        assert await _created(http, "/v1/subscriptions", sub) == 201
         async with http.ws_connect("/v1/ws") as ws:
             await ws.send_json({"type": "subscribe", "subscription": "tls-billing"})
             subscribed = await ws.receive_json(timeout=FRAME_DEADLINE_SECONDS)
             assert subscribed["type"] == "subscribed"
             body = {"messages": [{"data": "over tls"}]}
-            assert (await http.post("/v1/topics/tls-orders/messages", json=body)).status == 201
+            assert await _created(http, "/v1/topics/tls-orders/messages", body) == 201
             message = await ws.receive_json(timeout=FRAME_DEADLINE_SECONDS)
             assert (message["type"], message["data"]) == ("message", "over tls")
 
