@@ -8,6 +8,8 @@
 # Run it with the oldest Python the project supports (3.11): packages only older
 # Pythons need would be missing from a file made on a newer one.
 #   PYTHON=python3.11 EXTRAS=dev,bench scripts/lock.sh
+# The pins already in constraints.txt are kept (a new dependency is added at its newest
+# version); UPGRADE=1 resolves everything afresh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,8 +22,12 @@ trap 'rm -rf "$scratch"' EXIT
 echo "lock: a fresh venv with $("$PYTHON" --version)"
 "$PYTHON" -m venv "$scratch/venv"
 pip=("$scratch/venv/bin/python" -m pip --disable-pip-version-check)
-echo "lock: pip install -e \".[$EXTRAS]\""
-"${pip[@]}" install -q -e ".[$EXTRAS]"
+keep=()
+if [ "${UPGRADE:-0}" != 1 ] && [ -f constraints.txt ]; then
+  keep=(-c constraints.txt)
+fi
+echo "lock: pip install ${keep[*]} -e \".[$EXTRAS]\""
+"${pip[@]}" install -q "${keep[@]}" -e ".[$EXTRAS]"
 "${pip[@]}" check
 
 {

@@ -11,6 +11,7 @@ import contextlib
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -75,12 +76,19 @@ class BrokerProcess:
     ``settings`` (``PUBSUB_`` variables) say otherwise."""
 
     def __init__(
-        self, workdir: Path, port: int | None = None, settings: dict[str, str] | None = None
+        self,
+        workdir: Path,
+        port: int | None = None,
+        settings: dict[str, str] | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.workdir = workdir
         self.settings = settings or {}
         self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        #: With ``tls`` (the client side, trusting the server's certificate) the broker is
+        #: reached over https.
+        self.tls = tls
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.port}"
         self._process: subprocess.Popen[bytes] | None = None
         self._log = workdir / f"broker-{self.port}.log"
 
@@ -118,7 +126,8 @@ class BrokerProcess:
                 f"the broker exited with {self._process.returncode}:\n{self.log()}"
             )
         try:
-            with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as response:
+            healthz = f"{self.url}/healthz"
+            with urllib.request.urlopen(healthz, timeout=1, context=self.tls) as response:
                 return True if response.status == 200 else None
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             return None  # not listening yet

@@ -39,6 +39,7 @@ from pubsubgo.config_groups import (
     ServerSettings,
     SqliteSettings,
     StorageSettings,
+    TopicSettings,
     TracingSettings,
 )
 
@@ -60,6 +61,7 @@ __all__ = [
     "Settings",
     "SqliteSettings",
     "StorageSettings",
+    "TopicSettings",
     "TracingSettings",
     "load_settings",
 ]
@@ -110,6 +112,7 @@ class Settings(BaseSettings):
     groups: GroupSettingsModel = Field(default_factory=GroupSettingsModel)
     broker: BrokerSettings = Field(default_factory=BrokerSettings)
     push: PushSettings = Field(default_factory=PushSettings)
+    topics: TopicSettings = Field(default_factory=TopicSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
 

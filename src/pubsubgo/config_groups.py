@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, FilePath, field_validator, model_validator
 from pydantic_settings import NoDecode
 
 from pubsubgo.core.limits import MIB
+from pubsubgo.core.topics import MAX_PARTITIONS
 
 
 class _Group(BaseModel):
@@ -39,6 +40,21 @@ class ServerSettings(_Group):
     #: Broker processes sharing the port (SO_REUSEPORT), so one host can use more than one
     #: core; above 1 needs the Redis backend. 1 runs the broker in this process.
     workers: int = Field(1, ge=1, le=256)
+    #: TLS: the server's certificate (chain) and private key, PEM files; both or neither.
+    #: With them the API, WebSocket and gRPC listen with TLS only (https://, wss://).
+    tls_cert_file: FilePath | None = None
+    tls_key_file: FilePath | None = None
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> ServerSettings:
+        if (self.tls_cert_file is None) != (self.tls_key_file is None):
+            raise ValueError("tls_cert_file and tls_key_file go together: set both or neither")
+        return self
+
+    @property
+    def scheme(self) -> str:
+        """``https`` with TLS, ``http`` without."""
+        return "https" if self.tls_cert_file is not None else "http"
 
     @field_validator("allowed_origins", mode="before")
     @classmethod
@@ -49,6 +65,17 @@ class ServerSettings(_Group):
                 return yaml.safe_load(text)  # a JSON list is valid YAML
             return [part.strip() for part in text.split(",") if part.strip()]
         return value
+
+
+class TopicSettings(_Group):
+    """How topics come to be."""
+
+    #: A publish to a missing topic creates it (with ``default_partitions``), when the
+    #: publisher holds ``admin`` on its name. Off by default: a typo in a topic name would
+    #: otherwise create a topic nobody reads.
+    auto_create: bool = False
+    #: Partitions of a topic created by its first publish.
+    default_partitions: int = Field(1, ge=1, le=MAX_PARTITIONS)
 
 
 class GrpcSettings(_Group):

@@ -24,6 +24,8 @@ from pubsubgo.adapters.http.app import ApiParts, Callers, create_app
 from pubsubgo.adapters.http.observability import Observability
 from pubsubgo.adapters.http.routes import (
     dead_letters,
+    events,
+    health,
     identity,
     legacy,
     members,
@@ -32,21 +34,27 @@ from pubsubgo.adapters.http.routes import (
     topics,
 )
 from pubsubgo.adapters.memory import memory_storage
+from pubsubgo.adapters.memory import message_log as memory_ids
+from pubsubgo.adapters.postgres import codec as postgres_ids
 from pubsubgo.adapters.postgres import postgres_storage
 from pubsubgo.adapters.prometheus.gauges import StorageGauges
 from pubsubgo.adapters.prometheus.metrics import PrometheusMetrics
 from pubsubgo.adapters.push import PushDispatcher
 from pubsubgo.adapters.redis import build_client, redis_storage
+from pubsubgo.adapters.redis import codec as redis_ids
+from pubsubgo.adapters.sqlite import codec as sqlite_ids
 from pubsubgo.adapters.sqlite import open_sqlite_storage
 from pubsubgo.adapters.telemetry import OpenTelemetryTracer, otlp_exporter, tracer_provider
 from pubsubgo.adapters.websocket import handler as websocket
 from pubsubgo.adapters.wire.api import RouteTable
 from pubsubgo.adapters.wire.ratelimit import RateLimiter
+from pubsubgo.adapters.wire.tls import server_pem
 from pubsubgo.adapters.wire.tokens import TokenStore
 from pubsubgo.auth_config import AuthSettings
 from pubsubgo.config import PostgresSettings, Settings
 from pubsubgo.core.groups import GroupSettings
 from pubsubgo.core.limits import Limits
+from pubsubgo.core.topics import AutoCreate
 from pubsubgo.ports.clock import Clock
 from pubsubgo.ports.metrics import BrokerMetrics
 from pubsubgo.ports.storage import Storage
@@ -59,6 +67,7 @@ from pubsubgo.services.acknowledgment import AckService
 from pubsubgo.services.broker import Broker
 from pubsubgo.services.dead_letters import DeadLetterService
 from pubsubgo.services.groups import GroupService
+from pubsubgo.services.health import HealthService
 from pubsubgo.services.metrics import NullMetrics
 from pubsubgo.services.publisher import PublisherService
 from pubsubgo.services.subscriber import SubscriberService
@@ -76,20 +85,25 @@ def build_broker(
     limits: Limits | None = None,
     group_settings: GroupSettings | None = None,
     tracer: MessageTracer | None = None,
+    auto_create: AutoCreate | None = None,
 ) -> Broker:
     """Every service wired to ``storage``: the server's broker, and the tests'."""
     metrics = metrics or NullMetrics()
     s = storage
     # One per broker: the long polls of this process wait here for the storage's signal.
     waiting = WaitingRoom(s.signal, clock)
-    publisher = PublisherService(s.topics, s.messages, waiting, clock, metrics, limits, tracer)
+    publisher = PublisherService(
+        s.topics, s.messages, waiting, clock, metrics, limits, tracer, auto_create
+    )
     dead_letters = DeadLetterService(publisher, s.messages, s.in_flight, clock, metrics)
     acks = AckService(s.subscriptions, s.in_flight, dead_letters, waiting, clock, metrics)
+    topics = TopicService(s.topics, s.subscriptions, s.messages, clock)
+    subscriptions = SubscriptionService(
+        s.topics, s.subscriptions, s.messages, s.deliveries, s.groups, waiting, clock
+    )
     return Broker(
-        topics=TopicService(s.topics, s.subscriptions, s.messages, clock),
-        subscriptions=SubscriptionService(
-            s.topics, s.subscriptions, s.messages, s.deliveries, s.groups, waiting, clock
-        ),
+        topics=topics,
+        subscriptions=subscriptions,
         publisher=publisher,
         subscriber=SubscriberService(
             s.topics,
@@ -106,6 +120,7 @@ def build_broker(
         groups=GroupService(
             s.topics, s.subscriptions, s.groups, acks, clock, metrics, group_settings, waiting
         ),
+        health=HealthService(topics, subscriptions, s.messages, s.groups, clock),
     )
 
 
@@ -186,6 +201,11 @@ def http_observability(
     return Observability(prometheus if metrics_enabled else None, tracer, access_log)
 
 
+def topics_created_on_publish(enabled: bool, partitions: int) -> AutoCreate | None:
+    """How a first publish creates its topic (``topics.*``), or None when it does not."""
+    return AutoCreate(partitions) if enabled else None
+
+
 def token_store(auth: AuthSettings) -> TokenStore | None:
     """The known tokens, or None when authentication is off."""
     return TokenStore.of(auth.every_token) if auth.enabled else None
@@ -215,6 +235,7 @@ def grpc_server(
         max_message_bytes=settings.limits.max_body_bytes,
         shared_port=server.workers > 1,
         shutdown_seconds=server.shutdown_timeout_seconds,
+        tls=server_pem(server),
     )
     metrics = GrpcMetrics(prometheus.registry, prometheus) if settings.metrics.enabled else None
     edge = Edge(broker, Gate(tokens, limiter), metrics)
@@ -273,6 +294,11 @@ class Container(containers.DeclarativeContainer):
         heartbeat_interval_seconds=settings.provided.groups.heartbeat_interval_seconds,
         session_timeout_seconds=settings.provided.groups.session_timeout_seconds,
     )
+    auto_create = providers.Singleton(
+        topics_created_on_publish,
+        enabled=settings.provided.topics.auto_create,
+        partitions=settings.provided.topics.default_partitions,
+    )
     broker = providers.Singleton(
         build_broker,
         storage=storage,
@@ -281,6 +307,7 @@ class Container(containers.DeclarativeContainer):
         limits=limits,
         group_settings=group_settings,
         tracer=tracer,
+        auto_create=auto_create,
     )
     tokens = providers.Singleton(token_store, auth=settings.provided.auth)
     rate_limiter = providers.Singleton(
@@ -329,12 +356,23 @@ def api_routes(console_enabled: bool = False) -> list[RouteTable]:
         identity.routes,
         topics.routes,
         subscriptions.routes,
+        events.routes,
         dead_letters.routes,
         members.routes,
+        health.routes,
         legacy.routes,
         websocket.routes,
     ]
     return [*tables, console.routes] if console_enabled else tables
+
+
+#: The pattern of the message ids each storage backend issues, for the document.
+MESSAGE_IDS = {
+    "memory": memory_ids.ID_PATTERN,
+    "redis": redis_ids.ID_PATTERN,
+    "postgres": postgres_ids.ID_PATTERN,
+    "sqlite": sqlite_ids.ID_PATTERN,
+}
 
 
 def api_app(container: Container) -> web.Application:
@@ -342,7 +380,8 @@ def api_app(container: Container) -> web.Application:
     settings = container.settings()
     callers = Callers(tokens=container.tokens(), rate_limiter=container.rate_limiter())
     tables = api_routes(settings.console.enabled)
-    return create_app(settings, tables, lambda: _running(container), callers)
+    message_ids = MESSAGE_IDS[settings.storage.backend]
+    return create_app(settings, tables, lambda: _running(container), callers, message_ids)
 
 
 @asynccontextmanager

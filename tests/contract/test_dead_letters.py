@@ -133,7 +133,7 @@ async def _two_dead_letters(broker: Broker) -> tuple[str, str, list[MessageId]]:
     await publish(broker, topic, "a", "b")
     for deliveries in (await pull(broker, sub), (await pull(broker, other))[:1]):
         await broker.acks.nack(deliveries[0].subscription, [d.ack_id for d in deliveries])
-    letters = await broker.topics.browse(dead, None, 10)
+    letters = (await broker.topics.browse(dead, None, 10)).messages
     mine = [m.id for m in letters if m.attributes["x-original-subscription"] == sub]
     return sub, dead, mine
 
@@ -146,7 +146,7 @@ class TestChosenDeadLetters:
 
         assert moved == 1
         assert payloads(await pull(broker, sub)) == ["b"]
-        left = [m.id for m in await broker.topics.browse(dead, None, 10)]
+        left = [m.id for m in (await broker.topics.browse(dead, None, 10)).messages]
         assert first in left
         assert second not in left
         assert len(left) == 2  # the other subscription's letter stays too
@@ -155,13 +155,13 @@ class TestChosenDeadLetters:
         self, broker: Broker
     ) -> None:
         sub, dead, mine = await _two_dead_letters(broker)
-        letters = await broker.topics.browse(dead, None, 10)
+        letters = (await broker.topics.browse(dead, None, 10)).messages
         [theirs] = [m.id for m in letters if m.id not in mine]
 
         assert await broker.subscriptions.redrive(sub, [theirs, "0-999999"]) == 0
         assert await broker.subscriptions.purge_dead_letters(sub, [theirs]) == 0
 
-        assert len(await broker.topics.browse(dead, None, 10)) == 3
+        assert len((await broker.topics.browse(dead, None, 10)).messages) == 3
 
 
 class TestPurge:
@@ -173,7 +173,7 @@ class TestPurge:
         purged = await broker.subscriptions.purge_dead_letters(sub)
 
         assert purged == 2
-        [left] = await broker.topics.browse(dead, None, 10)
+        [left] = (await broker.topics.browse(dead, None, 10)).messages
         assert left.attributes["x-original-subscription"] != sub
         assert await broker.subscriptions.redrive(sub) == 0
         assert await pull(broker, sub) == []
@@ -185,7 +185,7 @@ class TestPurge:
 
         assert await broker.subscriptions.redrive(sub) == 1
         assert payloads(await pull(broker, sub)) == ["b"]
-        assert len(await broker.topics.browse(dead, None, 10)) == 1
+        assert len((await broker.topics.browse(dead, None, 10)).messages) == 1
 
     async def test_a_subscription_without_a_dead_letter_topic_purges_nothing(
         self, broker: Broker

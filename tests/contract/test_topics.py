@@ -114,8 +114,8 @@ class TestStoredMessages:
         for i in range(5):
             await publish(broker, name, f"m{i}", key=f"k{i}")
 
-        first = await broker.topics.browse(name, None, 3)
-        rest = await broker.topics.browse(name, first[-1].id, 10)
+        first = (await broker.topics.browse(name, None, 3)).messages
+        rest = (await broker.topics.browse(name, first[-1].id, 10)).messages
 
         seen = [m.data.decode() for m in first + rest]
         assert sorted(seen) == ["m0", "m1", "m2", "m3", "m4"]
@@ -128,8 +128,8 @@ class TestStoredMessages:
         for payload, priority in (("1", Priority.LOW), ("2", Priority.CRITICAL), ("3", None)):
             await publish(broker, name, payload, priority=priority or Priority.NORMAL)
 
-        first = await broker.topics.browse(name, None, 1)
-        rest = await broker.topics.browse(name, first[0].id, 10)
+        first = (await broker.topics.browse(name, None, 1)).messages
+        rest = (await broker.topics.browse(name, first[0].id, 10)).messages
 
         assert [m.data for m in first + rest] == [b"1", b"2", b"3"]
 
@@ -143,7 +143,7 @@ class TestStoredMessages:
 
         await broker.run_duties()
 
-        stored = [m.id for m in await broker.topics.browse(name, None, 10)]
+        stored = [m.id for m in (await broker.topics.browse(name, None, 10)).messages]
         assert stored == [new]
         assert old not in stored
 

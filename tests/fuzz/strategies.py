@@ -32,6 +32,9 @@ _ATOMS = st.one_of(
     st.builds("attributes.{} != {}".format, _KEYS, _VALUES),
     st.builds("attributes:{}".format, _KEYS),
     st.builds("hasPrefix(attributes.{}, {})".format, _KEYS, _VALUES),
+    st.builds("key = {}".format, _VALUES),
+    st.builds("key != {}".format, _VALUES),
+    st.builds("hasPrefix(key, {})".format, _VALUES),
 )
 
 
@@ -51,10 +54,25 @@ FILTERS: st.SearchStrategy[str] = st.one_of(
 FORMATS = {FILTER_FORMAT: FILTERS}
 
 
-def within_cross_field_rules(body: dict[str, Any]) -> dict[str, Any]:
+#: The longest a generated pull waits for messages: the runs stay bounded in time.
+MAX_PULL_WAIT_SECONDS = 0.2
+
+
+def bounded_in_time(body: dict[str, Any]) -> dict[str, Any]:
+    """A valid pull body that waits at most MAX_PULL_WAIT_SECONDS."""
+    wait = body.get("wait_seconds")
+    if isinstance(wait, int | float) and not isinstance(wait, bool):
+        body["wait_seconds"] = min(wait, MAX_PULL_WAIT_SECONDS)
+    return body
+
+
+def within_cross_field_rules(body: dict[str, Any], method: str = "POST") -> dict[str, Any]:
     """A valid body changed to obey the rules JSON Schema cannot state: a retry policy's
-    minimum backoff is at most its maximum, ``deliver_at`` is at most 7 days ahead, and a
-    dead-letter topic exists and differs from the subscription's topic."""
+    minimum backoff is at most its maximum, ``deliver_at`` is at most 7 days ahead, a
+    dead-letter topic exists and differs from the subscription's topic, and a topic's
+    update names no partition count (which must be the topic's own)."""
+    if method == "PATCH":
+        body.pop("partitions", None)
     if isinstance(body.get("dead_letter_topic"), str):
         taken = body.get("topic") == DEAD_LETTER_TOPICS[0]
         body["dead_letter_topic"] = DEAD_LETTER_TOPICS[1 if taken else 0]

@@ -53,6 +53,18 @@ def storage(memory_storage_backend: Storage) -> Storage:
     return memory_storage_backend
 
 
+#: The backends of tests whose behaviour reaches storage: a module runs on both by asking
+#: for ``on_every_backend`` in its own ``storage`` fixture.
+MEMORY_AND_REDIS = ["memory", pytest.param("redis", marks=pytest.mark.redis)]
+
+
+@pytest.fixture(params=MEMORY_AND_REDIS)
+def on_every_backend(request: pytest.FixtureRequest) -> Storage:
+    """The memory backend, then a private Redis."""
+    backend: Storage = request.getfixturevalue(f"{request.param}_storage_backend")
+    return backend
+
+
 @pytest.fixture
 def container(settings: Settings, storage: Storage, clock: ManualClock) -> Container:
     """The production container, with the test's storage and hand-driven clock."""

@@ -56,7 +56,7 @@ class TestPublishFrames:
         # Given the same messages as a plain frame and as one that must be validated
         topic = await create_topic(client)
         sub = await create_subscription(client, topic)
-        texts = ["héllo 😀", "", '\u0000\n"quoted"', "x" * 5000]
+        texts = ["héllo 😀", " ", '\u0000\n"quoted"', "x" * 5000]
         async with client.ws_connect("/v1/ws") as ws:
             # When
             plain = await ask(ws, publish_frame(topic, texts, "plain"))
@@ -105,7 +105,7 @@ class TestPublishFrames:
                 None,
             ),
             (
-                '{"type":"publish","topic":"t1","messages":[{"data":"x"}],"request_id":1.0}',
+                '{"type":"publish","topic":"t1","messages":[{"data":"x"}],"request_id":1.5}',
                 "invalid_frame",
                 "request_id",
                 None,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import pytest
 from redis.crc import key_slot
 
@@ -9,9 +11,12 @@ from pubsubgo.adapters.redis import keys
 from pubsubgo.adapters.redis.layout import Layout
 from pubsubgo.adapters.redis.scripts import lua_file
 from pubsubgo.containers import build_broker
+from pubsubgo.core.errors import InvalidSetting, SubscriptionBacklogFull
 from pubsubgo.core.messages import PublishRequest
-from pubsubgo.core.topics import Topic
+from pubsubgo.core.subscriptions import Subscription
+from pubsubgo.core.topics import Topic, TopicChanges
 from pubsubgo.runtime.clock import ManualClock
+from pubsubgo.services.broker import Broker
 from tests.conftest import unique
 from tests.redis.servers import RedisClusterServers, RedisServer, storage_on
 
@@ -103,6 +108,43 @@ class TestClusterPlacement:
 
         # Then a single master holds all of it
         assert len(_masters_holding(redis_cluster, f"psg:{{t:{topic}}}*")) == 1
+
+
+class TestSettingsThatNeedOneShard:
+    """A bound is checked by one script, which must see every partition of the topic."""
+
+    @pytest.fixture
+    async def broker(self, redis_cluster: RedisClusterServers) -> AsyncIterator[Broker]:
+        redis_cluster.flush()
+        async with storage_on(redis_cluster.url) as storage:
+            yield build_broker(storage, ManualClock())
+
+    async def test_a_spread_topic_cannot_take_a_bound_later(self, broker: Broker) -> None:
+        # Given an unbounded topic whose partitions are spread over the masters
+        topic = unique("topic")
+        await broker.topics.create(Topic(topic, partitions=12))
+        # When a bound is asked for, Then it is refused, naming the setting
+        with pytest.raises(InvalidSetting) as refused:
+            await broker.topics.update(topic, TopicChanges(max_messages=100))
+        assert refused.value.field == "max_messages"
+        # And the other settings still change
+        updated = await broker.topics.update(topic, TopicChanges(retention_seconds=60))
+        assert updated.retention_seconds == 60
+
+    async def test_a_backlog_bound_needs_the_partitions_on_one_master(self, broker: Broker) -> None:
+        # Given a spread topic and a bounded one on a cluster
+        spread, bounded = unique("topic"), unique("topic")
+        await broker.topics.create(Topic(spread, partitions=4))
+        await broker.topics.create(Topic(bounded, partitions=4, max_messages=100))
+        # When subscriptions with a max_backlog are created
+        with pytest.raises(InvalidSetting) as refused:
+            await broker.subscriptions.create(Subscription(unique("s"), spread, max_backlog=5))
+        await broker.subscriptions.create(Subscription(unique("s"), bounded, max_backlog=5))
+        # Then the spread topic's is refused, naming the setting; the other is bounded
+        assert refused.value.field == "max_backlog"
+        await broker.publisher.publish(bounded, [PublishRequest(b"x")] * 5)
+        with pytest.raises(SubscriptionBacklogFull):
+            await broker.publisher.publish(bounded, [PublishRequest(b"x")])
 
 
 def _masters_holding(cluster: RedisClusterServers, pattern: str) -> list[int]:

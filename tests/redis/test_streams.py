@@ -115,7 +115,7 @@ class TestBrowse:
         # When the topic is browsed 4 messages at a time
         seen: list[bytes] = []
         after = None
-        while page := await broker.topics.browse("catalog", after, 4):
+        while page := (await broker.topics.browse("catalog", after, 4)).messages:
             seen += [m.data for m in page]
             after = page[-1].id
 

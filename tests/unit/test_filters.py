@@ -21,6 +21,9 @@ from pubsubgo.core.filters import (
     Filter,
     HasKey,
     HasPrefix,
+    KeyEquals,
+    KeyHasPrefix,
+    KeyNotEquals,
     MatchAll,
     Not,
     NotEquals,
@@ -96,6 +99,51 @@ class TestKeyExists:
 
     def test_absent_key_does_not_match(self) -> None:
         assert not matches("attributes:trace", {"span": "abc"})
+
+
+class TestRoutingKey:
+    @pytest.mark.parametrize(
+        ("text", "key", "expected"),
+        [
+            ('key = "eu"', "eu", True),
+            ('key = "eu"', "eu-west", False),
+            ('key = "eu"', None, False),
+            ('key != "eu"', "us", True),
+            ('key != "eu"', None, True),
+            ('key != "eu"', "eu", False),
+            ('hasPrefix(key, "eu-")', "eu-west", True),
+            ('hasPrefix(key, "eu-")', "eu", False),
+            ('hasPrefix(key, "")', None, False),
+            ('hasPrefix(key, "eu-") AND attributes.tier = "gold"', "eu-1", True),
+        ],
+    )
+    def test_key_tests_match_the_routing_key(
+        self, text: str, key: str | None, expected: bool
+    ) -> None:
+        assert parse_filter(text).matches({"tier": "gold"}, key) is expected
+
+    def test_an_attribute_named_key_is_not_the_routing_key(self) -> None:
+        assert parse_filter('attributes.key = "eu"') == Equals("key", "eu")
+        assert parse_filter('key = "eu"') == KeyEquals("eu")
+        assert not parse_filter('key = "eu"').matches({"key": "eu"})
+
+    @pytest.mark.parametrize(
+        "text", ['key = "eu"', 'key != "eu"', 'hasPrefix(key, "eu-")', 'NOT key = "a b"']
+    )
+    def test_key_tests_render_back_to_their_text(self, text: str) -> None:
+        assert str(parse_filter(text)) == text
+
+    @pytest.mark.parametrize(
+        ("text", "position"), [("key", 3), ("key = eu", 6), ("hasPrefix(key)", 13), ("key:a", 3)]
+    )
+    def test_a_malformed_key_test_is_refused_where_it_breaks(
+        self, text: str, position: int
+    ) -> None:
+        assert parse_error(text).position == position
+
+    def test_the_parsed_nodes_are_the_key_tests(self) -> None:
+        parsed = parse_filter('key = "a" OR key != "b" OR hasPrefix(key, "c")')
+        assert parsed == Or((KeyEquals("a"), KeyNotEquals("b"), KeyHasPrefix("c")))
 
 
 class TestNegation:
@@ -387,6 +435,9 @@ leaves: st.SearchStrategy[Expression] = st.one_of(
     st.builds(NotEquals, keys, values),
     st.builds(HasPrefix, keys, values),
     st.builds(HasKey, keys),
+    st.builds(KeyEquals, values),
+    st.builds(KeyNotEquals, values),
+    st.builds(KeyHasPrefix, values),
 )
 
 
@@ -402,6 +453,7 @@ attribute_maps = st.dictionaries(
 
 FRAGMENTS = [
     "attributes",
+    "key",
     "hasPrefix",
     "hasSuffix",
     "AND",
@@ -427,6 +479,7 @@ FRAGMENTS = [
     "1",
     "&",
 ]
+routing_keys = st.one_of(st.none(), st.sampled_from(VALUE_POOL + ["eu-west-1", "us"]))
 grammar_soup = st.lists(st.sampled_from(FRAGMENTS), max_size=30).map("".join)
 
 
@@ -447,14 +500,14 @@ def assert_parses_or_raises_invalid_filter(text: str) -> None:
 
 
 class TestProperties:
-    @given(expressions, st.lists(attribute_maps, min_size=1, max_size=8))
+    @given(expressions, st.lists(st.tuples(attribute_maps, routing_keys), min_size=1, max_size=8))
     @settings(deadline=None)
     def test_rendered_text_parses_back_to_an_equivalent_filter(
-        self, expression: Expression, samples: list[dict[str, str]]
+        self, expression: Expression, samples: list[tuple[dict[str, str], str | None]]
     ) -> None:
         reparsed = parse_filter(str(expression))
-        for attributes in samples:
-            assert reparsed.matches(attributes) == expression.matches(attributes)
+        for attributes, key in samples:
+            assert reparsed.matches(attributes, key) == expression.matches(attributes, key)
 
     @given(expressions)
     @settings(deadline=None)

@@ -9,7 +9,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
-from pubsubgo.core.errors import TopicFull
+from pubsubgo.core.errors import SubscriptionBacklogFull, TopicFull
 from pubsubgo.core.messages import MessageDraft, MessageId
 from pubsubgo.core.topics import Topic
 
@@ -51,7 +51,8 @@ class GroupCommit:
     instead of one round trip each.
 
     Each batch stays atomic: a merged call is one script per slot group, like a single
-    batch. When a merged call is refused because the topic is full (overflow ``reject``),
+    batch. When a merged call is refused because the topic or a subscription's backlog is
+    full (overflow ``reject``),
     each batch is stored alone for its own answer; any other failure (no such topic,
     storage unavailable) is every waiting batch's, as it would have been alone.
 
@@ -127,7 +128,7 @@ class GroupCommit:
         merged = [draft for waiting in batch for draft in waiting.drafts]
         try:
             ids = await self._store(batch[-1].topic, merged)
-        except TopicFull:
+        except (TopicFull, SubscriptionBacklogFull):
             # Together they did not fit; alone some may: each gets its own answer.
             for waiting in batch:
                 await _settle(waiting, self._store(waiting.topic, waiting.drafts))

@@ -41,6 +41,8 @@ def subscription_from_record(raw: bytes | str) -> Subscription:
     fields["type"] = SubscriptionType(fields["type"])
     fields["start"] = StartPosition(fields["start"])
     fields["retry_policy"] = RetryPolicy(**fields["retry_policy"])
+    # Records written before subscriptions had a backlog bound have neither field.
+    fields["overflow"] = Overflow(fields.get("overflow", Overflow.REJECT))
     return Subscription(**fields)
 
 

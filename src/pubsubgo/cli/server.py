@@ -15,7 +15,9 @@ import prometheus_client
 import typer
 from aiohttp import web
 
+from pubsubgo import __version__
 from pubsubgo.adapters.prometheus.endpoint import MetricsPortUnavailable
+from pubsubgo.adapters.wire.tls import server_tls
 from pubsubgo.cli.workers import (
     PortUnavailable,
     Worker,
@@ -54,6 +56,8 @@ WORKERS_HELP = (
     " storage only). Worker i serves metrics on metrics.port + i."
 )
 
+VERSION_HELP = "Print the version and exit."
+
 SERVE_HELP = (
     "Run the PubSubGo broker until SIGINT or SIGTERM, then drain and stop. "
     "A bad setting exits with code 2 and one line on stderr."
@@ -70,6 +74,9 @@ def serve(
     host: Annotated[str | None, typer.Option(help=HOST_HELP)] = None,
     port: Annotated[int | None, typer.Option(help=PORT_HELP)] = None,
     workers: Annotated[int | None, typer.Option(help=WORKERS_HELP)] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_print_version, is_eager=True, help=VERSION_HELP)
+    ] = False,
     data_dir: Annotated[
         Path | None, typer.Option("--data-dir", metavar="DIR", help=DATA_DIR_HELP)
     ] = None,
@@ -83,6 +90,7 @@ def serve(
     try:
         settings = load_settings(config, command_line_overrides(host, port, workers, data_dir))
         check_supported(settings)
+        server_tls(settings.server)  # a bad certificate stops the server here, in one line
         setup_logging(settings.log.level, settings.log.format)
         # ``_created`` series double the series count for little use in dashboards.
         prometheus_client.disable_created_metrics()  # type: ignore[no-untyped-call]
@@ -111,6 +119,12 @@ def serve(
             file=sys.stderr,
         )
         raise typer.Exit(1) from None
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        print(f"pubsubgo-server {__version__}")
+        raise typer.Exit()
 
 
 def command_line_overrides(
@@ -150,15 +164,15 @@ def _run(settings: Settings, worker: Worker | None = None) -> None:
     def ready(_: str) -> None:
         if worker is None:
             logger.info(
-                "pubsubgo listening on http://%s:%d (storage: %s)%s",
-                server.host, server.port, settings.storage.backend, grpc,
+                "pubsubgo listening on %s://%s:%d (storage: %s)%s",
+                server.scheme, server.host, server.port, settings.storage.backend, grpc,
             )  # fmt: skip
             if settings.storage.backend == "memory":
                 logger.info(MEMORY_HINT)
             return
         logger.info(
-            "pubsubgo listening on http://%s:%d (storage: %s; worker %d of %d, pid %d)%s",
-            server.host, server.port, settings.storage.backend,
+            "pubsubgo listening on %s://%s:%d (storage: %s; worker %d of %d, pid %d)%s",
+            server.scheme, server.host, server.port, settings.storage.backend,
             worker.number, worker.count, os.getpid(), grpc,
             extra={"worker": worker.number, "pid": os.getpid()},
         )  # fmt: skip
@@ -169,6 +183,7 @@ def _run(settings: Settings, worker: Worker | None = None) -> None:
         app,
         host=server.host,
         port=server.port,
+        ssl_context=server_tls(server),
         shutdown_timeout=server.shutdown_timeout_seconds,
         print=ready,
         access_log=None,  # the observability middleware writes the access log

@@ -35,6 +35,21 @@ def _given(**values: Any) -> dict[str, Any]:
     return {name: value for name, value in values.items() if value is not None}
 
 
+async def _every_page(
+    http: HttpTransport, path: str, field: str, params: dict[str, str]
+) -> list[Any]:
+    """The items under ``field`` of every page a list route answers, following
+    ``next_page_token`` to the last page."""
+    found: list[Any] = []
+    while True:
+        answer = await http.request("GET", path, params=params)
+        found += answer[field]
+        token = answer.get("next_page_token")
+        if not token:
+            return found
+        params = {**params, "page_token": token}
+
+
 class Topics:
     """``client.topics``: create, list, describe, delete, and read stored messages."""
 
@@ -68,9 +83,9 @@ class Topics:
         return Topic.from_json(await self._http.request("POST", "/v1/topics", body))
 
     async def list(self) -> list[Topic]:
-        """Every topic."""
-        answer = await self._http.request("GET", "/v1/topics")
-        return [Topic.from_json(t) for t in answer["topics"]]
+        """Every topic (page after page)."""
+        found = await _every_page(self._http, "/v1/topics", "topics", {})
+        return [Topic.from_json(t) for t in found]
 
     async def describe(self, name: str) -> TopicDescription:
         """A topic's settings and statistics.
@@ -166,9 +181,10 @@ class Subscriptions:
 
     async def list(self, topic: str | None = None) -> list[Subscription]:
         """Every subscription, or those of ``topic``."""
-        params = _given(topic=topic)
-        answer = await self._http.request("GET", "/v1/subscriptions", params=params)
-        return [Subscription.from_json(s) for s in answer["subscriptions"]]
+        found = await _every_page(
+            self._http, "/v1/subscriptions", "subscriptions", _given(topic=topic)
+        )
+        return [Subscription.from_json(s) for s in found]
 
     async def describe(self, name: str) -> SubscriptionDescription:
         """A subscription's settings, backlog, in-flight count and group.

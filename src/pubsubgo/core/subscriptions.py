@@ -9,6 +9,7 @@ from typing import NamedTuple
 from pubsubgo.core.errors import InvalidSetting
 from pubsubgo.core.messages import AckId, MessageId
 from pubsubgo.core.names import validate_name
+from pubsubgo.core.topics import Overflow
 
 #: DESIGN §2: an ack deadline is 1..600 seconds.
 MAX_ACK_DEADLINE_SECONDS = 600
@@ -75,6 +76,13 @@ class Subscription:
     start: StartPosition = StartPosition.LATEST
     durable: bool = True
     max_in_flight: int = 1000
+    #: The most messages it may hold unsettled (unread, scheduled and in flight); 0 = no
+    #: bound. Unlike a topic's ``max_messages`` (retention) it frees up as consumers ack.
+    max_backlog: int = 0
+    #: What a publish over ``max_backlog`` does: ``reject`` refuses it
+    #: (``subscription_backlog_full``), ``drop_oldest`` skips the subscription's oldest
+    #: messages not yet delivered.
+    overflow: Overflow = Overflow.REJECT
     created_at: float = 0.0
 
     def __post_init__(self) -> None:
@@ -103,6 +111,8 @@ class Subscription:
             validate_name(self.dead_letter_topic, "dead-letter topic")
         if self.max_in_flight < 1:
             raise InvalidSetting("max_in_flight must be 1 or more", field="max_in_flight")
+        if self.max_backlog < 0:
+            raise InvalidSetting("max_backlog must be 0 (unbounded) or more", field="max_backlog")
 
     def exhausted(self, attempt: int) -> bool:
         """True when delivery ``attempt`` was the last one allowed."""

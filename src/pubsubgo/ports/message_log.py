@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from pubsubgo.core.messages import Message, MessageDraft, MessageId
-from pubsubgo.core.topics import Topic, TopicStats
+from pubsubgo.core.topics import PartitionSummary, Topic, TopicStats
 
 
 class MessageLog(Protocol):
@@ -32,11 +32,30 @@ class MessageLog(Protocol):
         ...
 
     async def browse(self, topic: str, after: MessageId | None, limit: int) -> list[Message]:
-        """Up to ``limit`` stored messages in order (partition by partition), after ``after``."""
+        """Up to ``limit`` stored messages in order (partition by partition), after ``after``.
+
+        ``after`` need not be stored any more (browsing goes on from where it was), but it
+        must be an id of the form this backend issues.
+
+        Raises:
+            TopicNotFound: no such topic.
+            InvalidArgument: ``after`` is not of the form of this backend's ids (or names a
+                position past what the backend counts to), so it names no place to go on from.
+        """
         ...
 
     async def stats(self, topic: str) -> TopicStats:
         """Counts and sizes of what the topic holds.
+
+        Raises:
+            TopicNotFound: no such topic.
+        """
+        ...
+
+    async def partitions(self, topic: str) -> list[PartitionSummary]:
+        """Each partition of the topic, in order: its stored messages (expired ones
+        included until retention removes them), its oldest and its newest message's id.
+        One round trip's worth of reads; meant for inspection, not a hot path.
 
         Raises:
             TopicNotFound: no such topic.

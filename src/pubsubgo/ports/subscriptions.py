@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from pubsubgo.core.names import EVERY_NAME, NamePage
 from pubsubgo.core.subscriptions import Subscription
 
 
@@ -27,8 +28,11 @@ class SubscriptionRegistry(Protocol):
         """
         ...
 
-    async def list(self, topic: str | None = None) -> list[Subscription]:
-        """All subscriptions (of ``topic`` when given), sorted by name."""
+    async def list(
+        self, topic: str | None = None, page: NamePage = EVERY_NAME
+    ) -> list[Subscription]:
+        """The subscriptions of ``page`` (every one by default), of ``topic`` when given,
+        sorted by name: the page's ``limit`` counts only those of ``topic``."""
         ...
 
     async def delete(self, name: str) -> None:

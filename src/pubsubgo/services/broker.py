@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from pubsubgo.services.acknowledgment import AckService
 from pubsubgo.services.groups import GroupService
+from pubsubgo.services.health import HealthService
 from pubsubgo.services.publisher import PublisherService
 from pubsubgo.services.subscriber import SubscriberService
 from pubsubgo.services.subscriptions import SubscriptionService
@@ -34,6 +35,7 @@ class Broker:
     subscriber: SubscriberService
     acks: AckService
     groups: GroupService
+    health: HealthService
 
     async def run_duties(self) -> DutyReport:
         """One round of the background duties: expiries, evictions, retention."""

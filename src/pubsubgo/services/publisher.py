@@ -5,9 +5,10 @@ from __future__ import annotations
 import itertools
 import operator
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 
-from pubsubgo.core.errors import InvalidMessage, MessageTooLarge, TooManyMessages
+from pubsubgo.core.access import Principal
+from pubsubgo.core.errors import MessageTooLarge, TopicNotFound
 from pubsubgo.core.limits import Limits
 from pubsubgo.core.messages import (
     Compression,
@@ -16,13 +17,15 @@ from pubsubgo.core.messages import (
     MessageId,
     PublishRequest,
 )
-from pubsubgo.core.topics import Topic
+from pubsubgo.core.topics import AutoCreate, Topic
 from pubsubgo.ports.clock import Clock
 from pubsubgo.ports.message_log import MessageLog
 from pubsubgo.ports.metrics import BrokerMetrics
 from pubsubgo.ports.topics import TopicRegistry
 from pubsubgo.ports.tracing import MessageTracer
 from pubsubgo.services.compression import pack
+from pubsubgo.services.first_publish import TopicCreator
+from pubsubgo.services.message_rules import check_batch, check_message
 from pubsubgo.services.tracing import NullTracer
 from pubsubgo.services.waiting import WaitingRoom
 
@@ -45,8 +48,10 @@ class PublisherService:
         metrics: BrokerMetrics,
         limits: Limits | None = None,
         tracer: MessageTracer | None = None,
+        auto_create: AutoCreate | None = None,
     ) -> None:
         self._topics = topics
+        self._creator = TopicCreator(topics, clock, auto_create)
         self._messages = messages
         self._waiting = waiting
         self._clock = clock
@@ -57,7 +62,12 @@ class PublisherService:
         self._turns: dict[str, Iterator[int]] = {}
 
     async def publish(
-        self, topic_name: str, requests: Sequence[PublishRequest], *, internal: bool = False
+        self,
+        topic_name: str,
+        requests: Sequence[PublishRequest],
+        *,
+        internal: bool = False,
+        creator: Principal | None = None,
     ) -> list[MessageId]:
         """Store a batch and return one id per message, in order.
 
@@ -66,16 +76,19 @@ class PublisherService:
             requests: the messages.
             internal: the broker itself republishes (dead letters): attribute limits are not
                 applied, since the broker adds its own ``x-`` attributes.
+            creator: who publishes, when a missing topic may be created for them (with
+                ``auto_create`` set, and ``admin`` on the name); None never creates one.
 
         Raises:
-            TopicNotFound: no such topic.
+            TopicNotFound: no such topic (and none created).
+            PermissionDenied: no such topic, and ``creator`` may not create it.
             InvalidMessage: a message breaks a rule (index in the message).
             MessageTooLarge: a message or the batch is over its size limit.
             TopicFull: the topic is at ``max_messages`` with overflow ``reject``.
         """
         started = self._clock.monotonic()
-        topic = await self._topics.get(topic_name)
-        size = self._check_batch(requests)
+        size = check_batch(requests, self._limits)
+        topic = await self._topic(topic_name, requests, creator)
         # A batch no bigger than the message limit cannot hold a message over it.
         sizes_checked = size <= self._limits.max_message_bytes
         now = self._clock.now()
@@ -89,17 +102,45 @@ class PublisherService:
         self._metrics.published(topic.name, len(ids), self._clock.monotonic() - started)
         return ids
 
-    def _check_batch(self, requests: Sequence[PublishRequest]) -> int:
-        """Check the batch as a whole; returns its size in bytes."""
-        limits = self._limits
-        if not requests:
-            raise InvalidMessage("a publish needs at least one message", field="messages")
-        if len(requests) > limits.max_batch_messages:
-            raise TooManyMessages(len(requests), limits.max_batch_messages)
-        size = sum(map(len, map(_DATA, requests)))  # C-level loops: once per message
-        if size > limits.max_batch_bytes:
-            raise MessageTooLarge(size, limits.max_batch_bytes, what="batch")
-        return size
+    async def check(
+        self,
+        topic_name: str,
+        requests: Sequence[PublishRequest],
+        creator: Principal | None = None,
+    ) -> None:
+        """Refuse ``requests`` as :meth:`publish` would, without storing them: what a
+        publisher that does not wait for the store (``?async=true``) is told at once. A
+        missing topic is created as :meth:`publish` would create it.
+
+        What only storing can tell (a full topic, storage down) is not checked.
+
+        Raises:
+            TopicNotFound: no such topic (and none created).
+            PermissionDenied: no such topic, and ``creator`` may not create it.
+            InvalidMessage: a message breaks a rule.
+            MessageTooLarge: a message or the batch is over its size limit.
+        """
+        check_batch(requests, self._limits)
+        await self._topic(topic_name, requests, creator)
+        self._check_messages(requests)
+
+    async def _topic(
+        self, name: str, requests: Sequence[PublishRequest], creator: Principal | None
+    ) -> Topic:
+        """The topic ``requests`` go to; created for ``creator`` when it is missing (and the
+        broker creates topics on first publish), once the messages are known to be valid."""
+        try:
+            return await self._topics.get(name)
+        except TopicNotFound:
+            if creator is None:
+                raise
+        self._check_messages(requests)
+        return await self._creator.create(name, creator)
+
+    def _check_messages(self, requests: Sequence[PublishRequest]) -> None:
+        now = self._clock.now()
+        for index, request in enumerate(requests):
+            check_message(request, self._limits, now, index, internal=False)
 
     def _drafts(
         self,
@@ -157,7 +198,7 @@ class PublisherService:
     def _draft(
         self, topic: Topic, request: PublishRequest, now: float, index: int, internal: bool
     ) -> MessageDraft:
-        self._check_message(request, now, index, internal)
+        check_message(request, self._limits, now, index, internal)
         data, compression = pack(request.data, topic.compression, topic.compression_min_bytes)
         key = request.key
         ttl = request.ttl_seconds
@@ -192,34 +233,6 @@ class PublisherService:
             turns = self._turns[topic.name] = itertools.cycle(range(topic.partitions))
         return turns
 
-    def _check_message(
-        self, request: PublishRequest, now: float, index: int, internal: bool
-    ) -> None:
-        limits = self._limits
-        if len(request.data) > limits.max_message_bytes:
-            raise MessageTooLarge(len(request.data), limits.max_message_bytes)
-        # Most messages set few optional fields: check only those that are set.
-        where = f"messages[{index}]"
-        if request.attributes and not internal:
-            _check_attributes(request.attributes, limits, where)
-        if request.key is not None:
-            _check_bytes(request.key, limits.max_key_bytes, f"{where}.key")
-        if request.dedup_id is not None:
-            _check_bytes(request.dedup_id, limits.max_dedup_id_bytes, f"{where}.dedup_id")
-        if request.delivery_mode is DeliveryMode.EXACTLY_ONCE and not request.dedup_id:
-            raise InvalidMessage(
-                f"{where}: exactly_once delivery needs a dedup_id", field=f"{where}.dedup_id"
-            )
-        if request.ttl_seconds is not None:
-            _check_seconds(request.ttl_seconds, limits, f"{where}.ttl_seconds", allow_zero=False)
-        if request.delay_seconds is not None:
-            _check_seconds(request.delay_seconds, limits, f"{where}.delay_seconds", allow_zero=True)
-        if request.deliver_at is not None and request.deliver_at - now > limits.max_delay_seconds:
-            raise InvalidMessage(
-                f"{where}.deliver_at is more than {limits.max_delay_seconds:.0f} s ahead",
-                field=f"{where}.deliver_at",
-            )
-
 
 _DATA = operator.attrgetter("data")
 #: Enum members looked up once: a class attribute lookup on an Enum is slow on a hot path.
@@ -233,38 +246,3 @@ def _deliver_at(request: PublishRequest, now: float) -> float | None:
     if request.delay_seconds:
         return now + request.delay_seconds
     return None
-
-
-#: Trace context rides in attributes; it does not count against the user's allowance.
-_TRACE_ATTRIBUTES = ("traceparent", "tracestate")
-
-
-def _check_attributes(attributes: Mapping[str, str], limits: Limits, where: str) -> None:
-    counted = len(attributes) - sum(name in attributes for name in _TRACE_ATTRIBUTES)
-    if counted > limits.max_attributes:
-        raise InvalidMessage(
-            f"{where}: at most {limits.max_attributes} attributes, not {len(attributes)}",
-            field=f"{where}.attributes",
-        )
-    for key, value in attributes.items():
-        if not isinstance(key, str) or not isinstance(value, str) or not key:
-            raise InvalidMessage(
-                f"{where}: attribute names and values are non-empty strings",
-                field=f"{where}.attributes",
-            )
-        _check_bytes(key, limits.max_attribute_key_bytes, f"{where}.attributes name {key[:32]!r}")
-        _check_bytes(value, limits.max_attribute_value_bytes, f"{where}.attributes[{key[:32]!r}]")
-
-
-def _check_bytes(value: str | None, limit: int, what: str) -> None:
-    if value is not None and len(value.encode()) > limit:
-        raise InvalidMessage(f"{what} is longer than {limit} bytes", field=what)
-
-
-def _check_seconds(value: float, limits: Limits, what: str, *, allow_zero: bool) -> None:
-    low_ok = value >= 0 if allow_zero else value > 0
-    if not low_ok or value > limits.max_delay_seconds:
-        bound = "0" if allow_zero else "more than 0"
-        raise InvalidMessage(
-            f"{what} must be {bound} and at most {limits.max_delay_seconds:.0f}", field=what
-        )

@@ -235,7 +235,7 @@ def _sort_claims(sub: Subscription, claims: Sequence[Delivery], now: float) -> _
         if message.expires_at is not None and message.is_expired(now):
             expired += 1
             settle.append(claim.ack_id)
-        elif not (everything or accepts.matches(message.attributes)):
+        elif not (everything or accepts.matches(message.attributes, message.key)):
             settle.append(claim.ack_id)
         else:
             if message.delivery_mode is _AT_MOST_ONCE:

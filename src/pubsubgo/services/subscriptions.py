@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from pubsubgo.core.errors import InvalidArgument, InvalidSetting, TopicNotFound
 from pubsubgo.core.groups import GroupState
 from pubsubgo.core.messages import Message, MessageId
+from pubsubgo.core.names import EVERY_NAME, NamePage
 from pubsubgo.core.subscriptions import Redelivery, StartPosition, Subscription, SubscriptionStats
 from pubsubgo.ports.clock import Clock
 from pubsubgo.ports.deliveries import DeliveryQueue, SeekTarget
@@ -70,9 +71,12 @@ class SubscriptionService:
         await self._subscriptions.create(created)
         return created
 
-    async def list(self, topic: str | None = None) -> list[Subscription]:
-        """Every subscription (of ``topic``, when given), sorted by name."""
-        return await self._subscriptions.list(topic)
+    async def list(
+        self, topic: str | None = None, page: NamePage = EVERY_NAME
+    ) -> list[Subscription]:
+        """The subscriptions of ``page`` (every one by default), of ``topic`` when given,
+        sorted by name."""
+        return await self._subscriptions.list(topic, page)
 
     async def get(self, name: str) -> Subscription:
         """The subscription named ``name``.
@@ -176,13 +180,13 @@ class SubscriptionService:
             found = await self._messages.fetch(dead_letter_topic, [MessageId(i) for i in ids])
             yield (
                 dead_letter_topic,
-                [m for m in found.values() if _dead_lettered_by(m, subscription)],
+                [m for m in found.values() if dead_lettered_by(m, subscription)],
             )
             return
         after: MessageId | None = None
         while page := await self._messages.browse(dead_letter_topic, after, REDRIVE_PAGE):
             after = page[-1].id
-            yield dead_letter_topic, [m for m in page if _dead_lettered_by(m, subscription)]
+            yield dead_letter_topic, [m for m in page if dead_lettered_by(m, subscription)]
 
     async def _check_dead_letter_topic(self, subscription: Subscription) -> None:
         dead_letter_topic = subscription.dead_letter_topic
@@ -201,7 +205,8 @@ class SubscriptionService:
             ) from None
 
 
-def _dead_lettered_by(message: Message, subscription: Subscription) -> bool:
+def dead_lettered_by(message: Message, subscription: Subscription) -> bool:
+    """True when ``message`` (in a dead-letter topic) is one ``subscription`` dead-lettered."""
     attributes = message.attributes
     return (
         attributes.get("x-original-subscription") == subscription.name

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import builtins
 from dataclasses import dataclass, replace
 
 from pubsubgo.core.errors import InvalidArgument, MessageExpired, MessageNotFound, TopicInUse
 from pubsubgo.core.messages import Message, MessageId, partition_of
-from pubsubgo.core.topics import Topic, TopicStats
+from pubsubgo.core.names import EVERY_NAME, NamePage
+from pubsubgo.core.topics import Topic, TopicChanges, TopicStats
 from pubsubgo.ports.clock import Clock
 from pubsubgo.ports.message_log import MessageLog
 from pubsubgo.ports.subscriptions import SubscriptionRegistry
@@ -24,6 +24,22 @@ class TopicDescription:
 
     topic: Topic
     stats: TopicStats
+
+
+@dataclass(frozen=True, slots=True)
+class BrowsePage:
+    """A page of stored messages, and where the next page starts.
+
+    Attributes:
+        messages: the page's live messages, in order (expired ones left out, as they are
+            never delivered and cannot be fetched).
+        next_after: the id to browse after for the next page; None when this page is the
+            last (a page may hold fewer than ``limit`` messages and still have one after it,
+            when messages in it had expired).
+    """
+
+    messages: list[Message]
+    next_after: MessageId | None
 
 
 class TopicService:
@@ -51,9 +67,9 @@ class TopicService:
         await self._topics.create(created)
         return created
 
-    async def list(self) -> list[Topic]:
-        """Every topic, sorted by name."""
-        return await self._topics.list()
+    async def list(self, page: NamePage = EVERY_NAME) -> list[Topic]:
+        """The topics of ``page`` (every one by default), sorted by name."""
+        return await self._topics.list(page)
 
     async def describe(self, name: str) -> TopicDescription:
         """The topic with its statistics.
@@ -63,6 +79,23 @@ class TopicService:
         """
         topic = await self._topics.get(name)
         return TopicDescription(topic, await self._messages.stats(name))
+
+    async def update(self, name: str, changes: TopicChanges) -> Topic:
+        """Change a topic's settings; returns the topic as it is now.
+
+        Retention, bounds and dedup windows apply from the next publish or duty round (a
+        bound lowered below what the topic holds refuses publishes, or drops the oldest
+        messages at the next one, per ``overflow``); compression applies to messages
+        published from now on.
+
+        Raises:
+            TopicNotFound: no such topic.
+            InvalidSetting: ``partitions`` differs from the topic's, a value is out of
+                range, or the backend cannot apply it to this topic.
+        """
+        updated = changes.applied_to(await self._topics.get(name))
+        await self._topics.update(updated)
+        return updated
 
     async def delete(self, name: str, force: bool = False) -> None:
         """Delete a topic; with ``force`` its subscriptions go too.
@@ -95,10 +128,9 @@ class TopicService:
             raise MessageExpired(topic, id_)
         return unpacked(found)
 
-    async def browse(
-        self, topic: str, after: MessageId | None, limit: int
-    ) -> builtins.list[Message]:
-        """Stored messages in order without consuming them, payloads decompressed.
+    async def browse(self, topic: str, after: MessageId | None, limit: int) -> BrowsePage:
+        """Stored messages in order without consuming them, payloads decompressed; expired
+        messages are left out, as :meth:`message` answers them with MessageExpired.
 
         Raises:
             TopicNotFound: no such topic.
@@ -109,7 +141,11 @@ class TopicService:
         if after is not None and partition_of(after) is None:
             raise InvalidArgument(f"after {after!r} is not a message id", field="after")
         await self._topics.get(topic)
-        return [unpacked(m) for m in await self._messages.browse(topic, after, limit)]
+        stored = await self._messages.browse(topic, after, limit)
+        now = self._clock.now()
+        live = [unpacked(m) for m in stored if not m.is_expired(now)]
+        # A full page from storage may have more behind it; a short one is the end.
+        return BrowsePage(live, stored[-1].id if len(stored) == limit else None)
 
     async def trim_retention(self) -> int:
         """Background duty: remove messages older than their topic's retention."""

@@ -14,6 +14,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import grpc
 from grpc import aio
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
@@ -50,6 +51,8 @@ class Listening:
         shared_port: let other processes bind the same port (``server.workers`` > 1);
             otherwise a port in use is an error rather than shared with a stranger.
         shutdown_seconds: how long calls get to finish when the server stops.
+        tls: the private key and certificate chain (PEM) to serve TLS with
+            (``server.tls_*_file``); None serves plain HTTP/2.
     """
 
     host: str
@@ -57,6 +60,7 @@ class Listening:
     max_message_bytes: int
     shared_port: bool = False
     shutdown_seconds: float = 10.0
+    tls: tuple[bytes, bytes] | None = None
 
     @property
     def address(self) -> str:
@@ -112,7 +116,7 @@ class GrpcServer:
             (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
         )
         try:
-            self.port = server.add_insecure_port(self.listening.address)
+            self.port = self._bind(server)
         except RuntimeError:
             # grpc says only that binding failed: the address is taken (or not this host's).
             reason = os.strerror(errno.EADDRINUSE).lower()
@@ -122,6 +126,13 @@ class GrpcServer:
         for name in ("", *SERVICE_NAMES):
             await self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
         logger.debug("gRPC listening on %s:%d", self.listening.host, self.port)
+
+    def _bind(self, server: aio.Server) -> int:
+        """Add the listening port, with TLS when configured; returns the bound port."""
+        address, tls = self.listening.address, self.listening.tls
+        if tls is None:
+            return server.add_insecure_port(address)
+        return server.add_secure_port(address, grpc.ssl_server_credentials([tls]))
 
     async def aclose(self) -> None:
         """Stop: health says NOT_SERVING, new calls and open streams end with UNAVAILABLE,

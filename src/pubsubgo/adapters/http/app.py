@@ -35,8 +35,10 @@ from pubsubgo.adapters.wire.keys import (
     RATES,
     SETTINGS,
     SOCKETS,
+    STREAMS,
 )
 from pubsubgo.adapters.wire.ratelimit import RateLimiter
+from pubsubgo.adapters.wire.schemas.fields import MESSAGE_ID_REGEX
 from pubsubgo.adapters.wire.schemas.openapi import openapi_document
 from pubsubgo.adapters.wire.tokens import TokenStore
 from pubsubgo.config import Settings
@@ -89,8 +91,10 @@ def create_app(
     tables: Sequence[RouteTable],
     open_parts: PartsOpener,
     callers: Callers | None = None,
+    message_ids: str = MESSAGE_ID_REGEX,
 ) -> web.Application:
-    """The broker's aiohttp application serving ``tables``.
+    """The broker's aiohttp application serving ``tables``; ``message_ids`` is the pattern
+    of the storage backend's message ids, which the document states.
 
     The parts are opened, and the background work started, when the app starts; on
     shutdown sockets are closed with GOING_AWAY, async publishes drained, the background
@@ -109,9 +113,14 @@ def create_app(
     )
     app[SETTINGS] = settings
     app[GUARD] = Guard.build(
-        callers.tokens, callers.rate_limiter, settings.server.request_timeout_seconds, operations
+        callers.tokens,
+        callers.rate_limiter,
+        settings.server.request_timeout_seconds,
+        operations,
+        settings.server.allowed_origins,
     )
     app[SOCKETS] = weakref.WeakSet()
+    app[STREAMS] = set()
     app[BACKGROUND] = set()
     add_routes(app.router, tables)
     app[OPENAPI] = openapi_document(
@@ -119,9 +128,11 @@ def create_app(
         title="PubSubGo",
         version=__version__,
         description="Topics, subscriptions and consumer groups over HTTP and WebSocket.",
+        message_ids=message_ids,
     )
     app.cleanup_ctx.append(_lifecycle(open_parts))
     app.on_shutdown.append(_close_sockets)
+    app.on_shutdown.append(_end_streams)
     return app
 
 
@@ -160,6 +171,12 @@ async def _close_sockets(app: web.Application) -> None:
         *(ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown") for ws in sockets),
         return_exceptions=True,
     )
+
+
+async def _end_streams(app: web.Application) -> None:
+    """``on_shutdown``: end every event stream; each leaves its group as it ends."""
+    for stop in app[STREAMS]:
+        stop.set()
 
 
 async def _metrics_listener(

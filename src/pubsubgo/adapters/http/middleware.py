@@ -30,7 +30,7 @@ _CODE_BY_STATUS = {
 }
 #: How long a browser may cache a CORS preflight answer.
 CORS_MAX_AGE_SECONDS = 600
-_CORS_METHODS = "GET, POST, PUT, DELETE, OPTIONS"
+_CORS_METHODS = "GET, POST, PATCH, DELETE, OPTIONS"
 
 
 def error_response(

@@ -7,6 +7,7 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
+from pubsubgo.adapters.memory.backlog import backlog, scheduled
 from pubsubgo.adapters.memory.state import (
     Lane,
     MemoryState,
@@ -138,13 +139,11 @@ class InMemoryDeliveryQueue:
         sub = subscription_state(self._state, subscription.name)
         topic = self._state.topics.get(sub.subscription.topic)
         logs = topic.partitions if topic else []
-        unread = sum(_unread(log, queue) for log, queue in zip(logs, sub.queues, strict=False))
-        scheduled = sum(len(q.scheduled) + sum(map(len, q.held.values())) for q in sub.queues)
         oldest = _oldest_unacked(sub, logs)
         return SubscriptionStats(
-            backlog=unread + scheduled + len(sub.in_flight),
+            backlog=backlog(sub, logs),
             in_flight=len(sub.in_flight),
-            scheduled=scheduled,
+            scheduled=scheduled(sub),
             oldest_unacked_age_seconds=max(0.0, now - oldest) if oldest is not None else 0.0,
         )
 
@@ -275,10 +274,6 @@ def _queue_redelivery(
     if key is not None:
         queue.busy_keys.add(key)
     queue.schedule(entry.due_at, message.id, entry.attempts)
-
-
-def _unread(log: PartitionLog, queue: PartitionQueue) -> int:
-    return sum(lane.end - max(queue.cursors[p], lane.head) for p, lane in log.lanes.items())
 
 
 def _oldest_unacked(sub: SubscriptionState, logs: Sequence[PartitionLog]) -> float | None:

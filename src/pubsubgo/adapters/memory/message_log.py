@@ -6,14 +6,16 @@ import bisect
 import heapq
 import itertools
 import operator
+import re
 from collections.abc import Iterator, Sequence
 from typing import cast
 
-from pubsubgo.adapters.memory.state import MemoryState, PartitionLog, TopicState
+from pubsubgo.adapters.memory.backlog import backlog, skip_oldest
+from pubsubgo.adapters.memory.state import MemoryState, PartitionLog, SubscriptionState, TopicState
 from pubsubgo.adapters.memory.topics import topic_state
-from pubsubgo.core.errors import TopicFull
+from pubsubgo.core.errors import InvalidArgument, SubscriptionBacklogFull, TopicFull
 from pubsubgo.core.messages import Message, MessageDraft, MessageId, partition_of
-from pubsubgo.core.topics import Overflow, Topic, TopicStats
+from pubsubgo.core.topics import Overflow, PartitionSummary, Topic, TopicStats
 
 #: Fields of a draft read by position: a C-level item lookup costs less than the attribute.
 _DATA = operator.itemgetter(MessageDraft._fields.index("data"))
@@ -36,15 +38,37 @@ class InMemoryMessageLog:
         deduplicating = bool(state.topic.dedup_window_seconds) and any(map(_DEDUP_ID, drafts))
         slots, fresh = _resolve_duplicates(state, drafts) if deduplicating else (None, drafts)
         _check_capacity(state, len(fresh))
+        bounded = self._bounded(state, len(fresh)) if state.bounded else ()
         ids = _store_all(state, fresh)
         if deduplicating:
             _remember_all(state, fresh, ids)
         _enforce_drop_oldest(state)
+        for sub in bounded:
+            excess = backlog(sub, state.partitions) - sub.subscription.max_backlog
+            if excess > 0:
+                skip_oldest(sub, state.partitions, excess)
         state.publish_count += len(fresh)
         state.last_publish_at = drafts[-1].published_at
         if slots is None:
             return ids
         return [ids[slot] if isinstance(slot, int) else slot for slot in slots]
+
+    def _bounded(self, state: TopicState, incoming: int) -> list[SubscriptionState]:
+        """The topic's bounded subscriptions that drop their oldest, once every one that
+        rejects has room for ``incoming`` more messages.
+
+        Raises:
+            SubscriptionBacklogFull: a rejecting one has not.
+        """
+        dropping: list[SubscriptionState] = []
+        for name in state.bounded:
+            sub = self._state.subscriptions[name]
+            bound = sub.subscription.max_backlog
+            if sub.subscription.overflow is Overflow.DROP_OLDEST:
+                dropping.append(sub)
+            elif backlog(sub, state.partitions) + incoming > bound:
+                raise SubscriptionBacklogFull(name, bound)
+        return dropping
 
     async def fetch(self, topic: str, ids: Sequence[MessageId]) -> dict[MessageId, Message]:
         state = self._state.topics.get(topic)
@@ -76,6 +100,10 @@ class InMemoryMessageLog:
             last_publish_at=state.last_publish_at,
         )
 
+    async def partitions(self, topic: str) -> list[PartitionSummary]:
+        state = topic_state(self._state, topic)
+        return [_summary(index, log) for index, log in enumerate(state.partitions)]
+
     async def remove(self, topic: str, ids: Sequence[MessageId]) -> int:
         state = self._state.topics.get(topic)
         if state is None:
@@ -92,6 +120,19 @@ class InMemoryMessageLog:
                 while (head := log.oldest_live(lane)) and head.published_at < published_before:
                     removed += _forget(state, head.id)
         return removed
+
+
+def _summary(partition: int, log: PartitionLog) -> PartitionSummary:
+    # ``live`` keeps publish order: its first and last keys are the oldest and newest.
+    live = log.live
+    first = next(iter(live), None)
+    last = next(reversed(live), None)
+    return PartitionSummary(
+        partition,
+        len(live),
+        None if first is None else MessageId(first),
+        None if last is None else MessageId(last),
+    )
 
 
 def _resolve_duplicates(
@@ -202,13 +243,26 @@ def _messages_after(state: TopicState, after: MessageId | None) -> Iterator[Mess
 
 
 def _browse_start(after: MessageId | None) -> tuple[int, int]:
+    """The partition to start at and the offset to start after in it (-1 for its start).
+
+    Raises:
+        InvalidArgument: ``after`` is not an id of this backend's form.
+    """
     if after is None:
         return 0, -1
-    partition = partition_of(after)
-    offset = after.rpartition("-")[2]
-    if partition is None or not offset.isdigit():
-        return 0, -1
-    return partition, int(offset)
+    found = _MEMORY_ID.fullmatch(after)
+    if found is None:
+        raise InvalidArgument(
+            f"after {after!r} is not a message id of this broker ('<partition>-<offset>')",
+            field="after",
+        )
+    return int(found[1]), int(found[2])
+
+
+#: The ids this backend issues: ``<partition>-<offset>``, in ASCII digits.
+_MEMORY_ID = re.compile(r"([0-9]+)-([0-9]+)")
+#: Their JSON Schema pattern (a partition below 1000, an offset of at most 20 digits).
+ID_PATTERN = r"^[0-9]{1,3}-[0-9]{1,20}$"
 
 
 def _live_after(log: PartitionLog, minimum: int) -> Iterator[Message]:

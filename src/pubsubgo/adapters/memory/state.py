@@ -132,6 +132,8 @@ class TopicState:
     stored_bytes: int = 0
     publish_count: int = 0
     last_publish_at: float | None = None
+    #: Its subscriptions with a ``max_backlog``, which every publish checks.
+    bounded: list[str] = field(default_factory=list)
 
     @classmethod
     def new(cls, topic: Topic) -> TopicState:

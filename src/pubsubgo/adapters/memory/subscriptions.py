@@ -8,9 +8,10 @@ from pubsubgo.adapters.memory.state import (
     PartitionQueue,
     SubscriptionState,
 )
-from pubsubgo.adapters.memory.topics import topic_state
+from pubsubgo.adapters.memory.topics import page_of_names, topic_state
 from pubsubgo.core.errors import SubscriptionAlreadyExists, SubscriptionNotFound
 from pubsubgo.core.messages import Priority
+from pubsubgo.core.names import EVERY_NAME, NamePage
 from pubsubgo.core.subscriptions import StartPosition, Subscription
 
 
@@ -29,17 +30,28 @@ class InMemorySubscriptionRegistry:
             for log in topic.partitions
         ]
         self._state.subscriptions[subscription.name] = SubscriptionState(subscription, queues)
+        if subscription.max_backlog:
+            topic.bounded.append(subscription.name)
 
     async def get(self, name: str) -> Subscription:
         return subscription_state(self._state, name).subscription
 
-    async def list(self, topic: str | None = None) -> list[Subscription]:
-        found = (s.subscription for s in self._state.subscriptions.values())
-        return sorted((s for s in found if topic is None or s.topic == topic), key=lambda s: s.name)
+    async def list(
+        self, topic: str | None = None, page: NamePage = EVERY_NAME
+    ) -> list[Subscription]:
+        subs = self._state.subscriptions
+
+        def of_topic(name: str) -> bool:
+            return topic is None or subs[name].subscription.topic == topic
+
+        return [subs[n].subscription for n in page_of_names(subs, page, of_topic)]
 
     async def delete(self, name: str) -> None:
-        subscription_state(self._state, name)
+        subscription = subscription_state(self._state, name).subscription
         del self._state.subscriptions[name]
+        topic = self._state.topics.get(subscription.topic)
+        if topic is not None and name in topic.bounded:
+            topic.bounded.remove(name)
 
 
 def start_cursors(log: PartitionLog, start: StartPosition) -> dict[Priority, int]:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable, Iterable
+
 from pubsubgo.adapters.memory.state import MemoryState, TopicState
 from pubsubgo.core.errors import TopicAlreadyExists, TopicNotFound
+from pubsubgo.core.names import EVERY_NAME, NamePage
 from pubsubgo.core.topics import Topic
 
 
@@ -21,12 +25,24 @@ class InMemoryTopicRegistry:
     async def get(self, name: str) -> Topic:
         return topic_state(self._state, name).topic
 
-    async def list(self) -> list[Topic]:
-        return [self._state.topics[name].topic for name in sorted(self._state.topics)]
+    async def list(self, page: NamePage = EVERY_NAME) -> list[Topic]:
+        topics = self._state.topics
+        return [topics[name].topic for name in page_of_names(topics, page)]
+
+    async def update(self, topic: Topic) -> None:
+        topic_state(self._state, topic.name).topic = topic
 
     async def delete(self, name: str) -> None:
         topic_state(self._state, name)
         del self._state.topics[name]
+
+
+def page_of_names(
+    names: Iterable[str], page: NamePage, keep: Callable[[str], bool] = bool
+) -> list[str]:
+    """The names of ``page`` that ``keep`` takes, in order."""
+    kept = (n for n in sorted(filter(page.takes, names)) if keep(n))
+    return list(kept if page.limit is None else itertools.islice(kept, page.limit))
 
 
 def topic_state(state: MemoryState, name: str) -> TopicState:

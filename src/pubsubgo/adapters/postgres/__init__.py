@@ -13,6 +13,7 @@ import logging
 
 import asyncpg
 
+from pubsubgo.adapters.postgres.backlog import BacklogBounds
 from pubsubgo.adapters.postgres.connection import PostgresConnection
 from pubsubgo.adapters.postgres.database import (
     CONNECT_TIMEOUT_SECONDS,
@@ -80,10 +81,11 @@ async def postgres_storage(
 
     signal = PostgresSignal(db, connect)
     definitions = Definitions(db, definition_ttl)
+    bounds = BacklogBounds(db, definition_ttl)
     return Storage(
         topics=PostgresTopicRegistry(db, definitions),
-        messages=PostgresMessageLog(db, definitions),
-        subscriptions=PostgresSubscriptionRegistry(db, definitions),
+        messages=PostgresMessageLog(db, definitions, bounds),
+        subscriptions=PostgresSubscriptionRegistry(db, definitions, bounds),
         deliveries=PostgresDeliveryQueue(db, definitions),
         in_flight=PostgresInFlightLedger(db),
         groups=PostgresGroupStore(db),

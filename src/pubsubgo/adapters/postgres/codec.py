@@ -69,11 +69,18 @@ def _or_none(values: tuple[Any, ...]) -> list[Any] | None:
     return list(values) if any(v is not None for v in values) else None
 
 
+#: The JSON Schema pattern of the ids this backend issues: a partition below 1000 and a
+#: position that fits a bigint.
+ID_PATTERN = r"^[0-9]{1,3}-[0-9]{1,18}$"
+
+
 def split_message_id(message_id: str) -> tuple[int, int] | None:
     """``"3-17"`` -> ``(3, 17)``: partition and position; None if not one of ours."""
     head, sep, tail = message_id.partition("-")
     # A topic has at most 256 partitions, and positions fit in a bigint.
-    if not (sep and head.isdigit() and tail.isdigit() and len(head) <= 3 and len(tail) <= 18):
+    if not (sep and head.isascii() and tail.isascii() and head.isdigit() and tail.isdigit()):
+        return None
+    if len(head) > 3 or len(tail) > 18:
         return None
     return int(head), int(tail)
 

@@ -1,7 +1,8 @@
 """Definitions: topic and subscription records, cached for a short time in each process.
 
-A topic or subscription never changes once created; it can only be deleted (and a new one
-created under the same name). Every data operation names them and the functions look them
+A subscription never changes once created, and a topic changes only its settings (never its
+partitions; another process sees the change within ``ttl``); either can be deleted (and a
+new one created under the same name). Every data operation names them and the functions look them
 up by name in the same statement, so nothing a process caches can make one act on a
 deleted definition; what the cache may show for up to ``ttl`` after another process
 deleted something is its definition on a ``get``.

@@ -6,13 +6,14 @@ import functools
 from collections.abc import Sequence
 
 from pubsubgo.adapters.group_commit import GroupCommit
+from pubsubgo.adapters.postgres.backlog import BacklogBounds
 from pubsubgo.adapters.postgres.codec import draft_columns, message_from_row, split_message_id
 from pubsubgo.adapters.postgres.database import Database
 from pubsubgo.adapters.postgres.definitions import Definitions
 from pubsubgo.adapters.postgres.errors import TOPIC_FULL
-from pubsubgo.core.errors import PubSubError, TopicFull, TopicNotFound
+from pubsubgo.core.errors import InvalidArgument, PubSubError, TopicFull, TopicNotFound
 from pubsubgo.core.messages import Message, MessageDraft, MessageId
-from pubsubgo.core.topics import Topic, TopicStats
+from pubsubgo.core.topics import PartitionSummary, Topic, TopicStats
 
 #: Retention removes at most this many messages per partition and call, so that no
 #: statement holds a partition's row (and so its publishes) for long; the duty's next
@@ -37,6 +38,18 @@ SELECT m.* FROM topics t
  CROSS JOIN LATERAL psg_message(t.id, x.p, x.s) AS m
  WHERE t.name = $1
 """
+#: Each partition's depth and its first and last position (the ends of its four lanes).
+_PARTITIONS = """
+SELECT pt.partition, pt.messages,
+       (SELECT min(e.s) FROM generate_series(0, 3) AS r CROSS JOIN LATERAL (
+            SELECT s FROM messages m WHERE m.topic_id = t.id AND m.partition = pt.partition
+               AND m.rank = r ORDER BY s LIMIT 1) AS e),
+       (SELECT max(e.s) FROM generate_series(0, 3) AS r CROSS JOIN LATERAL (
+            SELECT s FROM messages m WHERE m.topic_id = t.id AND m.partition = pt.partition
+               AND m.rank = r ORDER BY s DESC LIMIT 1) AS e)
+  FROM topics t JOIN partitions pt ON pt.topic_id = t.id
+ WHERE t.name = $1 ORDER BY pt.partition
+"""
 _STATS = """
 SELECT pt.messages, pt.bytes, pt.publishes, pt.last_publish
   FROM topics t JOIN partitions pt ON pt.topic_id = t.id
@@ -54,9 +67,10 @@ class PostgresMessageLog:
     (``GroupCommit``), so a burst of small publishes costs a few transactions.
     """
 
-    def __init__(self, db: Database, definitions: Definitions) -> None:
+    def __init__(self, db: Database, definitions: Definitions, bounds: BacklogBounds) -> None:
         self._db = db
         self._definitions = definitions
+        self._bounds = bounds
         self._commits: dict[str, GroupCommit] = {}
 
     async def append(self, topic: Topic, drafts: Sequence[MessageDraft]) -> list[MessageId]:
@@ -83,6 +97,7 @@ class PostgresMessageLog:
             self._definitions.forget_topic(topic.name)
             return TopicNotFound(topic.name)
 
+        dropping = await self._bounds.check(topic, drafts)
         ids: list[MessageId] = await self._db.fetchval(
             "publish",
             "SELECT psg_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
@@ -90,6 +105,7 @@ class PostgresMessageLog:
             *draft_columns(drafts),
             refusal=refused,
         )
+        await self._bounds.trim(dropping)
         return ids
 
     async def fetch(self, topic: str, ids: Sequence[MessageId]) -> dict[MessageId, Message]:
@@ -110,6 +126,20 @@ class PostgresMessageLog:
             refusal=lambda _: TopicNotFound(topic),
         )
         return [message_from_row(topic, row) for row in rows]
+
+    async def partitions(self, topic: str) -> list[PartitionSummary]:
+        rows = await self._db.fetch("topic partitions", _PARTITIONS, topic)
+        if not rows:
+            raise TopicNotFound(topic)
+        return [
+            PartitionSummary(
+                p,
+                depth,
+                None if first is None else MessageId(f"{p}-{first}"),
+                None if last is None else MessageId(f"{p}-{last}"),
+            )
+            for p, depth, first, last in rows
+        ]
 
     async def stats(self, topic: str) -> TopicStats:
         rows = await self._db.fetch("topic stats", _STATS, topic)
@@ -160,11 +190,17 @@ def _positions(ids: Sequence[MessageId]) -> tuple[list[int], list[int]]:
 
 
 def _browse_start(after: MessageId | None) -> tuple[int, int]:
-    """The partition to start at and the position to start after in it (-1: its start)."""
+    """The partition to start at and the position to start after in it (-1: its start).
+
+    Raises:
+        InvalidArgument: ``after`` is not an id of this backend's form.
+    """
     if after is None:
         return 0, -1
     parsed = split_message_id(after)
-    if parsed is not None:
-        return parsed
-    head = after.partition("-")[0]
-    return (int(head), -1) if head.isdigit() else (0, -1)
+    if parsed is None:
+        raise InvalidArgument(
+            f"after {after!r} is not a message id of this broker ('<partition>-<position>')",
+            field="after",
+        )
+    return parsed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import struct
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -151,12 +152,25 @@ def message_from_entry(topic: str, partition: int, entry_id: bytes, flat: list[b
 
 
 def split_message_id(message_id: str) -> tuple[int, str] | None:
-    """``"3-1700000000000-9"`` -> ``(3, "1700000000000-9")``; None if not one of ours."""
+    """``"3-1700000000000-9"`` -> ``(3, "1700000000000-9")``; None if not one of ours: not
+    three parts of ASCII digits, or a part past what a stream id holds (64 bits), which
+    Redis would refuse as an argument rather than find nothing."""
     head, _, entry = message_id.partition("-")
     ms, sep, seq = entry.partition("-")
-    if not (head.isdigit() and sep and ms.isdigit() and seq.isdigit()):
+    if not (_DIGITS(head) and sep and _DIGITS(ms) and _DIGITS(seq)):
+        return None
+    if int(ms) > _STREAM_ID_PART_MAX or int(seq) > _STREAM_ID_PART_MAX:
         return None
     return int(head), entry
+
+
+#: A stream id is two unsigned 64-bit integers.
+_STREAM_ID_PART_MAX = 2**64 - 1
+#: The JSON Schema pattern of the message ids this backend issues: a partition below 1000
+#: and a stream id, each part of at most 19 digits (below 2^64 whatever the digits).
+ID_PATTERN = r"^[0-9]{1,3}-[0-9]{1,19}-[0-9]{1,19}$"
+#: Only ASCII digits: ``str.isdigit`` also takes other scripts' digits and superscripts.
+_DIGITS = re.compile(r"[0-9]+").fullmatch
 
 
 def partition_of_ack(ack_id: str) -> int | None:

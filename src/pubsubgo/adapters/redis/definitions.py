@@ -1,7 +1,9 @@
 """Definitions: topic and subscription records, cached for a short time in each process.
 
-A topic or subscription never changes once created; it can only be deleted (and a new one
-created under the same name). So a process may keep what it read for ``ttl`` seconds: the
+A subscription never changes once created, and a topic changes only its settings (never its
+partitions); either can be deleted (and a new one created under the same name). So a
+process may keep what it read for ``ttl`` seconds: an update made by another process is seen
+here within that time (the process that made it sees it at once), and the
 scripts check on every data operation that the partitions or the subscription state still
 exist, so a definition deleted by another process is noticed at once where it matters
 (publishes fail with TopicNotFound, pulls with SubscriptionNotFound) and the cached entry is

@@ -9,6 +9,7 @@ Layout (``docs/redis.md`` has the full table)::
     psg:{t:<topic>[:<g>]}:<p>:meta      hash   counters of partition p
     psg:{t:<topic>[:<g>]}:<p>:l<rank>   stream messages of partition p, priority rank 0..3
     psg:{t:<topic>[:<g>]}:<g>:dd / ddx  hash + zset: dedup records and their expiry
+    psg:{t:<topic>[:<g>]}:<g>:bnd       hash   subscription -> "<max_backlog> <overflow>"
     psg:{t:<topic>[:<g>]}:<p>:s:<sub>:<part>   one subscription's state (see SUB_PARTS)
     psg:wake                            pub/sub channel waking long polls
 
@@ -86,6 +87,12 @@ def dedup(prefix: str, group: int) -> str:
 def dedup_expiry(prefix: str, group: int) -> str:
     """Dedup ids of a slot group scored by when their window closes."""
     return f"{prefix}{group}:ddx"
+
+
+def bounds(prefix: str, group: int) -> str:
+    """The subscriptions of the topic with a ``max_backlog``, which a publish checks:
+    subscription -> ``"<max_backlog> <overflow>"``."""
+    return f"{prefix}{group}:bnd"
 
 
 def sub_part(prefix: str, partition: int, subscription: str, part: str) -> str:

@@ -13,9 +13,14 @@ from pubsubgo.adapters.redis.definitions import Definitions
 from pubsubgo.adapters.redis.errors import translate_redis_errors
 from pubsubgo.adapters.redis.layout import Layout
 from pubsubgo.adapters.redis.scripts import Call, ScriptRunner
-from pubsubgo.core.errors import TopicFull, TopicNotFound
+from pubsubgo.core.errors import (
+    InvalidArgument,
+    SubscriptionBacklogFull,
+    TopicFull,
+    TopicNotFound,
+)
 from pubsubgo.core.messages import Message, MessageDraft, MessageId
-from pubsubgo.core.topics import Topic, TopicStats
+from pubsubgo.core.topics import PartitionSummary, Topic, TopicStats
 
 #: Retention removes at most this many messages per slot group and round, so that one script
 #: never blocks Redis for long; the next round of the duty removes the rest.
@@ -63,7 +68,7 @@ class RedisStreamMessageLog:
             replies = await self._runner.run("append", calls)
         ids: list[MessageId] = [MessageId("")] * len(drafts)
         for indexes, reply in zip(by_group.values(), replies, strict=True):
-            self._check(topic, reply[0])
+            self._check(topic, reply)
             for index, id_ in zip(indexes, reply[1:], strict=True):
                 ids[index] = MessageId(text(id_))
         return ids
@@ -115,6 +120,24 @@ class RedisStreamMessageLog:
             last_publish_at=max(published, default=None),
         )
 
+    async def partitions(self, topic: str) -> list[PartitionSummary]:
+        _, layout = await self._definitions.topic(topic)
+        with translate_redis_errors("topic partitions"):
+            pipe = self._runner.client.pipeline(transaction=False)
+            for partition in range(layout.partitions):
+                prefix = layout.prefix(layout.group_of(partition))
+                pipe.hget(keys.meta(prefix, partition), "c")
+                for rank in range(4):
+                    lane = keys.lane(prefix, partition, rank)
+                    pipe.xrange(lane, count=1)
+                    pipe.xrevrange(lane, count=1)
+            rows: list[Any] = await pipe.execute()
+        step = 1 + 2 * 4
+        return [
+            _summary(partition, rows[partition * step : (partition + 1) * step])
+            for partition in range(layout.partitions)
+        ]
+
     async def remove(self, topic: str, ids: Sequence[MessageId]) -> int:
         try:
             _, layout = await self._definitions.topic(topic)
@@ -138,12 +161,36 @@ class RedisStreamMessageLog:
         with translate_redis_errors("trim messages"):
             return sum(await self._runner.run("trim", calls))
 
-    def _check(self, topic: Topic, status: bytes) -> None:
+    def _check(self, topic: Topic, reply: list[Any]) -> None:
+        status = reply[0]
         if status == b"NOTOPIC":
             self._definitions.forget_topic(topic.name)
             raise TopicNotFound(topic.name)
         if status == b"FULL":
             raise TopicFull(topic.name, topic.max_messages)
+        if status == b"BACKLOG":
+            raise SubscriptionBacklogFull(text(reply[1]), int(reply[2]))
+
+
+def _summary(partition: int, row: list[Any]) -> PartitionSummary:
+    """A partition's summary from its count and each lane's first and last entry: the
+    partition's oldest and newest are the lowest and highest publish order among them."""
+    ends = [text(found[0][0]) for found in row[1:] if found]
+    order = _entry_order
+    first = min(ends, key=order, default=None)
+    last = max(ends, key=order, default=None)
+    return PartitionSummary(
+        partition,
+        int(row[0] or 0),
+        None if first is None else MessageId(f"{partition}-{first}"),
+        None if last is None else MessageId(f"{partition}-{last}"),
+    )
+
+
+def _entry_order(entry: str) -> int:
+    """The publish order of an entry within its partition (its id's sequence: order * 4 +
+    the lane's rank)."""
+    return int(entry.rpartition("-")[2])
 
 
 def _append_call(
@@ -167,14 +214,21 @@ def _id_calls(layout: Layout, ids: Sequence[MessageId]) -> list[Call]:
 
 
 def _browse_start(after: MessageId | None) -> tuple[int, str]:
-    """The partition to start at and the entry to start after in it ('' for its start)."""
+    """The partition to start at and the entry to start after in it ('' for its start).
+
+    Raises:
+        InvalidArgument: ``after`` is not an id of this backend's form.
+    """
     if after is None:
         return 0, ""
     parsed = split_message_id(after)
-    if parsed is not None:
-        return parsed
-    head = after.partition("-")[0]
-    return (int(head), "") if head.isdigit() else (0, "")
+    if parsed is None:
+        raise InvalidArgument(
+            f"after {after!r} is not a message id of this broker"
+            " ('<partition>-<milliseconds>-<sequence>', each part below 2^64)",
+            field="after",
+        )
+    return parsed
 
 
 def _browse_call(layout: Layout, group: int, parts: list[int], entry: str, limit: int) -> Call:

@@ -35,6 +35,7 @@ SCRIPT_NAMES = (
     "sub_delete",
     "sub_stats",
     "topic_init",
+    "topic_update",
     "trim",
 )
 #: Scripts that change nothing: never worth waiting for an fsync.

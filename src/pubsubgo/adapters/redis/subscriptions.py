@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 
+import orjson
 from redis.exceptions import RedisError
 
 from pubsubgo.adapters.redis import keys
@@ -12,11 +13,14 @@ from pubsubgo.adapters.redis.definitions import Definitions
 from pubsubgo.adapters.redis.errors import translate_redis_errors
 from pubsubgo.adapters.redis.layout import Layout
 from pubsubgo.adapters.redis.scripts import Call, ScriptRunner
+from pubsubgo.adapters.redis.topics import page_of_records
 from pubsubgo.core.errors import (
+    InvalidSetting,
     SubscriptionAlreadyExists,
     SubscriptionNotFound,
     TopicNotFound,
 )
+from pubsubgo.core.names import EVERY_NAME, NamePage
 from pubsubgo.core.subscriptions import Subscription
 
 
@@ -35,6 +39,13 @@ class RedisSubscriptionRegistry:
 
     async def create(self, subscription: Subscription) -> None:
         topic, layout = await self._definitions.topic(subscription.topic)
+        if subscription.max_backlog and len(layout.all_groups()) > 1:
+            # A publish checks the bound in one script, which must see every partition.
+            raise InvalidSetting(
+                "max_backlog needs its topic's partitions on one shard (a topic created"
+                " bounded, with max_messages, on a cluster); this topic's are spread",
+                field="max_backlog",
+            )
         with translate_redis_errors("create subscription"):
             [outcome] = await self._runner.run(
                 "sub_create",
@@ -55,7 +66,14 @@ class RedisSubscriptionRegistry:
                 raise TopicNotFound(topic.name)
             if outcome == b"EXISTS":
                 raise SubscriptionAlreadyExists(subscription.name)
-            calls = position_calls(layout, subscription.name, "1", subscription.start.value, 0.0)
+            calls = position_calls(
+                layout,
+                subscription.name,
+                "1",
+                subscription.start.value,
+                0.0,
+                backlog_bound(subscription),
+            )
             try:
                 await self._runner.run("position", calls)
             except RedisError:
@@ -69,11 +87,22 @@ class RedisSubscriptionRegistry:
         subscription, _ = await self._definitions.subscription(name)
         return subscription
 
-    async def list(self, topic: str | None = None) -> list[Subscription]:
+    async def list(
+        self, topic: str | None = None, page: NamePage = EVERY_NAME
+    ) -> list[Subscription]:
+        wanted = None if topic is None else orjson.dumps(topic)
+
+        def of_topic(raw: bytes) -> bool:
+            # Most records are not of the topic: look for its name before decoding them.
+            return wanted is None or (
+                wanted in raw and subscription_from_record(raw).topic == topic
+            )
+
         with translate_redis_errors("list subscriptions"):
-            records = await self._runner.client.hgetall(keys.subscriptions())
-        found = (subscription_from_record(raw) for raw in records.values())
-        return sorted((s for s in found if topic is None or s.topic == topic), key=lambda s: s.name)
+            records = await page_of_records(
+                self._runner.client, keys.subscriptions(), page, of_topic
+            )
+        return [subscription_from_record(raw) for raw in records]
 
     async def delete(self, name: str) -> None:
         self._definitions.forget_subscription(name)
@@ -89,7 +118,16 @@ class RedisSubscriptionRegistry:
             pipe = self._runner.client.pipeline(transaction=False)
             for group, partitions in layout.all_groups().items():
                 pipe.delete(*layout.subscription_keys(name, group, partitions))
+                pipe.hdel(keys.bounds(layout.prefix(group), group), name)
             await pipe.execute()
+
+
+def backlog_bound(subscription: Subscription) -> str:
+    """What ``append.lua`` reads of a bounded subscription: ``"<max_backlog> <overflow>"``
+    ('' for an unbounded one)."""
+    if not subscription.max_backlog:
+        return ""
+    return f"{subscription.max_backlog} {subscription.overflow.value}"
 
 
 def _delete_call(name: str) -> Call:
@@ -97,9 +135,15 @@ def _delete_call(name: str) -> Call:
 
 
 def position_calls(
-    layout: Layout, subscription: str, create: str, target: str, timestamp: float
+    layout: Layout,
+    subscription: str,
+    create: str,
+    target: str,
+    timestamp: float,
+    bound: str = "",
 ) -> list[Call]:
-    """One ``position.lua`` call per slot group of the topic."""
+    """One ``position.lua`` call per slot group of the topic (``bound``: see
+    :func:`backlog_bound`)."""
     return [
         (
             [layout.anchor(group)],
@@ -110,6 +154,7 @@ def position_calls(
                 create,
                 target,
                 repr(timestamp),
+                bound,
                 *map(str, partitions),
             ],
         )

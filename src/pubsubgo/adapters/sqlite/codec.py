@@ -49,7 +49,9 @@ _new = tuple.__new__
 #: Ack ids are SQLite integers: below 2**63.
 _MAX_ACK = 2**63
 #: What a message id this backend hands out looks like: ``"{partition}-{seq}"``.
-_MESSAGE_ID = re.compile(r"(\d{1,3})-(\d{1,18})")
+_MESSAGE_ID = re.compile(r"([0-9]{1,3})-([0-9]{1,18})")
+#: The JSON Schema pattern of the ids this backend issues.
+ID_PATTERN = r"^[0-9]{1,3}-[0-9]{1,18}$"
 
 
 def draft_rows(topic_id: int, first_seq: int, drafts: Sequence[MessageDraft]) -> list[Any]:

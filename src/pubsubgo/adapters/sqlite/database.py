@@ -38,9 +38,9 @@ class Database:
             increase within every partition; ``meta.seq_high`` keeps the highest handed out
             when messages are deleted, so a restart never hands one out again.
         next_ack: the next ack id.
-        topics: definitions read so far, by name. Definitions never change (they are only
-            created and deleted, both through this thread), so they stay exact; the event
-            loop reads them without a hop to the thread (a dict read is atomic).
+        topics: definitions read so far, by name. Definitions change only through this
+            thread (created, updated, deleted), so they stay exact; the event loop reads
+            them without a hop to the thread (a dict read is atomic).
         subscriptions: the same for subscriptions.
     """
 
@@ -52,6 +52,9 @@ class Database:
     subscriptions: dict[str, SubscriptionEntry] = field(default_factory=dict)
     #: Holdings by subscription row id.
     holdings: dict[int, Holdings] = field(default_factory=dict)
+    #: By topic row id, its subscriptions with a ``max_backlog`` (row id, definition): read
+    #: at the topic's first publish, dropped when one of its subscriptions comes or goes.
+    bounded: dict[int, list[tuple[int, Subscription]]] = field(default_factory=dict)
 
     def take_seqs(self, count: int) -> int:
         """Reserve ``count`` sequence numbers; the first of them."""

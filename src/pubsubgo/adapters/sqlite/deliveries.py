@@ -143,7 +143,7 @@ def _seek_to_time(db: Database, sub_id: int, topic_id: int, timestamp: float) ->
 
 def _stats(db: Database, subscription: str, now: float) -> SubscriptionStats:
     sub_id, topic_id, _ = subscription_entry(db, subscription)
-    unread, oldest = _unread(db, sub_id, topic_id)
+    unread, oldest = unread_messages(db, sub_id, topic_id)
     connection = db.connection
     waiting = [
         connection.execute(
@@ -166,7 +166,7 @@ def _stats(db: Database, subscription: str, now: float) -> SubscriptionStats:
     )
 
 
-def _unread(db: Database, sub_id: int, topic_id: int) -> tuple[int, float | None]:
+def unread_messages(db: Database, sub_id: int, topic_id: int) -> tuple[int, float | None]:
     """How many messages are past the cursors, and when the oldest of them was published.
     Counting reads the lanes' index entries past each cursor: O(unread), meant for
     describe and the gauges, not for a hot path."""

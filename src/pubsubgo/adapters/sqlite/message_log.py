@@ -8,17 +8,23 @@ from typing import cast
 
 import orjson
 
+from pubsubgo.adapters.sqlite.backlog import check_bounds, skip_oldest
 from pubsubgo.adapters.sqlite.codec import (
     draft_rows,
     parse_message_id,
 )
 from pubsubgo.adapters.sqlite.database import Database
 from pubsubgo.adapters.sqlite.definitions import topic_entry
-from pubsubgo.adapters.sqlite.reading import browse_messages, fetch_messages, topic_stats
+from pubsubgo.adapters.sqlite.reading import (
+    browse_messages,
+    fetch_messages,
+    partition_summaries,
+    topic_stats,
+)
 from pubsubgo.adapters.sqlite.writer import SqliteWriter
 from pubsubgo.core.errors import TopicFull, TopicNotFound
 from pubsubgo.core.messages import Message, MessageDraft, MessageId
-from pubsubgo.core.topics import Overflow, Topic, TopicStats
+from pubsubgo.core.topics import Overflow, PartitionSummary, Topic, TopicStats
 
 #: Retention removes at most this many messages of a topic per round of the duties, so a
 #: huge expiry does not hold the writer (and every publish) for long; the next round goes on.
@@ -51,6 +57,9 @@ class SqliteMessageLog:
     async def stats(self, topic: str) -> TopicStats:
         return await self._writer.run(functools.partial(topic_stats, topic=topic))
 
+    async def partitions(self, topic: str) -> list[PartitionSummary]:
+        return await self._writer.run(functools.partial(partition_summaries, topic=topic))
+
     async def remove(self, topic: str, ids: Sequence[MessageId]) -> int:
         return await self._writer.run(functools.partial(_remove, topic=topic, ids=ids))
 
@@ -69,6 +78,7 @@ def _append(db: Database, topic: Topic, drafts: Sequence[MessageDraft]) -> list[
     slots, fresh = _resolve_duplicates(db, topic_id, drafts) if deduplicating else (None, drafts)
     if _rejects(topic) and _stored(db, topic_id) + len(fresh) > topic.max_messages:
         raise TopicFull(topic.name, topic.max_messages)
+    dropping = check_bounds(db, topic_id, len(fresh))
     first = db.take_seqs(len(fresh))
     ids = _store(db, topic_id, first, fresh)
     if deduplicating:
@@ -79,6 +89,7 @@ def _append(db: Database, topic: Topic, drafts: Sequence[MessageDraft]) -> list[
     )
     if topic.is_bounded and topic.overflow is Overflow.DROP_OLDEST:
         _drop_oldest(db, topic_id, topic.max_messages)
+    skip_oldest(db, topic_id, dropping)
     if slots is None:
         return ids
     return [ids[slot] if isinstance(slot, int) else slot for slot in slots]

@@ -18,9 +18,9 @@ import orjson
 from pubsubgo.adapters.sqlite.codec import MESSAGE_COLUMNS, message_from_row, parse_message_id
 from pubsubgo.adapters.sqlite.database import Database
 from pubsubgo.adapters.sqlite.definitions import topic_entry
-from pubsubgo.core.errors import TopicNotFound
+from pubsubgo.core.errors import InvalidArgument, TopicNotFound
 from pubsubgo.core.messages import Message, MessageId
-from pubsubgo.core.topics import TopicStats
+from pubsubgo.core.topics import PartitionSummary, TopicStats
 
 #: Rows read from a lane at a time when merging lanes (most merges stop early).
 CHUNK = 256
@@ -90,7 +90,12 @@ def fetch_messages(db: Database, topic: str, ids: Sequence[MessageId]) -> dict[M
 def browse_messages(db: Database, topic: str, after: MessageId | None, limit: int) -> list[Message]:
     """``MessageLog.browse``: partition by partition, each in publish order."""
     topic_id, definition = topic_entry(db, topic)
-    start = (parse_message_id(after) if after else None) or (0, 0)
+    start = parse_message_id(after) if after else (0, 0)
+    if start is None:
+        raise InvalidArgument(
+            f"after {after!r} is not a message id of this broker ('<partition>-<sequence>')",
+            field="after",
+        )
     found: list[Message] = []
     for partition in range(start[0], definition.partitions):
         after_seq = start[1] if partition == start[0] else 0
@@ -100,6 +105,33 @@ def browse_messages(db: Database, topic: str, after: MessageId | None, limit: in
                 return found
             found.append(message_from_row(topic, row))
     return found
+
+
+def partition_summaries(db: Database, topic: str) -> list[PartitionSummary]:
+    """``MessageLog.partitions``: each partition's counter, and its lanes' ends."""
+    topic_id, _ = topic_entry(db, topic)
+    connection = db.connection
+    rows = connection.execute(
+        "SELECT partition, messages FROM partitions WHERE topic_id = ? ORDER BY partition",
+        (topic_id,),
+    ).fetchall()
+    found = []
+    for partition, depth in rows:
+        first, last = connection.execute(_ENDS, (topic_id, partition)).fetchone()
+        found.append(
+            PartitionSummary(
+                partition,
+                depth,
+                None if first is None else MessageId(f"{partition}-{first}"),
+                None if last is None else MessageId(f"{partition}-{last}"),
+            )
+        )
+    return found
+
+
+#: A partition's first and last sequence number (MIN and MAX over an index prefix are a
+#: lookup each).
+_ENDS = "SELECT MIN(seq), MAX(seq) FROM messages WHERE topic_id = ?1 AND partition = ?2"
 
 
 def topic_stats(db: Database, topic: str) -> TopicStats:

@@ -9,6 +9,7 @@ from pubsubgo.adapters.sqlite.database import Database
 from pubsubgo.adapters.sqlite.definitions import subscription_entry, topic_entry
 from pubsubgo.adapters.sqlite.writer import SqliteWriter
 from pubsubgo.core.errors import SubscriptionAlreadyExists
+from pubsubgo.core.names import EVERY_NAME, NamePage
 from pubsubgo.core.subscriptions import StartPosition, Subscription
 
 #: What a subscription has besides its row, deleted with it.
@@ -32,8 +33,10 @@ class SqliteSubscriptionRegistry:
             entry = await self._writer.run(functools.partial(subscription_entry, name=name))
         return entry[2]
 
-    async def list(self, topic: str | None = None) -> list[Subscription]:
-        return await self._writer.run(functools.partial(_list, topic=topic))
+    async def list(
+        self, topic: str | None = None, page: NamePage = EVERY_NAME
+    ) -> list[Subscription]:
+        return await self._writer.run(functools.partial(_list, topic=topic, page=page))
 
     async def delete(self, name: str) -> None:
         await self._writer.run(functools.partial(_delete, name=name))
@@ -65,22 +68,22 @@ def _create(db: Database, subscription: Subscription) -> None:
         [(sub_id, p, start, start, start, start) for p in range(topic.partitions)],
     )
     db.subscriptions[subscription.name] = (sub_id, topic_id, subscription)
+    db.bounded.pop(topic_id, None)
 
 
-def _list(db: Database, topic: str | None) -> list[Subscription]:
-    if topic is None:
-        rows = db.connection.execute("SELECT definition FROM subscriptions ORDER BY name")
-    else:
-        rows = db.connection.execute(
-            "SELECT s.definition FROM subscriptions s JOIN topics t ON t.id = s.topic_id"
-            " WHERE t.name = ? ORDER BY s.name",
-            (topic,),
-        )
+def _list(db: Database, topic: str | None, page: NamePage) -> list[Subscription]:
+    rows = db.connection.execute(
+        "SELECT s.definition FROM subscriptions s JOIN topics t ON t.id = s.topic_id"
+        " WHERE (?1 IS NULL OR t.name = ?1) AND substr(s.name, 1, length(?2)) = ?2"
+        " AND s.name > ?3 ORDER BY s.name LIMIT ?4",
+        (topic, page.prefix, page.after, -1 if page.limit is None else page.limit),
+    )
     return [subscription_from_record(raw) for (raw,) in rows]
 
 
 def _delete(db: Database, name: str) -> None:
-    sub_id, _, _ = subscription_entry(db, name)
+    sub_id, topic_id, _ = subscription_entry(db, name)
+    db.bounded.pop(topic_id, None)
     for table in SUBSCRIPTION_TABLES:
         db.connection.execute(f"DELETE FROM {table} WHERE sub_id = ?", (sub_id,))
     db.connection.execute("DELETE FROM subscriptions WHERE id = ?", (sub_id,))

@@ -11,6 +11,7 @@ from pubsubgo.adapters.sqlite.database import Database
 from pubsubgo.adapters.sqlite.definitions import topic_entry
 from pubsubgo.adapters.sqlite.writer import SqliteWriter
 from pubsubgo.core.errors import TopicAlreadyExists
+from pubsubgo.core.names import EVERY_NAME, NamePage
 from pubsubgo.core.topics import Topic
 
 
@@ -30,8 +31,11 @@ class SqliteTopicRegistry:
             entry = await self._writer.run(functools.partial(topic_entry, name=name))
         return entry[1]
 
-    async def list(self) -> list[Topic]:
-        return await self._writer.run(_list)
+    async def list(self, page: NamePage = EVERY_NAME) -> list[Topic]:
+        return await self._writer.run(functools.partial(_list, page=page))
+
+    async def update(self, topic: Topic) -> None:
+        await self._writer.run(functools.partial(_update, topic=topic))
 
     async def delete(self, name: str) -> None:
         await self._writer.run(functools.partial(_delete, name=name))
@@ -54,9 +58,22 @@ def _create(db: Database, topic: Topic) -> None:
     db.topics[topic.name] = (topic_id, topic)
 
 
-def _list(db: Database) -> list[Topic]:
-    rows = db.connection.execute("SELECT definition FROM topics ORDER BY name")
+def _list(db: Database, page: NamePage) -> list[Topic]:
+    rows = db.connection.execute(
+        "SELECT definition FROM topics WHERE substr(name, 1, length(?1)) = ?1 AND name > ?2"
+        " ORDER BY name LIMIT ?3",
+        (page.prefix, page.after, -1 if page.limit is None else page.limit),
+    )
     return [topic_from_fields(orjson.loads(raw)) for (raw,) in rows]
+
+
+def _update(db: Database, topic: Topic) -> None:
+    topic_id, _ = topic_entry(db, topic.name)
+    db.connection.execute(
+        "UPDATE topics SET definition = ? WHERE id = ?",
+        (orjson.dumps(topic_fields(topic)), topic_id),
+    )
+    db.topics[topic.name] = (topic_id, topic)
 
 
 def _delete(db: Database, name: str) -> None:

@@ -14,6 +14,7 @@ from pubsubgo.adapters.websocket.protocol import (
     error_frame,
 )
 from pubsubgo.adapters.wire.schemas.frames import PublishFrame
+from pubsubgo.core.access import Principal
 from pubsubgo.core.errors import BackendError, PubSubError
 from pubsubgo.core.messages import MessageId, PublishRequest
 from pubsubgo.services.publisher import PublisherService
@@ -50,11 +51,15 @@ class FramePublisher:
     Args:
         publisher: the service that stores.
         sender: where the answers go.
+        creator: who opened the socket, for topics created by their first publish.
     """
 
-    def __init__(self, publisher: PublisherService, sender: FrameSender) -> None:
+    def __init__(
+        self, publisher: PublisherService, sender: FrameSender, creator: Principal | None = None
+    ) -> None:
         self._publisher = publisher
         self._sender = sender
+        self._creator = creator
 
     async def publish(self, run: Sequence[Publish]) -> None:
         """Store ``run`` (frames of one topic, within MAX_RUN_MESSAGES and MAX_RUN_BYTES)
@@ -64,7 +69,7 @@ class FramePublisher:
             return
         requests = [r for p in run for r in p.requests]
         try:
-            ids = await self._publisher.publish(run[0].frame.topic, requests)
+            ids = await self._publisher.publish(run[0].frame.topic, requests, creator=self._creator)
         except BackendError as error:
             for publish in run:
                 await self._reply(domain_error_frame(error, publish.frame.request_id))
@@ -81,7 +86,9 @@ class FramePublisher:
 
     async def _alone(self, publish: Publish) -> None:
         try:
-            ids = await self._publisher.publish(publish.frame.topic, publish.requests)
+            ids = await self._publisher.publish(
+                publish.frame.topic, publish.requests, creator=self._creator
+            )
         except PubSubError as error:
             await self._reply(domain_error_frame(error, publish.frame.request_id))
         except Exception:

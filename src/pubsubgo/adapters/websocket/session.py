@@ -62,7 +62,7 @@ class SocketSession:
         self._streams: dict[str, SubscriptionStream] = {}
         self._pipeline = FramePipeline(
             AckSettler(broker.acks, self._sender, self._streams),
-            FramePublisher(broker.publisher, self._sender),
+            FramePublisher(broker.publisher, self._sender, policy.principal),
         )
 
     async def run(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiohttp import web
 from msgspec import Struct
@@ -28,6 +29,13 @@ class Operation:
         long_poll: the route may wait up to ``MAX_PULL_WAIT_SECONDS`` on purpose, which the
             request timeout allows on top.
         websocket: the route upgrades to a WebSocket (no request timeout).
+        stream: the answer is a stream that lasts as long as the client wants (Server-Sent
+            Events): no request timeout, and like a WebSocket its ``Origin`` is checked.
+        produces: path parameter -> where the success answer holds a value for it (an
+            OpenAPI runtime expression, e.g. ``$response.body#/name``): the document links
+            this operation to every one that takes those parameters.
+        feeds: the links' request bodies, by operationId: what of this answer another
+            operation's body takes (e.g. the ack ids a pull handed out).
     """
 
     method: str
@@ -44,6 +52,14 @@ class Operation:
     description: str = ""
     long_poll: bool = False
     websocket: bool = False
+    stream: bool = False
+    produces: Mapping[str, str] = field(default_factory=dict)
+    feeds: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def lasting(self) -> bool:
+        """A WebSocket or a stream: answered for as long as the client stays."""
+        return self.websocket or self.stream
 
     @property
     def path_parameters(self) -> list[str]:
@@ -83,16 +99,21 @@ class RouteTable:
         description: str = "",
         long_poll: bool = False,
         websocket: bool = False,
+        stream: bool = False,
+        produces: Mapping[str, str] | None = None,
+        feeds: Mapping[str, Any] | None = None,
     ) -> Callable[[Handler], Handler]:
         """Declare ``handler`` as ``method path``; ``access`` has no default, so that no
         route is added without saying who may call it."""
-        statuses = tuple(sorted({*errors, *self.always, *_guard_statuses(access)}))
+        guarded = _guard_statuses(access, lasting=websocket or stream)
+        statuses = tuple(sorted({*errors, *self.always, *guarded}))
 
         def register(handler: Handler) -> Handler:
             self.operations.append(
                 Operation(
                     method, path, handler, summary, self.tag, access, responses,
                     body, body_required, query, statuses, description, long_poll, websocket,
+                    stream, produces or {}, feeds or {},
                 )
             )  # fmt: skip
             return handler
@@ -103,14 +124,15 @@ class RouteTable:
         return iter(self.operations)
 
 
-def _guard_statuses(access: Access) -> tuple[int, ...]:
+def _guard_statuses(access: Access, *, lasting: bool) -> tuple[int, ...]:
     """What the guard middleware may answer before the handler: 400 for an invalid name in
-    the path, 401 without a valid token, 403 without the permission, 429 over the rate, 503
-    past the request timeout (or, for a WebSocket, with every socket taken)."""
+    the path, 401 without a valid token, 403 without the permission (or from a browser page
+    of another origin, for a WebSocket or a stream), 429 over the rate, 503 past the request
+    timeout (or, for a WebSocket, with every socket taken)."""
     if access.public:
         return ()
     refusals = (400, 401, 403) if access.parameter is not None else (401,)
-    return (*refusals, 429, 503)
+    return (*refusals, *((403,) if lasting else ()), 429, 503)
 
 
 def add_routes(router: web.UrlDispatcher, tables: Sequence[RouteTable]) -> None:

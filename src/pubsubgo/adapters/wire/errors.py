@@ -10,7 +10,10 @@ from pubsubgo.core.errors import ErrorKind, InvalidArgument, PubSubError, TooMan
 __all__ = [
     "STATUS_BY_KIND",
     "MetricsDisabled",
+    "OriginNotAllowed",
     "TooManyMessages",
+    "UndecodableBody",
+    "UnsupportedContentEncoding",
     "UnsupportedContentType",
     "error_body",
 ]
@@ -43,6 +46,42 @@ class UnsupportedContentType(InvalidArgument):
         super().__init__(
             f"expected a JSON body (Content-Type: application/json), not {content_type!r}"
         )
+
+
+class UnsupportedContentEncoding(InvalidArgument):
+    """Raised when a request body comes in a Content-Encoding the broker does not decode."""
+
+    code = "unsupported_content_encoding"
+
+    def __init__(self, encoding: str, supported: str) -> None:
+        super().__init__(
+            f"Content-Encoding {encoding!r} is not one the broker decodes ({supported})"
+        )
+
+
+class UndecodableBody(InvalidArgument):
+    """Raised when a request body is not what its Content-Encoding says (a gzip body that
+    is not gzip)."""
+
+    code = "undecodable_body"
+
+    def __init__(self, encoding: str) -> None:
+        super().__init__(f"the body could not be decoded as its Content-Encoding {encoding!r}")
+
+
+class OriginNotAllowed(PubSubError):
+    """Raised when a browser page of another site opens a WebSocket or an event stream:
+    its ``Origin`` is neither this broker's nor one of ``server.allowed_origins``."""
+
+    code = "origin_not_allowed"
+    kind = ErrorKind.PERMISSION_DENIED
+
+    def __init__(self, origin: str) -> None:
+        super().__init__(f"origin {origin!r} may not open this stream (server.allowed_origins)")
+        self.origin = origin
+
+    def details(self) -> dict[str, object]:
+        return {"origin": self.origin}
 
 
 class MetricsDisabled(PubSubError):

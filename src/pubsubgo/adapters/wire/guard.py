@@ -1,10 +1,12 @@
 """The guard middleware: who is calling, how often, whether they may, and for how long.
 
-In order, for every route that is not public: authenticate the bearer token (401), spend
-one unit of the caller's rate (429), validate the topic or subscription name in the path
-(400) and check the route's permission on it (403), then run the handler within the request
-timeout (503 ``timeout``). Public routes (health, metrics, the OpenAPI document) skip all
-of it, so that probes and scrapes are never refused or throttled.
+In order, for every route that is not public: refuse a WebSocket or event stream opened by
+a browser page of another site (403, see :meth:`Guard.check_origin`), authenticate the
+bearer token (401), spend one unit of the caller's rate (429), validate the topic or
+subscription name in the path (400) and check the route's permission on it (403), then run
+the handler within the request timeout (503 ``timeout``). Public routes (health, metrics,
+the OpenAPI document) skip all of it, so that probes and scrapes are never refused or
+throttled.
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from pubsubgo.adapters.wire.access import PRINCIPAL, Access, check
 from pubsubgo.adapters.wire.api import Operation
+from pubsubgo.adapters.wire.errors import OriginNotAllowed
 from pubsubgo.adapters.wire.ratelimit import RateLimiter
 from pubsubgo.adapters.wire.tokens import TokenStore
 from pubsubgo.core.access import ANONYMOUS, Principal
@@ -43,12 +47,15 @@ class Guard:
         limiter: the per-caller rate; None when there is no rate limit.
         timeout_seconds: the request timeout; 0 for none.
         operations: (method, route template) -> the operation, for its ``Access``.
+        allowed_origins: the origins of other sites whose pages may open WebSockets and
+            streams (``server.allowed_origins``; ``*`` allows every one).
     """
 
     tokens: TokenStore | None
     limiter: RateLimiter | None
     timeout_seconds: float
     operations: Mapping[tuple[str, str], Operation] = field(default_factory=dict)
+    allowed_origins: frozenset[str] = frozenset()
 
     @classmethod
     def build(
@@ -57,10 +64,11 @@ class Guard:
         limiter: RateLimiter | None,
         timeout_seconds: float,
         operations: Iterable[Operation],
+        allowed_origins: Iterable[str] = (),
     ) -> Guard:
         """A guard over ``operations``."""
         table = {(op.method, op.path): op for op in operations}
-        return cls(tokens, limiter, timeout_seconds, table)
+        return cls(tokens, limiter, timeout_seconds, table, frozenset(allowed_origins))
 
     def operation(self, request: web.Request) -> Operation | None:
         """The operation ``request`` matched; None for no route or a wrong method."""
@@ -68,6 +76,24 @@ class Guard:
         if resource is None:
             return None
         return self.operations.get((request.method, resource.canonical))
+
+    def check_origin(self, request: web.Request) -> None:
+        """Refuse a WebSocket or stream that a browser opens from a page of another site.
+
+        Browsers send ``Origin`` with every upgrade and EventSource and let any page open
+        one, with the cookies (or a token in the URL) the user holds for the broker: without
+        this check another site could read a user's messages (cross-site WebSocket
+        hijacking). Clients that are not browsers send no ``Origin`` and pass; so do pages
+        the broker itself serves (the console) and ``server.allowed_origins``.
+
+        Raises:
+            OriginNotAllowed: the origin is another site's and not allowed.
+        """
+        origin = request.headers.get("Origin")
+        if origin is None or "*" in self.allowed_origins or origin in self.allowed_origins:
+            return
+        if urlsplit(origin).netloc.lower() != request.host.lower():
+            raise OriginNotAllowed(origin)
 
     def identify(self, request: web.Request, access: Access) -> Principal:
         """The caller; anonymous when authentication is off.
@@ -90,7 +116,7 @@ class Guard:
 
     def budget(self, operation: Operation | None) -> float | None:
         """How long the request may take; None for no limit."""
-        if not self.timeout_seconds or (operation is not None and operation.websocket):
+        if not self.timeout_seconds or (operation is not None and operation.lasting):
             return None
         if operation is not None and operation.long_poll:
             return self.timeout_seconds + MAX_PULL_WAIT_SECONDS
@@ -115,6 +141,8 @@ async def guard_middleware(request: web.Request, handler: Handler) -> web.Stream
     access = operation.access if operation is not None else UNMATCHED
     if access.public:
         return await handler(request)
+    if operation is not None and operation.lasting:
+        guard.check_origin(request)
     principal = guard.identify(request, access)
     request[PRINCIPAL] = principal
     if guard.limiter is not None:  # the key alone costs a look at the peer's address

@@ -27,6 +27,8 @@ RATES = web.AppKey("rates", RateMetrics)
 BACKGROUND = web.AppKey("background", set[asyncio.Task[Any]])
 #: Open WebSockets, closed with GOING_AWAY on shutdown.
 SOCKETS = web.AppKey("sockets", weakref.WeakSet[web.WebSocketResponse])
+#: Open event streams' stop signals, set on shutdown.
+STREAMS = web.AppKey("streams", set[asyncio.Event])
 #: The Prometheus registry that ``/metrics`` exposes.
 METRICS_REGISTRY = web.AppKey("metrics_registry", CollectorRegistry)
 #: The OpenAPI document, built once.

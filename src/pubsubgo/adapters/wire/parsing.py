@@ -9,7 +9,11 @@ from aiohttp import web
 from msgspec import Struct
 
 from pubsubgo.adapters.wire.codec import convert, decode, encode
-from pubsubgo.adapters.wire.errors import UnsupportedContentType
+from pubsubgo.adapters.wire.errors import (
+    UndecodableBody,
+    UnsupportedContentEncoding,
+    UnsupportedContentType,
+)
 from pubsubgo.adapters.wire.schemas.fields import MESSAGE_ID_REGEX
 from pubsubgo.core.errors import InvalidArgument, MessageNotFound
 from pubsubgo.core.messages import MessageId
@@ -17,6 +21,8 @@ from pubsubgo.core.messages import MessageId
 M = TypeVar("M", bound=Struct)
 
 _MESSAGE_ID = re.compile(MESSAGE_ID_REGEX)
+#: The Content-Encodings aiohttp decodes a request body from (one coding, not a list).
+BODY_ENCODINGS = frozenset({"identity", "gzip", "deflate", "br", "zstd"})
 #: What an omitted body means: every field at its default (the body of ``pull`` or
 #: ``members`` is optional).
 _EMPTY_BODY = b"{}"
@@ -27,6 +33,8 @@ async def read_body(request: web.Request, model: type[M]) -> M:
 
     Raises:
         UnsupportedContentType: the body is not declared as JSON.
+        UnsupportedContentEncoding: its Content-Encoding is not one aiohttp decodes.
+        UndecodableBody: the body is not what its Content-Encoding says.
         InvalidJson: the body is not JSON.
         InvalidRequest: wrong types, unknown or missing fields, values out of range.
         aiohttp.web.HTTPRequestEntityTooLarge: over the body size limit.
@@ -39,9 +47,18 @@ async def read_json(request: web.Request) -> bytes:
 
     Raises:
         UnsupportedContentType: the body is not declared as JSON.
+        UnsupportedContentEncoding: its Content-Encoding is not one aiohttp decodes.
+        UndecodableBody: the body is not what its Content-Encoding says.
         aiohttp.web.HTTPRequestEntityTooLarge: over the body size limit.
     """
-    raw = await request.read()
+    encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
+    if encoding not in BODY_ENCODINGS:
+        # aiohttp would hand the coded bytes on as they are: refuse rather than misread.
+        raise UnsupportedContentEncoding(encoding, ", ".join(sorted(BODY_ENCODINGS)))
+    try:
+        raw = await request.read()
+    except web.RequestPayloadError:
+        raise UndecodableBody(encoding) from None
     if not raw.strip():
         return _EMPTY_BODY
     if not _is_json(request):

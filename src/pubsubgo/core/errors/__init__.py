@@ -16,7 +16,8 @@ Every error carries a stable ``code`` (the ``error.code`` of the JSON error shap
     │   └── TopicFull                       kind=exhausted
     ├── SubscriptionError
     │   ├── SubscriptionNotFound            kind=not_found
-    │   └── SubscriptionAlreadyExists       kind=conflict
+    │   ├── SubscriptionAlreadyExists       kind=conflict
+    │   └── SubscriptionBacklogFull         kind=exhausted
     ├── MessageError
     │   ├── MessageNotFound                 kind=not_found
     │   ├── MessageExpired                  kind=gone
@@ -76,6 +77,7 @@ from pubsubgo.core.errors.resources import (
     MessageNotFound,
     MessageTooLarge,
     SubscriptionAlreadyExists,
+    SubscriptionBacklogFull,
     SubscriptionError,
     SubscriptionNotFound,
     TooManyMessages,
@@ -102,6 +104,7 @@ __all__ = [
     "SubscriptionError",
     "SubscriptionNotFound",
     "SubscriptionAlreadyExists",
+    "SubscriptionBacklogFull",
     "MessageError",
     "MessageNotFound",
     "MessageExpired",

@@ -93,6 +93,26 @@ class SubscriptionAlreadyExists(SubscriptionError):
         super().__init__(subscription, f"subscription {subscription!r} already exists")
 
 
+class SubscriptionBacklogFull(SubscriptionError):
+    """Raised when a publish would take a subscription with overflow ``reject`` over its
+    ``max_backlog``: nothing of the batch is stored. It frees up as the subscription's
+    consumers ack."""
+
+    code = "subscription_backlog_full"
+    kind = ErrorKind.EXHAUSTED
+
+    def __init__(self, subscription: str, max_backlog: int) -> None:
+        super().__init__(
+            subscription,
+            f"subscription {subscription!r} holds its maximum backlog of {max_backlog}"
+            " messages; publish again once its consumers have acked some",
+        )
+        self.max_backlog = max_backlog
+
+    def details(self) -> dict[str, object]:
+        return {"subscription": self.subscription, "max_backlog": self.max_backlog}
+
+
 class MessageError(PubSubError):
     """Base of the errors about one stored message."""
 

@@ -1,7 +1,8 @@
-"""Subscription attribute filters: a small expression language, its parser and evaluator.
+"""Subscription filters: a small expression language, its parser and evaluator.
 
-A subscription with a filter only receives the messages whose attributes match it; the
-language follows Google Cloud Pub/Sub filters. Grammar (EBNF; keywords are case-sensitive,
+A subscription with a filter only receives the messages whose attributes (and routing key)
+match it; the language follows Google Cloud Pub/Sub filters, with tests of the routing key
+added for direct routing. Grammar (EBNF; keywords are case-sensitive,
 whitespace is free between tokens)::
 
     filter     = [ or_expr ] ;                       (* empty text matches everything *)
@@ -11,7 +12,9 @@ whitespace is free between tokens)::
     primary    = "(" , or_expr , ")"
                | "attributes" , "." , key , ( "=" | "!=" ) , string
                | "attributes" , ":" , key
-               | "hasPrefix" , "(" , "attributes" , "." , key , "," , string , ")" ;
+               | "hasPrefix" , "(" , "attributes" , "." , key , "," , string , ")"
+               | "key" , ( "=" | "!=" ) , string
+               | "hasPrefix" , "(" , "key" , "," , string , ")" ;
     key        = identifier | string ;
     identifier = letter_ , { letter_ | digit | "-" } ;   (* letter_ = [A-Za-z_] *)
     string     = '"' , { character - ( '"' | "\\" ) | escape } , '"' ;
@@ -19,8 +22,11 @@ whitespace is free between tokens)::
 
 Semantics: ``=`` needs the key present with exactly that value; ``!=`` is true when the key
 is absent or holds another value; ``hasPrefix`` needs the key present; ``attributes:KEY``
-tests presence only. Where a key is expected, ``AND``, ``OR``, ``NOT``, ``attributes`` and
-``hasPrefix`` are ordinary identifiers. ``NOT`` binds tightest, then ``AND``, then ``OR``; a
+tests presence only. Bare ``key`` is the message's routing key (an attribute named "key"
+is ``attributes.key``): ``key = "eu"`` needs that key, ``key != "eu"`` is true for a message
+without a key too, ``hasPrefix(key, "eu-")`` needs a key. Where an attribute key is
+expected, ``AND``, ``OR``, ``NOT``, ``attributes``, ``key`` and ``hasPrefix`` are ordinary
+identifiers. ``NOT`` binds tightest, then ``AND``, then ``OR``; a
 chain of ``AND`` (or ``OR``) becomes one n-ary node evaluated left to right, which is
 equivalent to the left-associative reading because both operators are associative.
 
@@ -41,6 +47,9 @@ from pubsubgo.core.filters.expressions import (
     Filter,
     HasKey,
     HasPrefix,
+    KeyEquals,
+    KeyHasPrefix,
+    KeyNotEquals,
     MatchAll,
     Not,
     NotEquals,
@@ -58,6 +67,9 @@ __all__ = [
     "Filter",
     "HasKey",
     "HasPrefix",
+    "KeyEquals",
+    "KeyHasPrefix",
+    "KeyNotEquals",
     "MatchAll",
     "Not",
     "NotEquals",

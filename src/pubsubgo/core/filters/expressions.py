@@ -23,6 +23,9 @@ __all__ = [
     "Filter",
     "HasKey",
     "HasPrefix",
+    "KeyEquals",
+    "KeyHasPrefix",
+    "KeyNotEquals",
     "MatchAll",
     "Not",
     "NotEquals",
@@ -40,11 +43,12 @@ class Filter(ABC):
     __slots__ = ()
 
     @abstractmethod
-    def matches(self, attributes: Mapping[str, str]) -> bool:
-        """Tell whether a message with these attributes passes the filter.
+    def matches(self, attributes: Mapping[str, str], key: str | None = None) -> bool:
+        """Tell whether a message with these attributes (and routing key) passes the filter.
 
         Args:
             attributes: The message's attributes.
+            key: The message's routing key; None when it has none.
 
         Returns:
             True if the message should be delivered.
@@ -82,7 +86,7 @@ class Expression(Filter):
 class MatchAll(Filter):
     """The empty filter: every message matches. Renders as the empty text."""
 
-    def matches(self, attributes: Mapping[str, str]) -> bool:
+    def matches(self, attributes: Mapping[str, str], key: str | None = None) -> bool:
         """Return True whatever the attributes."""
         return True
 
@@ -101,7 +105,7 @@ class Equals(Expression):
     key: str
     value: str
 
-    def matches(self, attributes: Mapping[str, str]) -> bool:
+    def matches(self, attributes: Mapping[str, str], key: str | None = None) -> bool:
         """Tell whether ``key`` is present with exactly ``value``."""
         return attributes.get(self.key) == self.value
 
@@ -116,7 +120,7 @@ class NotEquals(Expression):
     key: str
     value: str
 
-    def matches(self, attributes: Mapping[str, str]) -> bool:
+    def matches(self, attributes: Mapping[str, str], key: str | None = None) -> bool:
         """Tell whether ``key`` is absent or holds something other than ``value``."""
         # An absent key counts as "not equal", as in Google Pub/Sub.
         return attributes.get(self.key) != self.value
@@ -132,7 +136,7 @@ class HasPrefix(Expression):
     key: str
     prefix: str
 
-    def matches(self, attributes: Mapping[str, str]) -> bool:
+    def matches(self, attributes: Mapping[str, str], key: str | None = None) -> bool:
         """Tell whether ``key`` is present and its value starts with ``prefix``."""
         value = attributes.get(self.key)
         return value is not None and value.startswith(self.prefix)
@@ -147,7 +151,7 @@ class HasKey(Expression):
 
     key: str
 
-    def matches(self, attributes: Mapping[str, str]) -> bool:
+    def matches(self, attributes: Mapping[str, str], key: str | None = None) -> bool:
         """Tell whether ``key`` is present."""
         return self.key in attributes
 
@@ -156,14 +160,56 @@ class HasKey(Expression):
 
 
 @dataclass(frozen=True, slots=True)
+class KeyEquals(Expression):
+    """``key = "value"``: the message has exactly this routing key (direct routing)."""
+
+    value: str
+
+    def matches(self, attributes: Mapping[str, str], key: str | None = None) -> bool:
+        """Tell whether the message's key is ``value``."""
+        return key == self.value
+
+    def _write(self, out: list[str], level: int) -> None:
+        out.append(f"key = {quote(self.value)}")
+
+
+@dataclass(frozen=True, slots=True)
+class KeyNotEquals(Expression):
+    """``key != "value"``: the message has no routing key, or another one."""
+
+    value: str
+
+    def matches(self, attributes: Mapping[str, str], key: str | None = None) -> bool:
+        """Tell whether the message's key is absent or other than ``value``."""
+        return key != self.value
+
+    def _write(self, out: list[str], level: int) -> None:
+        out.append(f"key != {quote(self.value)}")
+
+
+@dataclass(frozen=True, slots=True)
+class KeyHasPrefix(Expression):
+    """``hasPrefix(key, "prefix")``: the message has a routing key starting with ``prefix``."""
+
+    prefix: str
+
+    def matches(self, attributes: Mapping[str, str], key: str | None = None) -> bool:
+        """Tell whether the message has a key and it starts with ``prefix``."""
+        return key is not None and key.startswith(self.prefix)
+
+    def _write(self, out: list[str], level: int) -> None:
+        out.append(f"hasPrefix(key, {quote(self.prefix)})")
+
+
+@dataclass(frozen=True, slots=True)
 class Not(Expression):
     """``NOT expr`` (or ``-expr``): the operand does not match."""
 
     operand: Expression
 
-    def matches(self, attributes: Mapping[str, str]) -> bool:
+    def matches(self, attributes: Mapping[str, str], key: str | None = None) -> bool:
         """Tell whether the operand does not match."""
-        return not self.operand.matches(attributes)
+        return not self.operand.matches(attributes, key)
 
     def _write(self, out: list[str], level: int) -> None:
         out.append("NOT ")
@@ -209,9 +255,9 @@ class And(_Chain):
     _keyword: ClassVar[str] = " AND "
     _level: ClassVar[int] = AND_LEVEL
 
-    def matches(self, attributes: Mapping[str, str]) -> bool:
+    def matches(self, attributes: Mapping[str, str], key: str | None = None) -> bool:
         """Tell whether every operand matches."""
-        return all(operand.matches(attributes) for operand in self.operands)
+        return all(operand.matches(attributes, key) for operand in self.operands)
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +272,6 @@ class Or(_Chain):
     _keyword: ClassVar[str] = " OR "
     _level: ClassVar[int] = OR_LEVEL
 
-    def matches(self, attributes: Mapping[str, str]) -> bool:
+    def matches(self, attributes: Mapping[str, str], key: str | None = None) -> bool:
         """Tell whether at least one operand matches."""
-        return any(operand.matches(attributes) for operand in self.operands)
+        return any(operand.matches(attributes, key) for operand in self.operands)

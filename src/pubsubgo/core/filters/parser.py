@@ -13,6 +13,9 @@ from pubsubgo.core.filters.expressions import (
     Filter,
     HasKey,
     HasPrefix,
+    KeyEquals,
+    KeyHasPrefix,
+    KeyNotEquals,
     Not,
     NotEquals,
     Or,
@@ -80,9 +83,11 @@ class _Parser:
             return self._parse_group(token)
         if token.kind is Kind.IDENT and token.value == "attributes":
             return self._parse_attribute_test()
+        if token.kind is Kind.IDENT and token.value == "key":
+            return self._parse_key_test()
         if token.kind is Kind.IDENT and token.value not in _KEYWORDS and self._calls():
             return self._parse_call(token)
-        raise self._expected(token, "an attribute test, hasPrefix(...), NOT or '('")
+        raise self._expected(token, "an attribute test, a key test, hasPrefix(...), NOT or '('")
 
     def _parse_group(self, opening: Token) -> Expression:
         self._index += 1
@@ -110,20 +115,37 @@ class _Parser:
         value = self._expect(Kind.STRING, "a string literal").value
         return Equals(key, value) if operator.kind is Kind.EQ else NotEquals(key, value)
 
+    def _parse_key_test(self) -> Expression:
+        self._index += 1  # "key": the message's routing key
+        operator = self._current()
+        if operator.kind is not Kind.EQ and operator.kind is not Kind.NE:
+            raise self._expected(operator, "'=' or '!=' after key")
+        self._index += 1
+        value = self._expect(Kind.STRING, "a string literal").value
+        return KeyEquals(value) if operator.kind is Kind.EQ else KeyNotEquals(value)
+
     def _parse_call(self, name: Token) -> Expression:
         if name.value != "hasPrefix":
             raise self._error(name, f"unknown function {name.value}")
         self._index += 2  # the name and "(", both already seen
-        attributes = self._current()
-        if attributes.kind is not Kind.IDENT or attributes.value != "attributes":
-            raise self._expected(attributes, "attributes.KEY")
+        subject = self._current()
+        if subject.kind is Kind.IDENT and subject.value == "key":
+            self._index += 1
+            self._expect(Kind.COMMA, "','")
+            return KeyHasPrefix(self._prefix())
+        if subject.kind is not Kind.IDENT or subject.value != "attributes":
+            raise self._expected(subject, "attributes.KEY or key")
         self._index += 1
         self._expect(Kind.DOT, "'.' after attributes")
         key = self._parse_key()
         self._expect(Kind.COMMA, "','")
+        return HasPrefix(key, self._prefix())
+
+    def _prefix(self) -> str:
+        """The string literal and ``)`` that end a ``hasPrefix`` call."""
         prefix = self._expect(Kind.STRING, "a string literal").value
         self._expect(Kind.RPAREN, "')'")
-        return HasPrefix(key, prefix)
+        return prefix
 
     def _parse_key(self) -> str:
         token = self._current()

@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from pubsubgo.adapters.wire.access import Access
+from pubsubgo.adapters.wire.access import Access, principal_of
 from pubsubgo.adapters.wire.api import RouteTable
 from pubsubgo.adapters.wire.codec import InvalidRequest, convert
 from pubsubgo.adapters.wire.errors import TooManyMessages
@@ -19,10 +19,10 @@ from pubsubgo.adapters.wire.schemas.responses import (
     LegacyFailure,
     LegacyPublishResponse,
 )
-from pubsubgo.core.access import Action
+from pubsubgo.core.access import Action, Principal
 from pubsubgo.core.errors import ErrorKind, InvalidArgument, PubSubError
 from pubsubgo.core.messages import PublishRequest
-from pubsubgo.services.broker import Broker
+from pubsubgo.services.publisher import PublisherService
 
 routes = RouteTable(tag="PubSubGo compatibility")
 
@@ -52,7 +52,9 @@ class BatchRejected(InvalidArgument):
 async def publish_one(request: web.Request) -> web.Response:
     message = await read_body(request, LegacyMessage)
     topic = request.match_info["topic"]
-    ids = await request.app[BROKER].publisher.publish(topic, [message.to_request()])
+    ids = await request.app[BROKER].publisher.publish(
+        topic, [message.to_request()], creator=principal_of(request)
+    )
     return json_response(LegacyPublishResponse(message_id=ids[0], topic=topic), 201)
 
 
@@ -72,7 +74,8 @@ async def publish_batch(request: web.Request) -> web.Response:
     ids: list[str | None] = [None] * len(raw.messages)
     failed: list[LegacyFailure] = []
     valid = _validate(raw.messages, failed)
-    await _publish(request.app[BROKER], topic, valid, ids, failed)
+    publisher = request.app[BROKER].publisher
+    await _publish(publisher, principal_of(request), topic, valid, ids, failed)
     if len(failed) == len(ids):
         raise BatchRejected(sorted(failed, key=lambda f: f.index))
     answer = LegacyBatchResponse(
@@ -94,7 +97,8 @@ def _validate(
 
 
 async def _publish(
-    broker: Broker,
+    publisher: PublisherService,
+    creator: Principal,
     topic: str,
     valid: dict[int, PublishRequest],
     ids: list[str | None],
@@ -104,7 +108,7 @@ async def _publish(
     if not valid:
         return
     try:
-        stored = await broker.publisher.publish(topic, list(valid.values()))
+        stored = await publisher.publish(topic, list(valid.values()), creator=creator)
     except PubSubError as error:
         if error.kind not in _PER_MESSAGE:
             raise
@@ -114,7 +118,7 @@ async def _publish(
         return
     for index, message in valid.items():
         try:
-            ids[index] = (await broker.publisher.publish(topic, [message]))[0]
+            ids[index] = (await publisher.publish(topic, [message], creator=creator))[0]
         except PubSubError as error:
             if error.kind not in _PER_MESSAGE:
                 raise

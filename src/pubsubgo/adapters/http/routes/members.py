@@ -22,7 +22,7 @@ routes = RouteTable(tag="consumer groups")
 @routes.route(
     "POST", "/v1/subscriptions/{sub}/members", summary="Join the subscription's group",
     body=JoinRequest, body_required=False, responses={201: MembershipView}, errors=(400, 404, 409),
-    access=Access.to(Action.SUBSCRIBE, "sub"),
+    access=Access.to(Action.SUBSCRIBE, "sub"), produces={"member": "$response.body#/member_id"},
 )  # fmt: skip
 async def join(request: web.Request) -> web.Response:
     body = await read_body(request, JoinRequest)

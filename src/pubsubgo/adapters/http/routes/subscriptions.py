@@ -10,7 +10,7 @@ from pubsubgo.adapters.wire.keys import BROKER, RATES
 from pubsubgo.adapters.wire.parsing import json_response, read_body, read_query
 from pubsubgo.adapters.wire.schemas.dead_letters import DeadLetterSelection
 from pubsubgo.adapters.wire.schemas.messages import received_message
-from pubsubgo.adapters.wire.schemas.queries import ListSubscriptionsQuery
+from pubsubgo.adapters.wire.schemas.queries import ListSubscriptionsQuery, next_page
 from pubsubgo.adapters.wire.schemas.requests import (
     AckRequest,
     CreateSubscription,
@@ -36,6 +36,9 @@ from pubsubgo.core.messages import AckId
 
 routes = RouteTable(tag="subscriptions")
 
+#: The operations that settle what a pull handed out.
+_SETTLES = ("ack", "nack", "extend")
+
 
 @routes.route(
     "POST", "/v1/subscriptions", summary="Create a subscription", body=CreateSubscription,
@@ -44,6 +47,7 @@ routes = RouteTable(tag="subscriptions")
         " dead_letter_topic"
     ),
     responses={201: SubscriptionView}, errors=(400, 403, 404, 409),
+    produces={"sub": "$response.body#/name", "topic": "$response.body#/topic"},
 )  # fmt: skip
 async def create_subscription(request: web.Request) -> web.Response:
     spec = await read_body(request, CreateSubscription)
@@ -54,17 +58,19 @@ async def create_subscription(request: web.Request) -> web.Response:
 
 @routes.route(
     "GET", "/v1/subscriptions", summary="List subscriptions (of one topic with ?topic=)",
-    query=ListSubscriptionsQuery,
+    description="Paged like GET /v1/topics.", query=ListSubscriptionsQuery,
     access=Access.token("any valid token; lists the subscriptions it holds a permission on"),
     responses={200: SubscriptionList},
     errors=(400,),
 )  # fmt: skip
 async def list_subscriptions(request: web.Request) -> web.Response:
     query = read_query(request, ListSubscriptionsQuery)
-    found = await request.app[BROKER].subscriptions.list(query.topic)
+    found = await request.app[BROKER].subscriptions.list(query.topic, query.page)
     shown = visible(request, (s.name for s in found))
     views = [subscription_view(s) for s in found if s.name in shown]
-    return json_response(SubscriptionList(subscriptions=views))
+    return json_response(
+        SubscriptionList(subscriptions=views, next_page_token=next_page(found, query.limit))
+    )
 
 
 @routes.route(
@@ -93,6 +99,7 @@ async def delete_subscription(request: web.Request) -> web.Response:
     "one arrives.",
     body=PullRequest, body_required=False, responses={200: PullResponse}, errors=(400, 404, 503),
     access=Access.to(Action.SUBSCRIBE, "sub"), long_poll=True,
+    feeds={name: {"ack_ids": ["$response.body#/messages/0/ack_id"]} for name in _SETTLES},
 )  # fmt: skip
 async def pull(request: web.Request) -> web.Response:
     ask = await read_body(request, PullRequest)

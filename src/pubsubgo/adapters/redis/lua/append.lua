@@ -13,7 +13,8 @@
 -- data     one argument per draft, in order: its payload. Payloads travel as arguments of
 --          their own (not inside ``heads``) because every string Lua makes costs time per
 --          byte: an argument becomes a Lua string once and goes to XADD as it is.
--- Returns  {'OK', id...} one id per draft; {'NOTOPIC'}; {'FULL'}
+-- Returns  {'OK', id...} one id per draft; {'NOTOPIC'}; {'FULL'}; {'BACKLOG', subscription,
+--          max backlog} (a subscription with overflow reject has no room for the batch)
 --
 -- Redis's own work for each XADD is most of a call; what the script adds runs once per
 -- message, so it is kept small: fixed-size heads (one string.byte, no struct format to
@@ -107,6 +108,36 @@ if max_messages > 0 then
     stored = stored + tonumber(redis.call('HGET', k_meta(pre, p), 'c') or '0')
   end
   if not drop_oldest and stored + fresh_count > max_messages then return {'FULL'} end
+end
+
+-- A subscription's backlog in this group (what it has not settled: unread, scheduled and
+-- in flight), as sub_stats.lua counts it.
+local function sub_backlog(sub)
+  local total = 0
+  for p = first, first + count - 1 do
+    local read = redis.call('HMGET', k_sub(pre, p, sub, 'cur'), 'r0', 'r1', 'r2', 'r3')
+    local appended = redis.call('HMGET', k_meta(pre, p), 'a0', 'a1', 'a2', 'a3')
+    for rank = 0, 3 do
+      local behind = tonumber(appended[rank + 1] or '0') - tonumber(read[rank + 1] or '0')
+      if behind > 0 then total = total + math.min(behind, redis.call('XLEN', k_lane(pre, p, rank))) end
+    end
+    total = total + redis.call('ZCARD', k_sub(pre, p, sub, 'sch')) + redis.call('ZCARD', k_sub(pre, p, sub, 'held'))
+  end
+  return total + redis.call('HLEN', k_sub(pre, g, sub, 'inf'))
+end
+
+-- Subscriptions with a max_backlog (position.lua registers them): each one that rejects
+-- must have room for the batch; those that drop their oldest are trimmed once it is stored.
+-- A group without any has no such hash, which costs one lookup.
+local dropping = {}
+local bounds = redis.call('HGETALL', k_bounds(pre, g))
+for i = 1, #bounds, 2 do
+  local max_backlog, overflow = string.match(bounds[i + 1], '^(%d+) (%S+)$')
+  if overflow == 'drop_oldest' then
+    dropping[#dropping + 1] = {sub = bounds[i], bound = tonumber(max_backlog)}
+  elseif sub_backlog(bounds[i]) + fresh_count > tonumber(max_backlog) then
+    return {'BACKLOG', bounds[i], max_backlog}
+  end
 end
 
 -- Partition counters are read once, kept here during the batch, and written back once.
@@ -223,13 +254,14 @@ for p, m in pairs(metas) do
   redis.call(unpack(args))
 end
 
--- drop_oldest: remove the oldest messages by publish time (then partition, then publish
--- order) until the topic is back at its bound, reading every lane from its head.
-local function lane_heads()
+-- drop_oldest: the oldest messages by publish time (then partition, then publish order),
+-- read from each lane's head (``cursor_of`` nil) or from a subscription's read positions.
+local function lane_heads(cursor_of)
   local lanes = {}
   for p = first, first + count - 1 do
     for rank = 0, 3 do
-      lanes[#lanes + 1] = {p = p, reader = lane_reader(k_lane(pre, p, rank), '0-0'), n = 0, b = 0}
+      local cursor = cursor_of and cursor_of(p, rank) or '0-0'
+      lanes[#lanes + 1] = {p = p, rank = rank, reader = lane_reader(k_lane(pre, p, rank), cursor), n = 0, b = 0}
     end
   end
   return lanes
@@ -240,7 +272,7 @@ local function head_of(lane)
   if entry and entry ~= lane.entry then
     local f = fields(entry[2])
     local _, s = id_parts(entry[1])
-    lane.entry, lane.t, lane.s, lane.size = entry, tonumber(f.t), s, #f.d
+    lane.entry, lane.t, lane.s, lane.size, lane.position = entry, tonumber(f.t), s, #f.d, f.n
   end
   return entry
 end
@@ -251,17 +283,23 @@ local function older(a, b)
   return a.s < b.s
 end
 
-local function drop(excess)
-  local lanes = lane_heads()
+-- Take the ``excess`` oldest entries from the lanes' heads; each lane counts what it gave
+-- (n, bytes b, its last entry's lane position).
+local function take_oldest(lanes, excess)
   for _ = 1, excess do
     local best = nil
     for _, lane in ipairs(lanes) do
       if head_of(lane) and (not best or older(lane, best)) then best = lane end
     end
-    if not best then break end
+    if not best then return end
     best.reader.take()
-    best.n, best.b = best.n + 1, best.b + best.size
+    best.n, best.b, best.last = best.n + 1, best.b + best.size, best.position
   end
+end
+
+local function drop(excess)
+  local lanes = lane_heads(nil)
+  take_oldest(lanes, excess)
   for _, lane in ipairs(lanes) do
     if lane.n > 0 then
       local ms, s = id_parts(lane.reader.cursor)
@@ -274,6 +312,25 @@ end
 
 if max_messages > 0 and drop_oldest and stored + fresh_count > max_messages then
   drop(stored + fresh_count - max_messages)
+end
+
+-- A subscription over its max_backlog with overflow drop_oldest skips its oldest unread
+-- messages: its read positions move past them (what is in flight or scheduled stays).
+local function skip_oldest(sub, excess)
+  local lanes = lane_heads(function(p, rank)
+    return redis.call('HGET', k_sub(pre, p, sub, 'cur'), 'i' .. rank) or '0-0'
+  end)
+  take_oldest(lanes, excess)
+  for _, lane in ipairs(lanes) do
+    if lane.n > 0 then
+      redis.call('HSET', k_sub(pre, lane.p, sub, 'cur'), 'i' .. lane.rank, lane.reader.cursor, 'r' .. lane.rank, lane.last)
+    end
+  end
+end
+
+for _, bounded in ipairs(dropping) do
+  local excess = sub_backlog(bounded.sub) - bounded.bound
+  if excess > 0 then skip_oldest(bounded.sub, excess) end
 end
 
 return reply

@@ -9,6 +9,7 @@ local function k_meta(pre, p) return pre .. p .. ':meta' end
 local function k_lane(pre, p, rank) return pre .. p .. ':l' .. rank end
 local function k_dedup(pre, g) return pre .. g .. ':dd' end
 local function k_dedupx(pre, g) return pre .. g .. ':ddx' end
+local function k_bounds(pre, g) return pre .. g .. ':bnd' end
 local function k_sub(pre, p, sub, part) return pre .. p .. ':s:' .. sub .. ':' .. part end
 
 -- Integers as digits: Lua's own number-to-string switches to exponents past 1e14.

@@ -2,10 +2,12 @@
 -- what it had in flight or scheduled there (create and seek).
 -- KEYS[1]  the group's anchor, for routing
 -- ARGV     pre, sub, g, create ('1': start afresh, '0': seek an existing subscription),
---          target ('earliest', 'latest' or 'timestamp'), timestamp, partition...
+--          target ('earliest', 'latest' or 'timestamp'), timestamp, bound (on create:
+--          '<max_backlog> <overflow>' registered for publishes to check, '' for none),
+--          partition...
 -- Returns  'OK', 'NOSUB' (seek of a missing subscription) or 'NOTOPIC'
 local pre, sub, g, create, target = ARGV[1], ARGV[2], ARGV[3], ARGV[4] == '1', ARGV[5]
-local stamp = tonumber(ARGV[6])
+local stamp, bound = tonumber(ARGV[6]), ARGV[7]
 if redis.call('EXISTS', k_meta(pre, g)) == 0 then return 'NOTOPIC' end
 if not create and redis.call('EXISTS', k_sub(pre, g, sub, 'cur')) == 0 then return 'NOSUB' end
 
@@ -33,7 +35,9 @@ local function at_stamp(p, rank)
   end
 end
 
-for i = 7, #ARGV do
+if create and bound ~= '' then redis.call('HSET', k_bounds(pre, g), sub, bound) end
+
+for i = 8, #ARGV do
   local p = ARGV[i]
   local cursors = {'HSET', k_sub(pre, p, sub, 'cur')}
   for rank = 0, 3 do

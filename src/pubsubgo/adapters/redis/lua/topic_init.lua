@@ -3,7 +3,7 @@
 -- ARGV     pre, g, first ack id number, partition...
 -- Leftovers of an interrupted delete under the same name are removed first.
 local pre, g, ack_start = ARGV[1], ARGV[2], ARGV[3]
-redis.call('DEL', k_dedup(pre, g), k_dedupx(pre, g))
+redis.call('DEL', k_dedup(pre, g), k_dedupx(pre, g), k_bounds(pre, g))
 for i = 4, #ARGV do
   local p = ARGV[i]
   redis.call('DEL', k_meta(pre, p), k_lane(pre, p, 0), k_lane(pre, p, 1), k_lane(pre, p, 2), k_lane(pre, p, 3))

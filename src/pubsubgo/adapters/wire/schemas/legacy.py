@@ -15,6 +15,7 @@ from .requests import (
     SCHEMA_RULES,
     Strict,
     checked,
+    data_or_attributes,
 )
 
 
@@ -58,4 +59,6 @@ class RawBatch(Strict):
     messages: Annotated[list[dict[str, Any]], Meta(min_length=1)]
 
 
-SCHEMA_RULES[LegacyMessage] = {"allOf": [EXACTLY_ONCE_NEEDS_DEDUP_ID]}
+SCHEMA_RULES[LegacyMessage] = {
+    "allOf": [EXACTLY_ONCE_NEEDS_DEDUP_ID, data_or_attributes("payload", "headers")]
+}

@@ -13,12 +13,14 @@ from pubsubgo.adapters.wire.api import Operation
 from pubsubgo.adapters.wire.codec import schema_hook
 from pubsubgo.core.names import NAME_PATTERN
 
+from .fields import MESSAGE_ID_REGEX
 from .requests import SCHEMA_RULES
 from .responses import ErrorDetail, ErrorResponse
 
 Refs = Mapping[type[Struct], dict[str, Any]]
 _REF_TEMPLATE = "#/components/schemas/{name}"
 _JSON = "application/json"
+_EVENT_STREAM = "text/event-stream"
 #: The name of the bearer-token security scheme.
 SECURITY_SCHEME = "bearer"
 _BEARER = {
@@ -33,11 +35,18 @@ _NAME_PARAMETERS = {"topic", "sub"}
 
 
 def openapi_document(
-    operations: Iterable[Operation], *, title: str, version: str, description: str = ""
+    operations: Iterable[Operation],
+    *,
+    title: str,
+    version: str,
+    description: str = "",
+    message_ids: str = MESSAGE_ID_REGEX,
 ) -> dict[str, Any]:
     """The OpenAPI 3.1 document of ``operations``.
 
-    Every error status answers with the ``ErrorResponse`` shape.
+    Every error status answers with the ``ErrorResponse`` shape. ``message_ids`` is the
+    pattern of the ids the storage backend issues: a query parameter that takes a message id
+    (browse's ``after``) states it, since an id of another form names no position.
     """
     operations = list(operations)
     types = _types(operations)
@@ -53,7 +62,10 @@ def openapi_document(
     paths: dict[str, dict[str, Any]] = {}
     for operation in operations:
         item = paths.setdefault(operation.path, {})
-        item[operation.method.lower()] = _operation(operation, refs)
+        item[operation.method.lower()] = spec = _operation(operation, refs, message_ids)
+        links = _links(operation, operations)
+        if links:
+            spec["responses"][str(min(operation.responses))]["links"] = links
     return {
         "openapi": "3.1.0",
         "info": {"title": title, "version": version, "description": description},
@@ -76,12 +88,12 @@ def _types(operations: list[Operation]) -> list[type[Struct]]:
     return list(wanted)
 
 
-def _operation(operation: Operation, refs: Refs) -> dict[str, Any]:
+def _operation(operation: Operation, refs: Refs, message_ids: str) -> dict[str, Any]:
     spec: dict[str, Any] = {
         "operationId": operation.handler.__name__,
         "summary": operation.summary,
         "tags": [operation.tag],
-        "parameters": _parameters(operation),
+        "parameters": _parameters(operation, message_ids),
         "responses": _responses(operation, refs),
         "security": [] if operation.access.public else [{SECURITY_SCHEME: []}],
         "x-pubsub-permission": operation.access.summary,
@@ -96,7 +108,35 @@ def _operation(operation: Operation, refs: Refs) -> dict[str, Any]:
     return spec
 
 
-def _parameters(operation: Operation) -> list[dict[str, Any]]:
+def _links(producer: Operation, operations: list[Operation]) -> dict[str, Any]:
+    """OpenAPI links from ``producer``'s success answer to every operation whose path
+    parameters it supplies (what it ``produces``, the rest from its own path), and to the
+    operations whose bodies it ``feeds``: the call sequences a stateful client follows."""
+    known = {
+        **{name: f"$request.path.{name}" for name in producer.path_parameters},
+        **producer.produces,
+    }
+    links: dict[str, Any] = {}
+    for consumer in operations:
+        name = consumer.handler.__name__
+        wanted = consumer.path_parameters
+        fed = name in producer.feeds
+        supplied = wanted and set(wanted) <= set(known) and set(wanted) & set(producer.produces)
+        if consumer is producer or consumer.lasting or not (supplied or fed):
+            continue
+        if fed and not set(wanted) <= set(known):
+            continue
+        link: dict[str, Any] = {
+            "operationId": name,
+            "parameters": {p: known[p] for p in wanted},
+        }
+        if fed:
+            link["requestBody"] = producer.feeds[name]
+        links[name] = link
+    return links
+
+
+def _parameters(operation: Operation, message_ids: str) -> list[dict[str, Any]]:
     parameters: list[dict[str, Any]] = [
         {"name": name, "in": "path", "required": True, "schema": _path_schema(name)}
         for name in operation.path_parameters
@@ -106,12 +146,15 @@ def _parameters(operation: Operation) -> list[dict[str, Any]]:
         schema = components[operation.query.__name__]
         required = set(schema.get("required", ()))
         for name, field in schema["properties"].items():
+            field = _without_null(field)
+            if field.get("pattern") == MESSAGE_ID_REGEX:
+                field = {**field, "pattern": message_ids}
             parameters.append(
                 {
                     "name": name,
                     "in": "query",
                     "required": name in required,
-                    "schema": _without_null(field),
+                    "schema": field,
                 }
             )
     return parameters
@@ -133,6 +176,8 @@ def _responses(operation: Operation, refs: Refs) -> dict[str, Any]:
         answer: dict[str, Any] = {"description": HTTPStatus(status).phrase}
         if model is not None:
             answer["content"] = {_JSON: {"schema": refs[model]}}
+        elif operation.stream and status == 200:
+            answer["content"] = {_EVENT_STREAM: {"schema": {"type": "string"}}}
         responses[str(status)] = answer
     error_schema = refs[ErrorResponse]
     for status in operation.errors:

@@ -33,7 +33,7 @@ from pubsubgo.core.subscriptions import (
     Subscription,
     SubscriptionType,
 )
-from pubsubgo.core.topics import DEFAULT_RETENTION_SECONDS, Overflow, Topic
+from pubsubgo.core.topics import DEFAULT_RETENTION_SECONDS, Overflow, Topic, TopicChanges
 from pubsubgo.services.acknowledgment import MAX_ACK_IDS
 from pubsubgo.services.subscriber import MAX_PULL_MESSAGES, MAX_PULL_WAIT_SECONDS
 
@@ -94,6 +94,17 @@ def required_string(field_: str) -> dict[str, Any]:
 EXACTLY_ONCE_NEEDS_DEDUP_ID = when("delivery_mode", "exactly_once", required_string("dedup_id"))
 
 
+def data_or_attributes(data: str, attributes: str) -> dict[str, Any]:
+    """A JSON Schema rule: a message is not empty, it has data or at least one attribute
+    (the publisher refuses one with neither, as Google Pub/Sub does)."""
+    return {
+        "anyOf": [
+            {"properties": {data: {"minLength": 1}}},
+            {"required": [attributes], "properties": {attributes: {"minProperties": 1}}},
+        ]
+    }
+
+
 def checked(field_: str, check: Callable[[T], object], value: T) -> None:
     """Run ``check`` on a field's value, naming the field when it refuses the value."""
     try:
@@ -129,6 +140,25 @@ class CreateTopic(Strict):
     def to_topic(self) -> Topic:
         """The domain topic this request describes (its fields are the topic's settings)."""
         return Topic(**plain(asdict(self)))
+
+
+class UpdateTopic(Strict):
+    """``PATCH /v1/topics/{topic}``: the settings to change (the others stay as they are).
+    ``partitions`` cannot change: it may only be given with the topic's own count."""
+
+    #: the topic's own count: partitions are fixed
+    partitions: PartitionCount | None = None
+    retention_seconds: PositiveCount | None = None
+    #: 0 = unbounded
+    max_messages: Count | None = None
+    overflow: Overflow | None = None
+    dedup_window_seconds: Count | None = None
+    compression: Compression | None = None
+    compression_min_bytes: Count | None = None
+
+    def to_changes(self) -> TopicChanges:
+        """The changes this request asks for."""
+        return TopicChanges(**plain(asdict(self)))
 
 
 class MessageIn(Strict):
@@ -274,7 +304,8 @@ class CreateSubscription(Strict):
         str,
         Meta(
             max_length=MAX_FILTER_LENGTH,
-            description="an attribute filter (docs/api.md); empty matches every message",
+            description="a filter on attributes and the routing key (docs/api.md); empty matches"
+            " every message",
             extra_json_schema={"format": FILTER_FORMAT},
         ),
     ] = ""
@@ -282,6 +313,12 @@ class CreateSubscription(Strict):
     start: StartPosition = StartPosition.LATEST
     durable: bool = True
     max_in_flight: InFlightLimit = InFlightLimit.default(1000)
+    #: 0 = unbounded; the most messages it may hold unsettled
+    max_backlog: Count = Count.default(0)
+    overflow: Annotated[
+        Overflow,
+        Meta(description="over max_backlog: reject the publish (429), or skip its oldest"),
+    ] = Overflow.REJECT
 
     def __post_init__(self) -> None:
         if self.push_endpoint is not None:
@@ -321,6 +358,7 @@ SCHEMA_RULES: dict[type[Struct], dict[str, Any]] = {
         "allOf": [
             when("encoding", "base64", {"properties": {"data": {"pattern": BASE64_REGEX}}}),
             EXACTLY_ONCE_NEEDS_DEDUP_ID,
+            data_or_attributes("data", "attributes"),
         ]
     },
     SeekRequest: {"oneOf": [_not_null("position"), _not_null("timestamp")]},

@@ -75,9 +75,11 @@ def _topic_fields(topic: Topic) -> dict[str, Any]:
 
 
 class TopicList(Response):
-    """``GET /v1/topics``."""
+    """``GET /v1/topics``: pass ``next_page_token`` as ``page_token`` for the next page; null
+    on the last one (a page may hold fewer than ``limit`` and still not be the last)."""
 
     topics: list[TopicView]
+    next_page_token: str | None
 
 
 class TopicStatsView(Response):
@@ -190,6 +192,8 @@ class SubscriptionView(Response):
     start: StartPosition
     durable: bool
     max_in_flight: int
+    max_backlog: int
+    overflow: Overflow
     created_at: datetime
 
 
@@ -207,9 +211,10 @@ def _subscription_fields(sub: Subscription) -> dict[str, Any]:
 
 
 class SubscriptionList(Response):
-    """``GET /v1/subscriptions``."""
+    """``GET /v1/subscriptions``: paged as ``TopicList``."""
 
     subscriptions: list[SubscriptionView]
+    next_page_token: str | None
 
 
 class MemberView(Response):
