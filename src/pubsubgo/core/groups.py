@@ -86,6 +86,12 @@ class GroupState:
         """Ids of the members whose session has timed out."""
         return {mid for mid, m in self.members.items() if m.is_expired(now, session_timeout)}
 
+    def shared(self, partitions: int) -> GroupState:
+        """This state as an unordered subscription's group is reported: every member owns
+        every partition (no assignment is kept for it)."""
+        everything = tuple(range(partitions))
+        return replace(self, assignment=dict.fromkeys(self.members, everything))
+
     def owner_of(self, partition: int) -> str | None:
         """The member that owns ``partition``, if any."""
         for member_id, owned in self.assignment.items():

@@ -7,7 +7,7 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from pubsubgo.core.assignment import moved_partitions
 from pubsubgo.core.errors import GenerationConflict, MemberNotFound, SubscriptionNotFound
@@ -145,8 +145,7 @@ class GroupService:
         state = await self._groups.load(subscription)
         if sub.ordered:
             return state
-        everything = tuple(range((await self._topics.get(sub.topic)).partitions))
-        return replace(state, assignment=dict.fromkeys(state.members, everything))
+        return state.shared((await self._topics.get(sub.topic)).partitions)
 
     async def evict_expired(self) -> int:
         """Background duty: remove members whose session timed out; returns how many."""

@@ -94,7 +94,10 @@ class SubscriptionService:
         """
         subscription = await self._subscriptions.get(name)
         stats = await self._deliveries.stats(subscription, self._clock.now())
-        return SubscriptionDescription(subscription, stats, await self._groups.load(name))
+        group = await self._groups.load(name)
+        if not subscription.ordered:  # members share every partition
+            group = group.shared((await self._topics.get(subscription.topic)).partitions)
+        return SubscriptionDescription(subscription, stats, group)
 
     async def delete(self, name: str) -> None:
         """Delete the subscription with everything in flight.
