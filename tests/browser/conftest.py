@@ -99,8 +99,10 @@ class Browsing:
         return [p for p in self.problems if not any(a.search(p) for a in self.allowed)]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def chromium() -> Iterator[Browser]:
+    # Package scope, not session: Playwright's sync API runs an event loop in this thread
+    # while it is open, which the asyncio tests after this package could not start beside.
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
