@@ -59,10 +59,11 @@ def test_a_thousand_topics_and_ten_thousand_messages_stay_usable(
     began = time.monotonic()
     most_rows = 0
     while "10,000 loaded" not in status.inner_text():
-        page.keyboard.press("End")
+        listbox.press("End")
         most_rows = max(most_rows, listbox.get_by_role("option").count())
         assert time.monotonic() - began < SCROLL_SECONDS, status.inner_text()
-    page.keyboard.press("End")
+    # The last page arrived after that End: End again, on the listbox (rows were redrawn)
+    listbox.press("End")
     scrolled = time.monotonic() - began
     # Then the last message is there, and the page never held more than the rows in view
     expect(listbox.get_by_role("option").last).to_contain_text('{"n": 9999}')
