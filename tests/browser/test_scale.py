@@ -58,12 +58,15 @@ def test_a_thousand_topics_and_ten_thousand_messages_stay_usable(
     listbox.focus()
     began = time.monotonic()
     most_rows = 0
-    while "10,000 loaded" not in status.inner_text():
+    last = listbox.get_by_role("option").last
+    # End until every message is loaded and the list shows the last one (a page that
+    # arrives after an End redraws the rows, so End is pressed again)
+    while not (
+        "10,000 loaded" in status.inner_text() and last.get_attribute("aria-posinset") == "10000"
+    ):
         listbox.press("End")
         most_rows = max(most_rows, listbox.get_by_role("option").count())
         assert time.monotonic() - began < SCROLL_SECONDS, status.inner_text()
-    # The last page arrived after that End: End again, on the listbox (rows were redrawn)
-    listbox.press("End")
     scrolled = time.monotonic() - began
     # Then the last message is there, and the page never held more than the rows in view
     expect(listbox.get_by_role("option").last).to_contain_text('{"n": 9999}')
